@@ -1,0 +1,52 @@
+// The Halide algorithm of a described net, with a handle on every stage, variable and reduction
+// domain, so that schedules (codegen/schedule*.cpp) are written apart from it, as Halide intends.
+// Nothing here vectorizes, parallelizes or places a stage.
+//
+// Axis order of every activation Func and of the input ImageParam: (c, x, y, n), i.e. NHWC memory
+// with channels fastest. Learned tensors keep the Halide-order dims of their ParamSpec.
+#pragma once
+
+#include <Halide.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "kiln/dsl/layer_spec.hpp"
+
+namespace kiln::codegen {
+
+struct LayerStages {
+    const LayerSpec* spec = nullptr;  // points into Lowered::spec
+    std::vector<Halide::Func> funcs;  // every Func the layer defined, in definition order
+    std::vector<Halide::RDom> rdoms;  // its reduction domains
+    Halide::Func output;              // the layer's result, dims (c, x, y, n)
+    std::vector<std::size_t> children;  // indices into Lowered::layers of the layers in its branches
+};
+
+// Move-only: LayerStages::spec points into `spec`.
+struct Lowered {
+    Lowered() = default;
+    Lowered(Lowered&&) = default;
+    Lowered& operator=(Lowered&&) = default;
+    Lowered(const Lowered&) = delete;
+    Lowered& operator=(const Lowered&) = delete;
+
+    NetSpec spec;
+    Halide::Var c{"c"}, x{"x"}, y{"y"}, n{"n"};
+    Halide::ImageParam input;                         // dims (c, x, y, n)
+    std::map<std::string, Halide::ImageParam> params;  // by ParamSpec name
+    std::vector<LayerStages> layers;                  // depth first, declaration order
+    Halide::Func output;                              // the net's result, dims (c, x, y, n)
+
+    // Every learned tensor in the order all_params(spec) lists them.
+    std::vector<Halide::ImageParam> param_list() const;
+};
+
+// Lowers the net; `batch_estimate` is the batch the autoschedulers plan for.
+Lowered lower(const NetSpec& spec, int batch_estimate = 1);
+
+// The Halide-safe identifier of a ParamSpec name ("l3_conv.weights" -> "l3_conv_weights").
+std::string halide_name(const std::string& name);
+
+}  // namespace kiln::codegen

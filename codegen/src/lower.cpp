@@ -1,0 +1,167 @@
+// Lowering driver: creates the pipeline inputs from the NetSpec, lowers each layer in order (branches
+// of Concat and Residual recursively), and fixes every input's bounds from the compile-time shapes.
+#include <stdexcept>
+
+#include "lower_context.hpp"
+
+namespace kiln::codegen {
+
+using namespace Halide;
+
+std::string halide_name(const std::string& name) {
+    std::string out = name;
+    for (char& ch : out)
+        if (!(std::isalnum((unsigned char)ch) || ch == '_')) ch = '_';
+    return out;
+}
+
+std::vector<ImageParam> Lowered::param_list() const {
+    std::vector<ImageParam> out;
+    for (const auto& p : all_params(spec)) out.push_back(params.at(p.name));
+    return out;
+}
+
+namespace detail {
+
+ImageParam LayerInput::param(const std::string& role) const {
+    for (const auto& p : spec.params)
+        if (p.role == role) return net.params.at(p.name);
+    throw std::logic_error("kiln: layer " + spec.name + " has no learned tensor '" + role + "'");
+}
+
+Func pad_spatial(const LayerInput& li, Pads rows, Pads cols, Expr fill) {
+    if (!rows.begin && !rows.end && !cols.begin && !cols.end) return li.in;
+    const Shape in = li.spec.in;
+    const Var &c = li.net.c, &x = li.net.x, &y = li.net.y, &n = li.net.n;
+    Func padded(li.name("padded"));
+    Expr inside = x >= 0 && x < int(in.w) && y >= 0 && y < int(in.h);
+    padded(c, x, y, n) = select(inside, li.in(c, clamp(x, 0, int(in.w) - 1), clamp(y, 0, int(in.h) - 1), n), fill);
+    return padded;
+}
+
+namespace {
+
+std::size_t lower_layers(Lowered& net, const std::vector<LayerSpec>& layers, Func in, Func& out,
+                         std::vector<std::size_t>* indices);
+
+// Channels of each branch are placed one after another; the clamp keeps each branch's bounds to
+// its own channels, so no branch is asked for (or reads weights of) channels it does not have.
+LayerStages lower_concat(Lowered& net, const LayerSpec& spec, Func in) {
+    const Var &c = net.c, &x = net.x, &y = net.y, &n = net.n;
+    LayerStages s;
+    std::vector<Func> outs;
+    for (const auto& branch : spec.children) {
+        Func bout;
+        lower_layers(net, branch, in, bout, &s.children);
+        outs.push_back(bout);
+    }
+    Expr value = 0.0f;
+    extent_t end = spec.out.c;
+    for (std::size_t b = spec.children.size(); b-- > 0;) {
+        const extent_t bc = spec.children[b].empty() ? spec.in.c : spec.children[b].back().out.c;
+        const extent_t begin = end - bc;
+        Expr v = outs[b](clamp(c - int(begin), 0, int(bc) - 1), x, y, n);
+        value = b == 0 ? v : select(c >= int(begin), v, value);
+        end = begin;
+    }
+    Func cat(spec.name);
+    cat(c, x, y, n) = value;
+    s.funcs = {cat};
+    s.output = cat;
+    return s;
+}
+
+LayerStages lower_residual(Lowered& net, const LayerSpec& spec, Func in) {
+    const Var &c = net.c, &x = net.x, &y = net.y, &n = net.n;
+    LayerStages s;
+    Func body, shortcut;
+    lower_layers(net, spec.children.at(0), in, body, &s.children);
+    lower_layers(net, spec.children.at(1), in, shortcut, &s.children);
+    Func add(spec.name);
+    add(c, x, y, n) = body(c, x, y, n) + shortcut(c, x, y, n);
+    s.funcs = {add};
+    s.output = add;
+    return s;
+}
+
+LayerStages lower_one(Lowered& net, const LayerSpec& spec, Func in) {
+    if (std::holds_alternative<ConcatAttrs>(spec.attrs)) return lower_concat(net, spec, in);
+    if (std::holds_alternative<ResidualAttrs>(spec.attrs)) return lower_residual(net, spec, in);
+    const LayerInput li{net, spec, in};
+    return std::visit(
+        [&](const auto& a) -> LayerStages {
+            using A = std::decay_t<decltype(a)>;
+            if constexpr (std::is_same_v<A, ConvAttrs>) return lower_conv(li, a);
+            else if constexpr (std::is_same_v<A, PoolAttrs>) return lower_pool(li, a);
+            else if constexpr (std::is_same_v<A, GlobalAvgPoolAttrs>) return lower_global_avg_pool(li, a);
+            else if constexpr (std::is_same_v<A, DenseAttrs>) return lower_dense(li, a);
+            else if constexpr (std::is_same_v<A, ActivationAttrs>) return lower_activation(li, a);
+            else if constexpr (std::is_same_v<A, BatchNormAttrs>) return lower_batch_norm(li, a);
+            else if constexpr (std::is_same_v<A, DropoutAttrs>) return lower_dropout(li, a);
+            else if constexpr (std::is_same_v<A, SoftmaxAttrs>) return lower_softmax(li, a);
+            else if constexpr (std::is_same_v<A, LrnAttrs>) return lower_lrn(li, a);
+            else throw std::logic_error("kiln: composite layer reached the simple-layer lowering");
+        },
+        spec.attrs);
+}
+
+// Lowers `layers` in order from `in`; `out` receives the last output (or `in` for an empty list).
+std::size_t lower_layers(Lowered& net, const std::vector<LayerSpec>& layers, Func in, Func& out,
+                         std::vector<std::size_t>* indices) {
+    Func current = in;
+    for (const auto& spec : layers) {
+        LayerStages stages = lower_one(net, spec, current);
+        stages.spec = &spec;
+        current = stages.output;
+        if (indices) indices->push_back(net.layers.size());
+        net.layers.push_back(std::move(stages));
+    }
+    out = current;
+    return layers.size();
+}
+
+// Fixes the extents of dims [0, dims.size()); a trailing batch dim (when batch_estimate > 0) gets
+// min 0 and only an estimate.
+void fix_bounds(OutputImageParam p, const std::vector<extent_t>& dims, int batch_estimate = 0) {
+    Region estimates;
+    for (std::size_t d = 0; d < dims.size(); ++d) {
+        p.dim(int(d)).set_bounds(0, int(dims[d]));
+        estimates.push_back(Range(0, int(dims[d])));
+    }
+    if (batch_estimate > 0) {
+        p.dim(int(dims.size())).set_min(0);
+        estimates.push_back(Range(0, batch_estimate));
+    }
+    p.dim(0).set_stride(1);
+    p.set_estimates(estimates);
+}
+
+}  // namespace
+}  // namespace detail
+
+Lowered lower(const NetSpec& spec, int batch_estimate) {
+    Lowered net;
+    net.spec = spec;
+    const Shape in = net.spec.input, out = net.spec.output;
+    net.input = ImageParam(Float(32), 4, "input");
+    detail::fix_bounds(net.input, {in.c, in.w, in.h}, batch_estimate);
+    for (const auto& p : all_params(net.spec)) {
+        ImageParam ip(Float(32), int(p.dims.size()), halide_name(p.name));
+        detail::fix_bounds(ip, p.dims);
+        net.params.emplace(p.name, ip);
+    }
+
+    Func wrapped_input("input_values");
+    wrapped_input(net.c, net.x, net.y, net.n) = net.input(net.c, net.x, net.y, net.n);
+    Func last;
+    net.layers.reserve(64);
+    detail::lower_layers(net, net.spec.layers, wrapped_input, last, nullptr);
+    // The layers' spec pointers must point into net.spec, which is not moved after this point.
+
+    net.output = Func("output");
+    net.output(net.c, net.x, net.y, net.n) = last(net.c, net.x, net.y, net.n);
+    net.output.set_estimates({{0, int(out.c)}, {0, int(out.w)}, {0, int(out.h)}, {0, batch_estimate}});
+    return net;
+}
+
+}  // namespace kiln::codegen

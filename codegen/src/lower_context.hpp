@@ -1,0 +1,31 @@
+// Internal to the lowering: the per-layer lowering functions and the helpers they share.
+#pragma once
+
+#include "kiln/codegen/lowered.hpp"
+
+namespace kiln::codegen::detail {
+
+// What a layer's lowering reads: the shared variables, its input Func, and its learned tensors.
+struct LayerInput {
+    Lowered& net;
+    const LayerSpec& spec;
+    Halide::Func in;
+    Halide::ImageParam param(const std::string& role) const;
+    std::string name(const std::string& stage) const { return spec.name + "_" + stage; }
+};
+
+// in extended to rows [-rows.begin, h + rows.end) and columns likewise, filled with `fill`; the
+// clamp keeps bounds inference inside the input.
+Halide::Func pad_spatial(const LayerInput& li, Pads rows, Pads cols, Halide::Expr fill);
+
+LayerStages lower_conv(const LayerInput& li, const ConvAttrs& a);
+LayerStages lower_pool(const LayerInput& li, const PoolAttrs& a);
+LayerStages lower_global_avg_pool(const LayerInput& li, const GlobalAvgPoolAttrs& a);
+LayerStages lower_dense(const LayerInput& li, const DenseAttrs& a);
+LayerStages lower_activation(const LayerInput& li, const ActivationAttrs& a);
+LayerStages lower_batch_norm(const LayerInput& li, const BatchNormAttrs& a);
+LayerStages lower_dropout(const LayerInput& li, const DropoutAttrs& a);
+LayerStages lower_softmax(const LayerInput& li, const SoftmaxAttrs& a);
+LayerStages lower_lrn(const LayerInput& li, const LrnAttrs& a);
+
+}  // namespace kiln::codegen::detail

@@ -1,0 +1,34 @@
+// Convolution: an initial bias (or zero) and one update over (input channel, kernel column, kernel row).
+#include "lower_context.hpp"
+
+namespace kiln::codegen::detail {
+
+using namespace Halide;
+
+LayerStages lower_conv(const LayerInput& li, const ConvAttrs& a) {
+    const Shape in = li.spec.in;
+    const Pads rows = a.rows(in), cols = a.cols(in);
+    Func padded = pad_spatial(li, rows, cols, 0.0f);
+    ImageParam w = li.param("weights");  // dims (o, i, kx, ky)
+    const Var &c = li.net.c, &x = li.net.x, &y = li.net.y, &n = li.net.n;
+
+    // r.x: input channel, r.y: kernel column, r.z: kernel row.
+    RDom r(0, int(in.c), 0, int(a.kernel.w), 0, int(a.kernel.h), li.name("r"));
+    Expr kx = a.flip ? Expr(int(a.kernel.w) - 1) - r.y : Expr(r.y);
+    Expr ky = a.flip ? Expr(int(a.kernel.h) - 1) - r.z : Expr(r.z);
+    Expr ix = x * int(a.stride.w) + r.y * int(a.dilation.w) - int(cols.begin);
+    Expr iy = y * int(a.stride.h) + r.z * int(a.dilation.h) - int(rows.begin);
+
+    Func conv(li.name("conv"));
+    conv(c, x, y, n) = a.bias ? li.param("bias")(c) : Expr(0.0f);
+    conv(c, x, y, n) += w(c, r.x, kx, ky) * padded(r.x, ix, iy, n);
+
+    LayerStages s;
+    if (rows.begin || rows.end || cols.begin || cols.end) s.funcs.push_back(padded);
+    s.funcs.push_back(conv);
+    s.rdoms.push_back(r);
+    s.output = conv;
+    return s;
+}
+
+}  // namespace kiln::codegen::detail

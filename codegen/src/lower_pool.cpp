@@ -1,0 +1,65 @@
+// Max and average pooling over a window, and the global average.
+#include <limits>
+
+#include "lower_context.hpp"
+
+namespace kiln::codegen::detail {
+
+using namespace Halide;
+
+LayerStages lower_pool(const LayerInput& li, const PoolAttrs& a) {
+    const Shape in = li.spec.in;
+    const Pads rows = a.rows(in), cols = a.cols(in);
+    const bool is_max = a.function == PoolFunction::max;
+    // Padded cells never win a max; for an average they add zero and the divisor decides.
+    Func padded = pad_spatial(li, rows, cols, is_max ? Expr(-std::numeric_limits<float>::infinity()) : Expr(0.0f));
+    const Var &c = li.net.c, &x = li.net.x, &y = li.net.y, &n = li.net.n;
+
+    RDom r(0, int(a.window.w), 0, int(a.window.h), li.name("r"));
+    Expr x0 = x * int(a.stride.w) - int(cols.begin), y0 = y * int(a.stride.h) - int(rows.begin);
+
+    Func acc(li.name(is_max ? "max" : "sum"));
+    acc(c, x, y, n) = is_max ? Expr(-std::numeric_limits<float>::infinity()) : Expr(0.0f);
+    Expr v = padded(c, x0 + r.x, y0 + r.y, n);
+    acc(c, x, y, n) = is_max ? max(acc(c, x, y, n), v) : acc(c, x, y, n) + v;
+
+    LayerStages s;
+    if (rows.begin || rows.end || cols.begin || cols.end) s.funcs.push_back(padded);
+    s.funcs.push_back(acc);
+    s.rdoms.push_back(r);
+    if (is_max) {
+        s.output = acc;
+        return s;
+    }
+    Expr count;
+    if (a.count_padding) {
+        count = Expr(float(a.window.h * a.window.w));
+    } else {  // input cells inside the window
+        Expr cw = min(x0 + int(a.window.w), int(in.w)) - max(x0, 0);
+        Expr ch = min(y0 + int(a.window.h), int(in.h)) - max(y0, 0);
+        count = cast<float>(cw * ch);
+    }
+    Func avg(li.name("avg"));
+    avg(c, x, y, n) = acc(c, x, y, n) / count;
+    s.funcs.push_back(avg);
+    s.output = avg;
+    return s;
+}
+
+LayerStages lower_global_avg_pool(const LayerInput& li, const GlobalAvgPoolAttrs&) {
+    const Shape in = li.spec.in;
+    const Var &c = li.net.c, &x = li.net.x, &y = li.net.y, &n = li.net.n;
+    RDom r(0, int(in.w), 0, int(in.h), li.name("r"));
+    Func sum(li.name("sum"));
+    sum(c, x, y, n) = 0.0f;
+    sum(c, x, y, n) += li.in(c, r.x, r.y, n);
+    Func avg(li.name("avg"));
+    avg(c, x, y, n) = sum(c, x, y, n) / float(in.h * in.w);
+    LayerStages s;
+    s.funcs = {sum, avg};
+    s.rdoms = {r};
+    s.output = avg;
+    return s;
+}
+
+}  // namespace kiln::codegen::detail

@@ -1,0 +1,21 @@
+// Softmax over channels, at every row and column: out[c] = exp(in[c] - max) / sum_c' exp(in[c'] - max).
+// (Subtracting the max keeps exp from overflowing; the result is the same.) Shape unchanged.
+#pragma once
+
+#include "kiln/dsl/simple_layer.hpp"
+
+namespace kiln {
+
+struct SoftmaxAttrs {
+    static constexpr const char* kind = "softmax";
+    constexpr Check check(Shape, bool) const { return check_ok(); }
+    constexpr Shape output(Shape in) const { return in; }
+    constexpr ParamShapes param_shapes(Shape) const { return no_params(); }
+    constexpr extent_t macs(Shape) const { return 0; }
+};
+
+struct Softmax : simple_layer<Softmax, accepts<>> {
+    static constexpr SoftmaxAttrs attrs{};
+};
+
+}  // namespace kiln

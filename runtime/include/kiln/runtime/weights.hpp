@@ -1,0 +1,38 @@
+// The learned tensors of one net, keyed by the names describe<Net>() gives them ("l3_conv.weights").
+// Each tensor's shape comes from its ParamSpec, i.e. from the declared layer; nothing can be added
+// or resized by name afterwards, so a kernel never reads a tensor of the wrong size.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "kiln/dsl/layer_spec.hpp"
+#include "kiln/runtime/error.hpp"
+
+namespace kiln {
+
+class Weights {
+  public:
+    Weights() = default;
+    explicit Weights(std::vector<ParamSpec> specs);
+    static Weights for_net(const NetSpec& net) { return Weights(all_params(net)); }
+
+    const std::vector<ParamSpec>& specs() const { return specs_; }
+    const ParamSpec& spec(const std::string& name) const;
+    std::vector<float>& operator[](const std::string& name);
+    const std::vector<float>& operator[](const std::string& name) const;
+
+    // Uniform in [-a, a] with a = sqrt(3 / fan_in) (unit-variance outputs for unit-variance inputs);
+    // biases and shifts small, scales near 1. Deterministic for a seed.
+    void fill_random(std::uint64_t seed);
+    // Small integers in [-range, range], so that float sums are exact (bit-exact tests).
+    void fill_small_integers(std::uint64_t seed, int range);
+
+  private:
+    std::vector<ParamSpec> specs_;
+    std::map<std::string, std::vector<float>> values_;
+};
+
+}  // namespace kiln

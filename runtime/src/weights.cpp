@@ -1,0 +1,55 @@
+// Weights: storage checked against the declared layers' tensor shapes.
+#include "kiln/runtime/weights.hpp"
+
+#include <cmath>
+#include <random>
+
+namespace kiln {
+
+Weights::Weights(std::vector<ParamSpec> specs) : specs_(std::move(specs)) {
+    for (const auto& s : specs_) {
+        if (values_.count(s.name)) throw Error("two learned tensors are named '" + s.name + "'");
+        values_[s.name].assign(std::size_t(s.elements()), 0.0f);
+    }
+}
+
+const ParamSpec& Weights::spec(const std::string& name) const {
+    for (const auto& s : specs_)
+        if (s.name == name) return s;
+    std::string known;
+    for (const auto& s : specs_) known += (known.empty() ? "" : ", ") + s.name;
+    throw Error("no learned tensor named '" + name + "'; this net has: " + (known.empty() ? "(none)" : known));
+}
+
+std::vector<float>& Weights::operator[](const std::string& name) {
+    spec(name);  // throws with the list of valid names
+    return values_.at(name);
+}
+
+const std::vector<float>& Weights::operator[](const std::string& name) const {
+    spec(name);
+    return values_.at(name);
+}
+
+void Weights::fill_random(std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    for (const auto& s : specs_) {
+        auto& v = values_[s.name];
+        // dims[0] is the output (filters, units, channels); the rest feed one output.
+        const double fan_in = double(s.elements()) / double(s.dims.empty() ? 1 : s.dims[0]);
+        double lo = -0.1, hi = 0.1;
+        if (s.role == "weights") hi = std::sqrt(3.0 / std::max(1.0, fan_in)), lo = -hi;
+        if (s.role == "scale") lo = 0.5, hi = 1.5;
+        std::uniform_real_distribution<double> u(lo, hi);
+        for (auto& x : v) x = float(u(rng));
+    }
+}
+
+void Weights::fill_small_integers(std::uint64_t seed, int range) {
+    std::mt19937_64 rng(seed);
+    std::uniform_int_distribution<int> u(-range, range);
+    for (const auto& s : specs_)
+        for (auto& x : values_[s.name]) x = float(u(rng));
+}
+
+}  // namespace kiln

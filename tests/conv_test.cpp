@@ -1,0 +1,147 @@
+// Convolution: JIT output vs the plain-loop reference over every padding kind x stride x dilation x
+// kernel orientation, on random shapes and data drawn fresh each run; plus the lecture's examples.
+#include "support.hpp"
+
+using kiln::ConvAttrs;
+using kiln::Extent2;
+using kiln::Padding;
+using kiln::PaddingKind;
+
+namespace {
+
+// The test's own statement of the padding each kind means (TensorFlow's 'same', p = d(k-1) for full).
+void expected_pads(PaddingKind kind, long m, long k, long s, long d, long explicit_begin, long explicit_end,
+                   long& begin, long& end) {
+    const long span = d * (k - 1) + 1;
+    switch (kind) {
+    case PaddingKind::valid: begin = end = 0; break;
+    case PaddingKind::full: begin = end = span - 1; break;
+    case PaddingKind::same: {
+        const long out = (m + s - 1) / s;
+        const long total = std::max(0L, (out - 1) * s + span - m);
+        begin = total / 2;
+        end = total - begin;
+        break;
+    }
+    case PaddingKind::explicit_pads: begin = explicit_begin, end = explicit_end; break;
+    }
+}
+
+struct ConvCase {
+    PaddingKind padding;
+    bool per_side;
+    long stride, dilation;
+    bool flip;
+};
+
+void run_case(const ConvCase& cc, std::mt19937_64& rng) {
+    std::uniform_int_distribution<long> pick_k(1, 4), pick_c(1, 5), pick_f(1, 9), pick_m(1, 13), pick_p(0, 2),
+        pick_b(1, 2);
+    ConvAttrs a;
+    kiln::Shape in;
+    long pads[4];
+    for (int attempt = 0;; ++attempt) {
+        REQUIRE(attempt < 1000);
+        a = ConvAttrs{};
+        a.filters = pick_f(rng);
+        a.kernel = Extent2{pick_k(rng), pick_k(rng)};
+        a.stride = Extent2{cc.stride, cc.per_side ? std::max(1L, cc.stride - 1) : cc.stride};
+        a.dilation = Extent2{cc.dilation, cc.dilation};
+        for (long& p : pads) p = pick_p(rng);
+        if (!cc.per_side) pads[1] = pads[0], pads[3] = pads[2];
+        a.padding = Padding{cc.padding, {pads[0], pads[1]}, {pads[2], pads[3]}};
+        a.flip = cc.flip;
+        a.bias = std::uniform_int_distribution<int>(0, 3)(rng) != 0;
+        in = kiln::Shape{pick_m(rng), pick_m(rng), pick_c(rng)};
+        // Skip shapes whose every tap lands in padding (an all-zero output would test nothing).
+        if (a.check(in, false).ok() && in.h >= a.kernel.h && in.w >= a.kernel.w) break;
+    }
+    INFO("input " << in.h << "x" << in.w << "x" << in.c << ", filters " << a.filters << ", kernel " << a.kernel.h << "x"
+                   << a.kernel.w << ", stride " << a.stride.h << "x" << a.stride.w << ", pads " << pads[0] << ","
+                   << pads[1] << "," << pads[2] << "," << pads[3] << ", bias " << a.bias);
+
+    ref::Window g{a.kernel.h, a.kernel.w, a.stride.h, a.stride.w, a.dilation.h, a.dilation.w};
+    expected_pads(cc.padding, in.h, a.kernel.h, a.stride.h, a.dilation.h, pads[0], pads[1], g.top, g.bottom);
+    expected_pads(cc.padding, in.w, a.kernel.w, a.stride.w, a.dilation.w, pads[2], pads[3], g.left, g.right);
+
+    const auto spec = kiln::make_layer_spec(a, in, "1");
+    kiln::codegen::JitNet net(test::net_of({spec}));
+    kiln::Weights w = kiln::Weights::for_net(net.spec());
+    const std::string name = spec.name;
+    kiln::Tensor input(pick_b(rng), in);
+
+    // Random floats: relative error <= 1e-5.
+    w.fill_random(rng());
+    test::fill_uniform(input, rng);
+    const auto bias = test::to_double(a.bias ? w[name + ".bias"] : std::vector<float>{});
+    auto want = ref::conv(test::to_ref(input), test::to_double(w[name + ".weights"]), a.bias ? &bias : nullptr,
+                          a.filters, g, a.flip);
+    test::check_close(net.run(input, w), want);
+
+    // Small integers: every sum is exact in float, so the result must be bit-exact.
+    w.fill_small_integers(rng(), 3);
+    test::fill_integers(input, rng, 4);
+    const auto ibias = test::to_double(a.bias ? w[name + ".bias"] : std::vector<float>{});
+    want = ref::conv(test::to_ref(input), test::to_double(w[name + ".weights"]), a.bias ? &ibias : nullptr, a.filters,
+                     g, a.flip);
+    const kiln::Tensor got = net.run(input, w);
+    CHECK(test::bit_exact(got, want));
+    CHECK(test::zero_fraction(got) < 0.9);
+}
+
+}  // namespace
+
+TEST_CASE("conv matches the reference for every padding kind, stride, dilation and orientation") {
+    auto rng = test::rng_for("conv");
+    const PaddingKind kinds[] = {PaddingKind::valid, PaddingKind::same, PaddingKind::full, PaddingKind::explicit_pads};
+    for (PaddingKind kind : kinds)
+        for (bool per_side : {false, true})
+            for (long stride : {1L, 2L, 3L})
+                for (long dilation : {1L, 2L})
+                    for (bool flip : {false, true}) {
+                        if (per_side && kind != PaddingKind::explicit_pads && stride != 2) continue;
+                        INFO("padding kind " << int(kind) << ", per side " << per_side << ", stride " << stride << ", dilation " << dilation << ", flip " << flip);
+                        run_case(ConvCase{kind, per_side, stride, dilation, flip}, rng);
+                    }
+}
+
+// The lecture's 3x3 input (a..i) and 2x2 filter (j k / l m): s11 = aj + bk + dl + em, and so on.
+TEST_CASE("lecture: 3x3 input with a 2x2 filter gives s11..s22 in closed form, and kernel flipping") {
+    auto rng = test::rng_for("closed form");
+    using Net = kiln::Net<kiln::Input<3, 3, 1>, kiln::Conv<1, kiln::Kernel<2>, kiln::NoBias>>;
+    using Flipped = kiln::Net<kiln::Input<3, 3, 1>, kiln::Conv<1, kiln::Kernel<2>, kiln::NoBias, kiln::TrueConvolution>>;
+    static_assert(Net::output_shape == kiln::Shape{2, 2, 1});  // 3 - 2 + 1 = 2
+    auto net = kiln::codegen::JitNet::compile<Net>();
+    auto flipped = kiln::codegen::JitNet::compile<Flipped>();
+    kiln::Tensor in = kiln::Tensor::for_input<Net>(1);
+    test::fill_uniform(in, rng);
+    kiln::Weights w = kiln::Weights::for_net(net.spec());
+    w.fill_random(rng());
+    const float a = in(0, 0, 0, 0), b = in(0, 0, 1, 0), c = in(0, 0, 2, 0), d = in(0, 1, 0, 0), e = in(0, 1, 1, 0),
+                f = in(0, 1, 2, 0), g = in(0, 2, 0, 0), h = in(0, 2, 1, 0), i = in(0, 2, 2, 0);
+    const auto& k = w["l1_conv.weights"];  // HWIO with I = O = 1: [ky][kx]
+    const float j = k[0], kk = k[1], l = k[2], m = k[3];
+    const kiln::Tensor s = net.run(in, w);
+    CHECK(s(0, 0, 0, 0) == doctest::Approx(a * j + b * kk + d * l + e * m).epsilon(1e-6));
+    CHECK(s(0, 0, 1, 0) == doctest::Approx(b * j + c * kk + e * l + f * m).epsilon(1e-6));
+    CHECK(s(0, 1, 0, 0) == doctest::Approx(d * j + e * kk + g * l + h * m).epsilon(1e-6));
+    CHECK(s(0, 1, 1, 0) == doctest::Approx(e * j + f * kk + h * l + i * m).epsilon(1e-6));
+    // True convolution: S(1,1) = e*m + b*k + d*l + a*j with the kernel rotated (m l / k j).
+    const kiln::Tensor t = flipped.run(in, w);
+    CHECK(t(0, 0, 0, 0) == doctest::Approx(a * m + b * l + d * kk + e * j).epsilon(1e-6));
+    CHECK(t(0, 1, 1, 0) == doctest::Approx(e * m + f * l + h * kk + i * j).epsilon(1e-6));
+}
+
+TEST_CASE("lecture: output-size examples") {
+    // valid: 3 - 2 + 1 = 2; strided: (5 - 3 + 2) / 2 = 2; zero padding keeps m.
+    static_assert(kiln::Net<kiln::Input<3, 3, 1>, kiln::Conv<1, kiln::Kernel<2>>>::output_shape.h == 2);
+    static_assert(kiln::Net<kiln::Input<5, 5, 1>, kiln::Conv<1, kiln::Kernel<3>, kiln::Stride<2>>>::output_shape.h == 2);
+    static_assert(kiln::Net<kiln::Input<7, 7, 1>, kiln::Conv<1, kiln::Kernel<3>, kiln::Same>>::output_shape.h == 7);
+    static_assert(kiln::Net<kiln::Input<10, 10, 1>, kiln::Conv<1, kiln::Kernel<3>, kiln::Full>>::output_shape.h == 12);
+    // The rule as written in the lecture, (m - k + 2p + s) / s, for a spread of values.
+    for (long m = 1; m < 30; ++m)
+        for (long k = 1; k <= m; ++k)
+            for (long s = 1; s < 5; ++s)
+                for (long p = 0; p < k; ++p)
+                    REQUIRE(kiln::output_extent(m, kiln::Pads{p, p}, k, s, 1) == (m - k + 2 * p + s) / s);
+}

@@ -1,0 +1,187 @@
+// Plain-loop reference implementations of every layer kind, written for the tests and independent
+// of kiln's DSL and code generator: they take explicit numbers (pads, strides...), find their output
+// sizes by sliding the window until it leaves the padded input, and accumulate in double.
+// Tensors are NHWC.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace ref {
+
+struct Tensor {
+    long n = 0, h = 0, w = 0, c = 0;
+    std::vector<double> v;
+    Tensor() = default;
+    Tensor(long n_, long h_, long w_, long c_) : n(n_), h(h_), w(w_), c(c_), v(std::size_t(n_ * h_ * w_ * c_), 0.0) {}
+    double& at(long b, long y, long x, long k) { return v[std::size_t(((b * h + y) * w + x) * c + k)]; }
+    double at(long b, long y, long x, long k) const { return v[std::size_t(((b * h + y) * w + x) * c + k)]; }
+    // Zero (or `fill`) outside the image.
+    double padded(long b, long y, long x, long k, double fill = 0.0) const {
+        return (y < 0 || y >= h || x < 0 || x >= w) ? fill : at(b, y, x, k);
+    }
+};
+
+struct Window {
+    long kh, kw, sh, sw, dh = 1, dw = 1, top = 0, bottom = 0, left = 0, right = 0;
+};
+
+// How many window positions fit: count them one by one.
+inline long positions(long m, long before, long after, long k, long s, long d) {
+    long count = 0;
+    for (long start = -before; start + d * (k - 1) <= m - 1 + after; start += s) ++count;
+    return count;
+}
+
+// weights indexed [ky][kx][i][o] (HWIO); flip rotates the kernel by 180 degrees.
+inline Tensor conv(const Tensor& in, const std::vector<double>& weights, const std::vector<double>* bias, long filters,
+                   const Window& g, bool flip) {
+    const long oh = positions(in.h, g.top, g.bottom, g.kh, g.sh, g.dh);
+    const long ow = positions(in.w, g.left, g.right, g.kw, g.sw, g.dw);
+    Tensor out(in.n, oh, ow, filters);
+    for (long b = 0; b < in.n; ++b)
+        for (long oy = 0; oy < oh; ++oy)
+            for (long ox = 0; ox < ow; ++ox)
+                for (long o = 0; o < filters; ++o) {
+                    double acc = bias ? (*bias)[std::size_t(o)] : 0.0;
+                    for (long ky = 0; ky < g.kh; ++ky)
+                        for (long kx = 0; kx < g.kw; ++kx)
+                            for (long i = 0; i < in.c; ++i) {
+                                const long wy = flip ? g.kh - 1 - ky : ky, wx = flip ? g.kw - 1 - kx : kx;
+                                const double wv = weights[std::size_t(((wy * g.kw + wx) * in.c + i) * filters + o)];
+                                acc += wv * in.padded(b, oy * g.sh - g.top + ky * g.dh, ox * g.sw - g.left + kx * g.dw, i);
+                            }
+                    out.at(b, oy, ox, o) = acc;
+                }
+    return out;
+}
+
+inline Tensor max_pool(const Tensor& in, const Window& g) {
+    const long oh = positions(in.h, g.top, g.bottom, g.kh, g.sh, 1), ow = positions(in.w, g.left, g.right, g.kw, g.sw, 1);
+    Tensor out(in.n, oh, ow, in.c);
+    for (long b = 0; b < in.n; ++b)
+        for (long oy = 0; oy < oh; ++oy)
+            for (long ox = 0; ox < ow; ++ox)
+                for (long k = 0; k < in.c; ++k) {
+                    double m = -std::numeric_limits<double>::infinity();
+                    for (long ky = 0; ky < g.kh; ++ky)
+                        for (long kx = 0; kx < g.kw; ++kx) {
+                            const long y = oy * g.sh - g.top + ky, x = ox * g.sw - g.left + kx;
+                            if (y >= 0 && y < in.h && x >= 0 && x < in.w) m = std::max(m, in.at(b, y, x, k));
+                        }
+                    out.at(b, oy, ox, k) = m;
+                }
+    return out;
+}
+
+inline Tensor avg_pool(const Tensor& in, const Window& g, bool count_padding) {
+    const long oh = positions(in.h, g.top, g.bottom, g.kh, g.sh, 1), ow = positions(in.w, g.left, g.right, g.kw, g.sw, 1);
+    Tensor out(in.n, oh, ow, in.c);
+    for (long b = 0; b < in.n; ++b)
+        for (long oy = 0; oy < oh; ++oy)
+            for (long ox = 0; ox < ow; ++ox)
+                for (long k = 0; k < in.c; ++k) {
+                    double sum = 0;
+                    long cells = 0;
+                    for (long ky = 0; ky < g.kh; ++ky)
+                        for (long kx = 0; kx < g.kw; ++kx) {
+                            const long y = oy * g.sh - g.top + ky, x = ox * g.sw - g.left + kx;
+                            if (y >= 0 && y < in.h && x >= 0 && x < in.w) sum += in.at(b, y, x, k), ++cells;
+                        }
+                    out.at(b, oy, ox, k) = sum / double(count_padding ? g.kh * g.kw : cells);
+                }
+    return out;
+}
+
+inline Tensor global_avg_pool(const Tensor& in) {
+    Tensor out(in.n, 1, 1, in.c);
+    for (long b = 0; b < in.n; ++b)
+        for (long k = 0; k < in.c; ++k) {
+            double s = 0;
+            for (long y = 0; y < in.h; ++y)
+                for (long x = 0; x < in.w; ++x) s += in.at(b, y, x, k);
+            out.at(b, 0, 0, k) = s / double(in.h * in.w);
+        }
+    return out;
+}
+
+// weights indexed [flat input][unit], flat = (y * W + x) * C + c.
+inline Tensor dense(const Tensor& in, const std::vector<double>& weights, const std::vector<double>* bias, long units) {
+    Tensor out(in.n, 1, 1, units);
+    const long flat = in.h * in.w * in.c;
+    for (long b = 0; b < in.n; ++b)
+        for (long u = 0; u < units; ++u) {
+            double acc = bias ? (*bias)[std::size_t(u)] : 0.0;
+            for (long f = 0; f < flat; ++f) acc += in.v[std::size_t(b * flat + f)] * weights[std::size_t(f * units + u)];
+            out.at(b, 0, 0, u) = acc;
+        }
+    return out;
+}
+
+template <class F>
+Tensor map(const Tensor& in, F f) {
+    Tensor out = in;
+    for (auto& x : out.v) x = f(x);
+    return out;
+}
+
+inline Tensor softmax(const Tensor& in) {
+    Tensor out = in;
+    for (long b = 0; b < in.n; ++b)
+        for (long y = 0; y < in.h; ++y)
+            for (long x = 0; x < in.w; ++x) {
+                double total = 0;
+                for (long k = 0; k < in.c; ++k) total += std::exp(in.at(b, y, x, k));
+                for (long k = 0; k < in.c; ++k) out.at(b, y, x, k) = std::exp(in.at(b, y, x, k)) / total;
+            }
+    return out;
+}
+
+inline Tensor lrn(const Tensor& in, long radius, double bias, double alpha, double beta) {
+    Tensor out = in;
+    for (long b = 0; b < in.n; ++b)
+        for (long y = 0; y < in.h; ++y)
+            for (long x = 0; x < in.w; ++x)
+                for (long k = 0; k < in.c; ++k) {
+                    double s = 0;
+                    for (long j = std::max(0L, k - radius); j <= std::min(in.c - 1, k + radius); ++j)
+                        s += in.at(b, y, x, j) * in.at(b, y, x, j);
+                    out.at(b, y, x, k) = in.at(b, y, x, k) / std::pow(bias + alpha * s, beta);
+                }
+    return out;
+}
+
+inline Tensor scale_shift(const Tensor& in, const std::vector<double>& scale, const std::vector<double>& shift) {
+    Tensor out = in;
+    for (std::size_t i = 0; i < out.v.size(); ++i) {
+        const std::size_t k = i % std::size_t(in.c);
+        out.v[i] = in.v[i] * scale[k] + shift[k];
+    }
+    return out;
+}
+
+inline Tensor concat(const std::vector<Tensor>& parts) {
+    long c = 0;
+    for (const auto& p : parts) c += p.c;
+    Tensor out(parts[0].n, parts[0].h, parts[0].w, c);
+    for (long b = 0; b < out.n; ++b)
+        for (long y = 0; y < out.h; ++y)
+            for (long x = 0; x < out.w; ++x) {
+                long k0 = 0;
+                for (const auto& p : parts) {
+                    for (long k = 0; k < p.c; ++k) out.at(b, y, x, k0 + k) = p.at(b, y, x, k);
+                    k0 += p.c;
+                }
+            }
+    return out;
+}
+
+inline Tensor add(const Tensor& a, const Tensor& b) {
+    Tensor out = a;
+    for (std::size_t i = 0; i < out.v.size(); ++i) out.v[i] += b.v[i];
+    return out;
+}
+
+}  // namespace ref

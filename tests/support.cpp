@@ -1,0 +1,96 @@
+// Test helpers (see support.hpp) and doctest's main.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include "support.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+
+namespace test {
+
+std::uint64_t seed() {
+    static const std::uint64_t s = [] {
+        std::uint64_t v;
+        if (const char* env = std::getenv("KILN_SEED")) v = std::strtoull(env, nullptr, 10);
+        else v = std::uint64_t(std::chrono::high_resolution_clock::now().time_since_epoch().count()) ^ std::random_device{}();
+        std::cout << "kiln tests: seed " << v << " (replay with KILN_SEED=" << v << ")" << std::endl;
+        return v;
+    }();
+    return s;
+}
+
+std::mt19937_64 rng_for(const std::string& name) {
+    return std::mt19937_64(seed() ^ std::hash<std::string>{}(name));
+}
+
+void fill_uniform(kiln::Tensor& t, std::mt19937_64& rng, float lo, float hi) {
+    std::uniform_real_distribution<float> u(lo, hi);
+    for (auto& x : t.values()) x = u(rng);
+}
+
+void fill_integers(kiln::Tensor& t, std::mt19937_64& rng, int range) {
+    std::uniform_int_distribution<int> u(-range, range);
+    for (auto& x : t.values()) x = float(u(rng));
+}
+
+ref::Tensor to_ref(const kiln::Tensor& t) {
+    ref::Tensor r(long(t.batch()), long(t.shape().h), long(t.shape().w), long(t.shape().c));
+    for (std::size_t i = 0; i < t.size(); ++i) r.v[i] = t.values()[i];
+    return r;
+}
+
+std::vector<double> to_double(const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); }
+
+static void require_same_shape(const kiln::Tensor& got, const ref::Tensor& want) {
+    REQUIRE(got.batch() == want.n);
+    REQUIRE(got.shape().h == want.h);
+    REQUIRE(got.shape().w == want.w);
+    REQUIRE(got.shape().c == want.c);
+}
+
+double relative_error(const kiln::Tensor& got, const ref::Tensor& want) {
+    require_same_shape(got, want);
+    double scale = 1e-30, err = 0;
+    for (std::size_t i = 0; i < want.v.size(); ++i) {
+        scale = std::max(scale, std::abs(want.v[i]));
+        const double d = std::abs(double(got.values()[i]) - want.v[i]);
+        err = std::max(err, std::isnan(d) ? INFINITY : d);
+    }
+    return err / scale;
+}
+
+bool bit_exact(const kiln::Tensor& got, const ref::Tensor& want) {
+    require_same_shape(got, want);
+    for (std::size_t i = 0; i < want.v.size(); ++i)
+        if (double(got.values()[i]) != want.v[i]) return false;
+    return true;
+}
+
+double zero_fraction(const kiln::Tensor& t) {
+    std::size_t zeros = 0;
+    for (float v : t.values()) zeros += v == 0.0f;
+    return double(zeros) / double(t.size());
+}
+
+void check_close(const kiln::Tensor& got, const ref::Tensor& want, double tol, double max_zero) {
+    const double err = relative_error(got, want);
+    CHECK(err <= tol);
+    CHECK(zero_fraction(got) <= max_zero);
+}
+
+kiln::NetSpec net_of(std::vector<kiln::LayerSpec> layers) {
+    kiln::NetSpec net;
+    net.input = layers.front().in;
+    net.output = layers.back().out;
+    for (const auto& l : layers) net.param_count += l.param_count, net.macs += l.macs;
+    net.layers = std::move(layers);
+    return net;
+}
+
+}  // namespace test
+
+int main(int argc, char** argv) {
+    test::seed();
+    doctest::Context context(argc, argv);
+    return context.run();
+}

@@ -55,14 +55,13 @@ LayerStages lower_concat(Lowered& net, const LayerSpec& spec, Func in) {
         lower_layers(net, branch, in, bout, &s.children);
         outs.push_back(bout);
     }
-    Expr value = 0.0f;
-    extent_t end = spec.out.c;
-    for (std::size_t b = spec.children.size(); b-- > 0;) {
+    Expr value;
+    extent_t begin = 0;
+    for (std::size_t b = 0; b < spec.children.size(); ++b) {
         const extent_t bc = spec.children[b].empty() ? spec.in.c : spec.children[b].back().out.c;
-        const extent_t begin = end - bc;
         Expr v = outs[b](clamp(c - int(begin), 0, int(bc) - 1), x, y, n);
         value = b == 0 ? v : select(c >= int(begin), v, value);
-        end = begin;
+        begin += bc;
     }
     Func cat(spec.name);
     cat(c, x, y, n) = value;

@@ -1,0 +1,74 @@
+// Concat (an inception module) and Residual (identity and projection shortcuts), declared as types,
+// JIT-run and compared with the reference composed layer by layer.
+#include "support.hpp"
+
+using namespace kiln;
+
+namespace {
+ref::Tensor conv_ref(const ref::Tensor& x, const Weights& w, const std::string& layer, long filters, long k, long s,
+                     long pad) {
+    const auto bias = test::to_double(w[layer + ".bias"]);
+    return ref::conv(x, test::to_double(w[layer + ".weights"]), &bias, filters, ref::Window{k, k, s, s, 1, 1, pad, pad, pad, pad},
+                     false);
+}
+ref::Tensor relu(const ref::Tensor& x) {
+    return ref::map(x, [](double v) { return std::max(v, 0.0); });
+}
+}  // namespace
+
+TEST_CASE("an inception module (Concat of four branches) matches the reference") {
+    auto rng = test::rng_for("inception");
+    using Net = kiln::Net<Input<7, 6, 5>, Concat<Branch<Conv<3, Kernel<1>>, Relu>,
+                                                  Branch<Conv<2, Kernel<1>>, Relu, Conv<4, Kernel<3>, Same>, Relu>,
+                                                  Branch<Conv<2, Kernel<1>>, Relu, Conv<3, Kernel<5>, Same>, Relu>,
+                                                  Branch<MaxPool<Window<3>, Stride<1>, Same>, Conv<2, Kernel<1>>, Relu>>>;
+    static_assert(Net::output_shape == Shape{7, 6, 3 + 4 + 3 + 2});
+    auto net = codegen::JitNet::compile<Net>();
+    Weights w = Weights::for_net(net.spec());
+    w.fill_random(rng());
+    Tensor input = Tensor::for_input<Net>(2);
+    test::fill_uniform(input, rng);
+    const auto x = test::to_ref(input);
+    const auto b1 = relu(conv_ref(x, w, "l1_b1_1_conv", 3, 1, 1, 0));
+    const auto b2 = relu(conv_ref(relu(conv_ref(x, w, "l1_b2_1_conv", 2, 1, 1, 0)), w, "l1_b2_3_conv", 4, 3, 1, 1));
+    const auto b3 = relu(conv_ref(relu(conv_ref(x, w, "l1_b3_1_conv", 2, 1, 1, 0)), w, "l1_b3_3_conv", 3, 5, 1, 2));
+    const auto pooled = ref::max_pool(x, ref::Window{3, 3, 1, 1, 1, 1, 1, 1, 1, 1});
+    const auto b4 = relu(conv_ref(pooled, w, "l1_b4_2_conv", 2, 1, 1, 0));
+    test::check_close(net.run(input, w), ref::concat({b1, b2, b3, b4}), 1e-5, 0.8);
+}
+
+TEST_CASE("residual blocks with identity and projection shortcuts match the reference") {
+    auto rng = test::rng_for("residual");
+    using Net = kiln::Net<Input<8, 8, 4>,
+                          Residual<Body<Conv<4, Kernel<3>, Same>, Relu, Conv<4, Kernel<3>, Same>>>, Relu,
+                          Residual<Body<Conv<6, Kernel<3>, Stride<2>, Pad<1>>, Relu, Conv<6, Kernel<3>, Same>>,
+                                   Shortcut<Conv<6, Kernel<1>, Stride<2>>>>,
+                          Relu>;
+    static_assert(Net::output_shape == Shape{4, 4, 6});
+    auto net = codegen::JitNet::compile<Net>();
+    Weights w = Weights::for_net(net.spec());
+    w.fill_random(rng());
+    Tensor input = Tensor::for_input<Net>(2);
+    test::fill_uniform(input, rng);
+    const auto x = test::to_ref(input);
+    const auto block1 = relu(ref::add(conv_ref(relu(conv_ref(x, w, "l1_b1_1_conv", 4, 3, 1, 1)), w, "l1_b1_3_conv", 4, 3, 1, 1), x));
+    const auto body = conv_ref(relu(conv_ref(block1, w, "l3_b1_1_conv", 6, 3, 2, 1)), w, "l3_b1_3_conv", 6, 3, 1, 1);
+    const auto projection = conv_ref(block1, w, "l3_b2_1_conv", 6, 1, 2, 0);
+    test::check_close(net.run(input, w), relu(ref::add(body, projection)), 1e-5, 0.8);
+}
+
+TEST_CASE("run-time misuse is a clear error: wrong tensor shape, missing weights, unknown schedule") {
+    using Net = kiln::Net<Input<6, 6, 2>, Conv<3, Kernel<3>>, Relu>;
+    auto net = codegen::JitNet::compile<Net>();
+    Weights w = Weights::for_net(net.spec());
+    Tensor wrong(1, Shape{6, 5, 2});
+    CHECK_THROWS_WITH_AS(net.run(wrong, w), doctest::Contains("input tensor has shape 6x5x2"), kiln::Error);
+    CHECK_THROWS_WITH_AS(net.run(Tensor::for_input<Net>(1), Weights{}), doctest::Contains("no learned tensor named 'l1_conv.weights'"),
+                         kiln::Error);
+    CHECK_THROWS_WITH_AS(w["l9_conv.bias"], doctest::Contains("this net has: l1_conv.weights, l1_conv.bias"), kiln::Error);
+    CHECK_THROWS_WITH_AS(codegen::JitNet::compile<Net>("fastest"), doctest::Contains("unknown schedule 'fastest'; valid schedules: default"),
+                         kiln::Error);
+    Tensor out = Tensor::for_output<Net>(2);
+    CHECK_THROWS_WITH_AS(net.run(Tensor::for_input<Net>(1), w, out), doctest::Contains("batch 2"), kiln::Error);
+    CHECK_THROWS_AS(Tensor(0, Shape{1, 1, 1}), kiln::Error);
+}

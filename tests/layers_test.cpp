@@ -1,0 +1,105 @@
+// Dense, activations, softmax, local response normalization, batch norm (and its folding), dropout.
+#include "support.hpp"
+
+#include "kiln/runtime/batch_norm.hpp"
+
+namespace {
+kiln::Shape random_shape(std::mt19937_64& rng, long max_c = 8) {
+    std::uniform_int_distribution<long> m(1, 7), c(1, max_c);
+    return kiln::Shape{m(rng), m(rng), c(rng)};
+}
+}  // namespace
+
+TEST_CASE("dense matches the reference, with and without bias, bit-exact on small integers") {
+    auto rng = test::rng_for("dense");
+    for (bool bias : {true, false}) {
+        const kiln::Shape in = random_shape(rng);
+        const long units = std::uniform_int_distribution<long>(1, 12)(rng);
+        const auto spec = kiln::make_layer_spec(kiln::DenseAttrs{units, bias}, in, "1");
+        kiln::codegen::JitNet net(test::net_of({spec}));
+        kiln::Weights w = kiln::Weights::for_net(net.spec());
+        kiln::Tensor input(2, in);
+        for (int integers = 0; integers < 2; ++integers) {
+            if (integers) w.fill_small_integers(rng(), 3), test::fill_integers(input, rng, 3);
+            else w.fill_random(rng()), test::fill_uniform(input, rng);
+            const auto b = test::to_double(bias ? w["l1_dense.bias"] : std::vector<float>{});
+            const auto want = ref::dense(test::to_ref(input), test::to_double(w["l1_dense.weights"]), bias ? &b : nullptr, units);
+            const kiln::Tensor got = net.run(input, w);
+            if (integers) CHECK(test::bit_exact(got, want));
+            else test::check_close(got, want);
+        }
+    }
+}
+
+TEST_CASE("activations match the reference") {
+    auto rng = test::rng_for("activations");
+    const kiln::Shape in = random_shape(rng);
+    kiln::Tensor input(2, in);
+    test::fill_uniform(input, rng, -3, 3);
+    const auto x = test::to_ref(input);
+    using kiln::ActivationFunction;
+    struct Case {
+        ActivationFunction f;
+        double slope;
+        double (*ref)(double, double);
+        double max_zero;
+    } cases[] = {
+        {ActivationFunction::relu, 0, [](double v, double) { return std::max(v, 0.0); }, 0.9},
+        {ActivationFunction::leaky_relu, 0.1, [](double v, double s) { return v > 0 ? v : s * v; }, 0.1},
+        {ActivationFunction::sigmoid, 0, [](double v, double) { return 1 / (1 + std::exp(-v)); }, 0.1},
+        {ActivationFunction::tanh, 0, [](double v, double) { return std::tanh(v); }, 0.1},
+    };
+    for (const auto& c : cases) {
+        INFO("activation " << int(c.f));
+        kiln::ActivationAttrs a{c.f, c.slope, 1, 10};
+        kiln::codegen::JitNet net(test::net_of({kiln::make_layer_spec(a, in, "1")}));
+        const auto want = ref::map(x, [&](double v) { return c.ref(v, c.slope); });
+        test::check_close(net.run(input, kiln::Weights{}), want, 1e-5, c.max_zero);
+    }
+}
+
+TEST_CASE("softmax matches the reference and sums to one") {
+    auto rng = test::rng_for("softmax");
+    const kiln::Shape in = random_shape(rng, 20);
+    kiln::codegen::JitNet net(test::net_of({kiln::make_layer_spec(kiln::SoftmaxAttrs{}, in, "1")}));
+    kiln::Tensor input(2, in);
+    test::fill_uniform(input, rng, -20, 20);  // wide range: exp would overflow without the max shift at 100s
+    const kiln::Tensor got = net.run(input, kiln::Weights{});
+    test::check_close(got, ref::softmax(test::to_ref(input)));
+    double total = 0;
+    for (long c = 0; c < in.c; ++c) total += got(1, 0, 0, c);
+    CHECK(total == doctest::Approx(1.0).epsilon(1e-5));
+}
+
+TEST_CASE("local response normalization matches TensorFlow's formula") {
+    auto rng = test::rng_for("lrn");
+    const kiln::Shape in = random_shape(rng, 16);
+    using L = kiln::Lrn<4, std::ratio<1>, std::ratio<1, 9000>, std::ratio<3, 4>>;  // the CIFAR-10 model's
+    for (const kiln::LrnAttrs& a : {L::attrs, kiln::LrnAttrs{2, 2.0, 0.5, 0.75, 1, 2, 3, 4}}) {
+        kiln::codegen::JitNet net(test::net_of({kiln::make_layer_spec(a, in, "1")}));
+        kiln::Tensor input(2, in);
+        test::fill_uniform(input, rng, -2, 2);
+        test::check_close(net.run(input, kiln::Weights{}), ref::lrn(test::to_ref(input), a.radius, a.bias, a.alpha, a.beta));
+    }
+}
+
+TEST_CASE("batch norm and dropout match the reference; folding batch norm into a conv keeps the result") {
+    auto rng = test::rng_for("batch norm");
+    using Net = kiln::Net<kiln::Input<9, 8, 3>, kiln::Conv<6, kiln::Kernel<3>, kiln::Same>, kiln::BatchNorm,
+                          kiln::Dropout<std::ratio<2, 5>>>;
+    auto net = kiln::codegen::JitNet::compile<Net>();
+    kiln::Weights w = kiln::Weights::for_net(net.spec());
+    w.fill_random(rng());
+    kiln::Tensor input = kiln::Tensor::for_input<Net>(2);
+    test::fill_uniform(input, rng);
+    const auto bias = test::to_double(w["l1_conv.bias"]);
+    const ref::Window g{3, 3, 1, 1, 1, 1, 1, 1, 1, 1};
+    const auto conv = ref::conv(test::to_ref(input), test::to_double(w["l1_conv.weights"]), &bias, 6, g, false);
+    const auto want = ref::scale_shift(conv, test::to_double(w["l2_batch_norm.scale"]), test::to_double(w["l2_batch_norm.shift"]));
+    const kiln::Tensor before = net.run(input, w);
+    test::check_close(before, want);
+
+    kiln::fold_batch_norm(w, "l1_conv", "l2_batch_norm");
+    CHECK(w["l2_batch_norm.scale"][0] == 1.0f);
+    test::check_close(net.run(input, w), want);
+}

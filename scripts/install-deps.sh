@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs kiln's Debian bookworm dependencies that are missing (needs root or sudo).
+set -euo pipefail
+packages=(cmake ninja-build g++ ccache libhalide14-0-dev libboost-dev doctest-dev libbenchmark-dev libpng-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "kiln: all dependencies present"
+  exit 0
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "kiln: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -58,41 +58,38 @@ inline Tensor conv(const Tensor& in, const std::vector<double>& weights, const s
     return out;
 }
 
-inline Tensor max_pool(const Tensor& in, const Window& g) {
+// Visits every output cell of a pooling window, handing `reduce` the input values inside the image
+// and the window's full size; padded cells are never visited.
+template <class Reduce>
+Tensor pool(const Tensor& in, const Window& g, Reduce reduce) {
     const long oh = positions(in.h, g.top, g.bottom, g.kh, g.sh, 1), ow = positions(in.w, g.left, g.right, g.kw, g.sw, 1);
     Tensor out(in.n, oh, ow, in.c);
+    std::vector<double> cells;
     for (long b = 0; b < in.n; ++b)
         for (long oy = 0; oy < oh; ++oy)
             for (long ox = 0; ox < ow; ++ox)
                 for (long k = 0; k < in.c; ++k) {
-                    double m = -std::numeric_limits<double>::infinity();
+                    cells.clear();
                     for (long ky = 0; ky < g.kh; ++ky)
                         for (long kx = 0; kx < g.kw; ++kx) {
                             const long y = oy * g.sh - g.top + ky, x = ox * g.sw - g.left + kx;
-                            if (y >= 0 && y < in.h && x >= 0 && x < in.w) m = std::max(m, in.at(b, y, x, k));
+                            if (y >= 0 && y < in.h && x >= 0 && x < in.w) cells.push_back(in.at(b, y, x, k));
                         }
-                    out.at(b, oy, ox, k) = m;
+                    out.at(b, oy, ox, k) = reduce(cells, g.kh * g.kw);
                 }
     return out;
 }
 
+inline Tensor max_pool(const Tensor& in, const Window& g) {
+    return pool(in, g, [](const std::vector<double>& cells, long) { return *std::max_element(cells.begin(), cells.end()); });
+}
+
 inline Tensor avg_pool(const Tensor& in, const Window& g, bool count_padding) {
-    const long oh = positions(in.h, g.top, g.bottom, g.kh, g.sh, 1), ow = positions(in.w, g.left, g.right, g.kw, g.sw, 1);
-    Tensor out(in.n, oh, ow, in.c);
-    for (long b = 0; b < in.n; ++b)
-        for (long oy = 0; oy < oh; ++oy)
-            for (long ox = 0; ox < ow; ++ox)
-                for (long k = 0; k < in.c; ++k) {
-                    double sum = 0;
-                    long cells = 0;
-                    for (long ky = 0; ky < g.kh; ++ky)
-                        for (long kx = 0; kx < g.kw; ++kx) {
-                            const long y = oy * g.sh - g.top + ky, x = ox * g.sw - g.left + kx;
-                            if (y >= 0 && y < in.h && x >= 0 && x < in.w) sum += in.at(b, y, x, k), ++cells;
-                        }
-                    out.at(b, oy, ox, k) = sum / double(count_padding ? g.kh * g.kw : cells);
-                }
-    return out;
+    return pool(in, g, [&](const std::vector<double>& cells, long window) {
+        double sum = 0;
+        for (double v : cells) sum += v;
+        return sum / double(count_padding ? window : long(cells.size()));
+    });
 }
 
 inline Tensor global_avg_pool(const Tensor& in) {

@@ -47,9 +47,11 @@ void Weights::fill_random(std::uint64_t seed) {
 
 void Weights::fill_small_integers(std::uint64_t seed, int range) {
     std::mt19937_64 rng(seed);
-    std::uniform_int_distribution<int> u(-range, range);
+    // Zero is left out: a zero 1x1 single-channel kernel would make a whole test output zero.
+    std::uniform_int_distribution<int> u(1, range);
+    std::bernoulli_distribution negative(0.5);
     for (const auto& s : specs_)
-        for (auto& x : values_[s.name]) x = float(u(rng));
+        for (auto& x : values_[s.name]) x = float(negative(rng) ? -u(rng) : u(rng));
 }
 
 }  // namespace kiln

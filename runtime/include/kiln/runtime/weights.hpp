@@ -27,7 +27,7 @@ class Weights {
     // Uniform in [-a, a] with a = sqrt(3 / fan_in) (unit-variance outputs for unit-variance inputs);
     // biases and shifts small, scales near 1. Deterministic for a seed.
     void fill_random(std::uint64_t seed);
-    // Small integers in [-range, range], so that float sums are exact (bit-exact tests).
+    // Non-zero integers in [-range, range], so that float sums are exact (bit-exact tests).
     void fill_small_integers(std::uint64_t seed, int range);
 
   private:

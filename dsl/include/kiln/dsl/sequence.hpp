@@ -49,7 +49,7 @@ struct Seq {
     static constexpr extent_t params(Shape in) { return sum(walk(in, false).params); }
     static constexpr extent_t macs(Shape in) { return sum(walk(in, false).macs); }
 
-    // Reports the first failing layer; First is the position of the first layer in the path (1).
+    // Reports the first failing layer, appending its 1-based position to Where.
     template <class Where, extent_t H, extent_t W, extent_t C, bool Strict>
     static constexpr bool raise() {
         constexpr Walk w = walk(Shape{H, W, C}, Strict);

@@ -1,5 +1,6 @@
 // Convolution: JIT output vs the plain-loop reference over every padding kind x stride x dilation x
 // kernel orientation, on random shapes and data drawn fresh each run; plus the lecture's examples.
+#include "reference/padding.hpp"
 #include "support.hpp"
 
 using kiln::ConvAttrs;
@@ -9,23 +10,7 @@ using kiln::PaddingKind;
 
 namespace {
 
-// The test's own statement of the padding each kind means (TensorFlow's 'same', p = d(k-1) for full).
-void expected_pads(PaddingKind kind, long m, long k, long s, long d, long explicit_begin, long explicit_end,
-                   long& begin, long& end) {
-    const long span = d * (k - 1) + 1;
-    switch (kind) {
-    case PaddingKind::valid: begin = end = 0; break;
-    case PaddingKind::full: begin = end = span - 1; break;
-    case PaddingKind::same: {
-        const long out = (m + s - 1) / s;
-        const long total = std::max(0L, (out - 1) * s + span - m);
-        begin = total / 2;
-        end = total - begin;
-        break;
-    }
-    case PaddingKind::explicit_pads: begin = explicit_begin, end = explicit_end; break;
-    }
-}
+using ref::expected_pads;
 
 // True when at least half the window positions along an axis have a tap inside the image.
 bool mostly_reads_input(long m, kiln::Pads p, long k, long s, long d) {

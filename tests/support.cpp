@@ -29,8 +29,9 @@ void fill_uniform(kiln::Tensor& t, std::mt19937_64& rng, float lo, float hi) {
 }
 
 void fill_integers(kiln::Tensor& t, std::mt19937_64& rng, int range) {
-    std::uniform_int_distribution<int> u(-range, range);
-    for (auto& x : t.values()) x = float(u(rng));
+    // Non-zero, so that a tiny input cannot make the whole output legitimately zero.
+    std::uniform_int_distribution<int> magnitude(1, range), sign(0, 1);
+    for (auto& x : t.values()) x = float(sign(rng) ? magnitude(rng) : -magnitude(rng));
 }
 
 ref::Tensor to_ref(const kiln::Tensor& t) {

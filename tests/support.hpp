@@ -23,7 +23,7 @@ std::uint64_t seed();
 std::mt19937_64 rng_for(const std::string& test_name);
 
 void fill_uniform(kiln::Tensor& t, std::mt19937_64& rng, float lo = -1.0f, float hi = 1.0f);
-void fill_integers(kiln::Tensor& t, std::mt19937_64& rng, int range);
+void fill_integers(kiln::Tensor& t, std::mt19937_64& rng, int range);  // non-zero, in [-range, range]
 
 ref::Tensor to_ref(const kiln::Tensor& t);
 std::vector<double> to_double(const std::vector<float>& v);

@@ -1,6 +1,9 @@
 // JIT compilation and the checked call into the compiled pipeline.
 #include "kiln/codegen/jit.hpp"
 
+#include <cmath>
+#include <random>
+
 #include "kiln/codegen/schedule.hpp"
 #include "kiln/runtime/error.hpp"
 
@@ -11,18 +14,59 @@ using namespace Halide;
 struct JitNet::State {
     Lowered net;
     Pipeline pipeline;
+    Target target;
 };
 
-JitNet::JitNet(const NetSpec& spec, const std::string& schedule) : state_(std::make_unique<State>()) {
+namespace {
+Target jit_target(const JitOptions& options) {
+    Target t;
+    if (options.target.empty()) {
+        t = get_jit_target_from_environment();
+    } else if (Target::validate_target_string(options.target)) {
+        t = Target(options.target);
+    } else {
+        throw Error("'" + options.target + "' is not a Halide target string (e.g. host, host-cuda, x86-64-linux-avx2)");
+    }
+    if (options.schedule == "cuda") t = t.with_feature(Target::CUDA);
+    return t;
+}
+}  // namespace
+
+JitNet::JitNet(const NetSpec& spec, const JitOptions& options) : state_(std::make_unique<State>()) {
+    state_->target = jit_target(options);
     try {
-        state_->net = lower(spec);
-        const Target target = get_jit_target_from_environment();
-        apply_schedule(state_->net, schedule, target);
+        state_->net = lower(spec, options.batch_estimate);
+        apply_schedule(state_->net, options.schedule, state_->target);
         state_->pipeline = Pipeline(state_->net.output);
-        state_->pipeline.compile_jit(target);
+        state_->pipeline.compile_jit(state_->target);
     } catch (const Halide::Error& e) {
         throw Error(std::string("Halide could not compile the net: ") + e.what());
     }
+    if (options.verify_autoschedule && options.schedule.rfind("auto-", 0) == 0) verify_against_unfused(options);
+}
+
+void JitNet::verify_against_unfused(const JitOptions& options) const {
+    JitOptions baseline = options;
+    baseline.schedule = "unfused";
+    baseline.target = state_->target.without_feature(Target::CUDA).to_string();
+    const JitNet reference(spec(), baseline);
+    std::mt19937 rng(20261125);
+    std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+    Weights weights = Weights::for_net(spec());
+    weights.fill_random(rng());
+    Tensor input(2, spec().input);
+    for (float& v : input.values()) v = uniform(rng);
+    const Tensor want = reference.run(input, weights), got = run(input, weights);
+    double worst = 0, scale = 0;
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        scale = std::max(scale, double(std::fabs(want.values()[i])));
+        const double d = std::fabs(double(got.values()[i]) - double(want.values()[i]));
+        worst = std::isnan(d) ? INFINITY : std::max(worst, d);
+    }
+    if (!(worst <= 1e-4 * std::max(scale, 1e-30)))
+        throw Error("schedule " + options.schedule + ": Halide compiled a pipeline whose output disagrees with the unfused schedule (max difference " +
+                    std::to_string(worst) + " on values up to " + std::to_string(scale) +
+                    "); this is a Halide 14 autoscheduler miscompile, see README 'Known defects'. Use fused, unfused or another autoscheduler.");
 }
 
 JitNet::JitNet(JitNet&&) noexcept = default;
@@ -31,6 +75,7 @@ JitNet::~JitNet() = default;
 
 const NetSpec& JitNet::spec() const { return state_->net.spec; }
 const Lowered& JitNet::lowered() const { return state_->net; }
+const Target& JitNet::target() const { return state_->target; }
 
 namespace {
 // A Halide view of a tensor's memory: dims (c, x, y, n), no copy.
@@ -63,7 +108,8 @@ void JitNet::run(const Tensor& input, const Weights& weights, Tensor& output) co
     }
     Buffer<float> out = view(output);
     try {
-        state_->pipeline.realize(out, get_jit_target_from_environment(), params);
+        state_->pipeline.realize(out, state_->target, params);
+        if (out.has_device_allocation()) out.copy_to_host();  // a GPU target leaves the result on the device
     } catch (const Halide::Error& e) {
         throw Error(std::string("the compiled net failed: ") + e.what());
     }

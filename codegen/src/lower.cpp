@@ -141,6 +141,7 @@ void fix_bounds(OutputImageParam p, const std::vector<extent_t>& dims, int batch
 Lowered lower(const NetSpec& spec, int batch_estimate) {
     Lowered net;
     net.spec = spec;
+    net.batch_estimate = batch_estimate;
     const Shape in = net.spec.input, out = net.spec.output;
     net.input = ImageParam(Float(32), 4, "input");
     detail::fix_bounds(net.input, {in.c, in.w, in.h}, batch_estimate);
@@ -160,6 +161,12 @@ Lowered lower(const NetSpec& spec, int batch_estimate) {
     net.output = Func("output");
     net.output(net.c, net.x, net.y, net.n) = last(net.c, net.x, net.y, net.n);
     net.output.set_estimates({{0, int(out.c)}, {0, int(out.w)}, {0, int(out.h)}, {0, batch_estimate}});
+    // A compiled kernel then rejects an output buffer of the wrong shape instead of writing past it.
+    OutputImageParam result = net.output.output_buffer();
+    result.dim(0).set_bounds(0, int(out.c)).set_stride(1);
+    result.dim(1).set_bounds(0, int(out.w));
+    result.dim(2).set_bounds(0, int(out.h));
+    result.dim(3).set_min(0);
     return net;
 }
 

@@ -7,42 +7,56 @@ namespace kiln::codegen::detail {
 
 using namespace Halide;
 
+namespace {
+// Windows up to this many taps are written out as one expression: the pooled stage is then pure,
+// so a schedule can inline it or compute it inside any tile (a reduction could not be inlined).
+constexpr extent_t max_unrolled_taps = 25;
+}  // namespace
+
 LayerStages lower_pool(const LayerInput& li, const PoolAttrs& a) {
     const Shape in = li.spec.in;
     const Pads rows = a.rows(in), cols = a.cols(in);
     const bool is_max = a.function == PoolFunction::max;
+    const float lowest = -std::numeric_limits<float>::infinity();
     // Padded cells never win a max; for an average they add zero and the divisor decides.
-    Func padded = pad_spatial(li, rows, cols, is_max ? Expr(-std::numeric_limits<float>::infinity()) : Expr(0.0f));
+    Func padded = pad_spatial(li, rows, cols, is_max ? Expr(lowest) : Expr(0.0f));
     const Var &c = li.net.c, &x = li.net.x, &y = li.net.y, &n = li.net.n;
-
-    RDom r(0, int(a.window.w), 0, int(a.window.h), li.name("r"));
     Expr x0 = x * int(a.stride.w) - int(cols.begin), y0 = y * int(a.stride.h) - int(rows.begin);
-
-    Func acc(li.name(is_max ? "max" : "sum"));
-    acc(c, x, y, n) = is_max ? Expr(-std::numeric_limits<float>::infinity()) : Expr(0.0f);
-    Expr v = padded(c, x0 + r.x, y0 + r.y, n);
-    acc(c, x, y, n) = is_max ? max(acc(c, x, y, n), v) : acc(c, x, y, n) + v;
+    auto combine = [&](Expr acc, Expr v) { return is_max ? max(acc, v) : acc + v; };
 
     LayerStages s;
     if (rows.begin || rows.end || cols.begin || cols.end) s.funcs.push_back(padded);
-    s.funcs.push_back(acc);
-    s.rdoms.push_back(r);
-    if (is_max) {
-        s.output = acc;
-        return s;
+    Expr pooled;
+    if (a.window.h * a.window.w <= max_unrolled_taps) {
+        for (int j = 0; j < int(a.window.h); ++j)
+            for (int i = 0; i < int(a.window.w); ++i) {
+                Expr v = padded(c, x0 + i, y0 + j, n);
+                pooled = pooled.defined() ? combine(pooled, v) : v;
+            }
+    } else {
+        RDom r(0, int(a.window.w), 0, int(a.window.h), li.name("r"));
+        Func acc(li.name(is_max ? "max" : "sum"));
+        acc(c, x, y, n) = is_max ? Expr(lowest) : Expr(0.0f);
+        acc(c, x, y, n) = combine(acc(c, x, y, n), padded(c, x0 + r.x, y0 + r.y, n));
+        s.funcs.push_back(acc);
+        s.rdoms.push_back(r);
+        pooled = acc(c, x, y, n);
     }
-    Expr count;
-    if (a.count_padding) {
-        count = Expr(float(a.window.h * a.window.w));
-    } else {  // input cells inside the window
-        Expr cw = min(x0 + int(a.window.w), int(in.w)) - max(x0, 0);
-        Expr ch = min(y0 + int(a.window.h), int(in.h)) - max(y0, 0);
-        count = cast<float>(cw * ch);
+    if (!is_max) {
+        Expr count;
+        if (a.count_padding) {
+            count = Expr(float(a.window.h * a.window.w));
+        } else {  // input cells inside the window
+            Expr cw = min(x0 + int(a.window.w), int(in.w)) - max(x0, 0);
+            Expr ch = min(y0 + int(a.window.h), int(in.h)) - max(y0, 0);
+            count = cast<float>(cw * ch);
+        }
+        pooled = pooled / count;
     }
-    Func avg(li.name("avg"));
-    avg(c, x, y, n) = acc(c, x, y, n) / count;
-    s.funcs.push_back(avg);
-    s.output = avg;
+    Func out(li.name(is_max ? "maxpool" : "avgpool"));
+    out(c, x, y, n) = pooled;
+    s.funcs.push_back(out);
+    s.output = out;
     return s;
 }
 

@@ -6,11 +6,22 @@
 namespace kiln::codegen {
 
 namespace {
+void schedule_default(Lowered& net, const Halide::Target& target) {
+    if (target.has_gpu_feature()) schedule_cuda(net, target);
+    else schedule_fused(net, target);
+}
+
 struct Entry {
     const char* name;
     void (*apply)(Lowered&, const Halide::Target&);
 };
-const Entry registry[] = {{"default", schedule_default}};
+const Entry registry[] = {{"default", schedule_default},
+                          {"fused", schedule_fused},
+                          {"unfused", schedule_unfused},
+                          {"auto-mullapudi2016", schedule_mullapudi2016},
+                          {"auto-adams2019", schedule_adams2019},
+                          {"auto-li2018", schedule_li2018},
+                          {"cuda", schedule_cuda}};
 }  // namespace
 
 std::vector<std::string> schedule_names() {
@@ -20,8 +31,11 @@ std::vector<std::string> schedule_names() {
 }
 
 void apply_schedule(Lowered& net, const std::string& name, const Halide::Target& target) {
-    for (const auto& e : registry)
-        if (name == e.name) return e.apply(net, target);
+    for (const auto& e : registry) {
+        if (name != e.name) continue;
+        net.schedule_name = name;
+        return e.apply(net, target);
+    }
     std::string valid;
     for (const auto& n : schedule_names()) valid += (valid.empty() ? "" : ", ") + n;
     throw Error("unknown schedule '" + name + "'; valid schedules: " + valid);

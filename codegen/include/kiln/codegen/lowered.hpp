@@ -38,6 +38,12 @@ struct Lowered {
     std::map<std::string, Halide::ImageParam> params;  // by ParamSpec name
     std::vector<LayerStages> layers;                  // depth first, declaration order
     Halide::Func output;                              // the net's result, dims (c, x, y, n)
+    int batch_estimate = 1;                           // the batch schedules plan for
+
+    // Filled by the schedule that was applied: its name, and for the autoschedulers the schedule
+    // source Halide produced (kiln-inspect shows it).
+    std::string schedule_name;
+    std::string schedule_source;
 
     // Every learned tensor in the order all_params(spec) lists them.
     std::vector<Halide::ImageParam> param_list() const;

@@ -1,4 +1,16 @@
 // Schedules are chosen by name and applied to a Lowered net from outside its algorithm.
+//
+//   unfused             every layer computed at root: the per-layer baseline a framework runs.
+//                       Convs get the same register-tiled inner loops as `fused`, so the A/B
+//                       between the two measures fusion alone.
+//   fused               conv (+ element-wise layers) + pool computed together: the pre-pool tensor
+//                       lives only in a sliding window of rows, conv accumulators in registers.
+//   auto-mullapudi2016, auto-adams2019, auto-li2018
+//                       Halide 14's autoschedulers, fed the compile-time shapes as estimates.
+//                       auto-li2018 also schedules for a CUDA target.
+//   cuda                blocks over output rows, threads over channels and columns, the fusion
+//                       group's intermediate stages in shared memory; needs a target with `cuda`.
+//   default             `cuda` on a CUDA target, `fused` otherwise.
 #pragma once
 
 #include <string>
@@ -11,12 +23,15 @@ namespace kiln::codegen {
 // The names apply_schedule accepts.
 std::vector<std::string> schedule_names();
 
-// Applies the named schedule for `target`; an unknown name throws kiln::Error listing the valid ones.
+// Applies the named schedule for `target`; an unknown name, or a schedule the target cannot run
+// (cuda without the cuda feature), throws kiln::Error saying so.
 void apply_schedule(Lowered& net, const std::string& name, const Halide::Target& target);
 
-// "default": every layer output computed at root, its pure and update loops parallel over rows and
-// vectorized over channels; helper stages (padding, squares, exps) inlined. Simple and correct;
-// the fused and tuned schedules build on the same handles.
-void schedule_default(Lowered& net, const Halide::Target& target);
+void schedule_unfused(Lowered& net, const Halide::Target& target);
+void schedule_fused(Lowered& net, const Halide::Target& target);
+void schedule_cuda(Lowered& net, const Halide::Target& target);
+void schedule_mullapudi2016(Lowered& net, const Halide::Target& target);
+void schedule_adams2019(Lowered& net, const Halide::Target& target);
+void schedule_li2018(Lowered& net, const Halide::Target& target);
 
 }  // namespace kiln::codegen

@@ -1,0 +1,150 @@
+// CPU schedule pieces (see cpu_schedule_parts.hpp).
+#include "cpu_schedule_parts.hpp"
+
+#include <algorithm>
+
+namespace kiln::codegen::detail {
+
+using namespace Halide;
+
+namespace {
+
+int vector_width(const Target& t) { return t.natural_vector_size<float>(); }
+
+// Accumulators the register tile may hold: AVX-512 has 32 vector registers, AVX2 16; the rest hold
+// the weight vectors and the broadcast input value.
+int accumulator_budget(const Target& t) { return t.has_feature(Target::AVX512) ? 24 : 12; }
+
+// How many independent row bands one image is cut into: enough for a few threads at small batch,
+// one band per image at large batch (bands recompute the rows their windows share).
+int bands_per_image(int batch_estimate) { return std::max(1, 4 / std::max(1, batch_estimate)); }
+
+struct RegisterTile {
+    int vectors = 1;  // output-channel vectors per tile
+    int columns = 1;  // output columns per tile
+};
+
+// The largest tile within the accumulator budget, discounting columns recomputed at a ragged edge.
+RegisterTile choose_register_tile(int channel_vectors, int width, const Target& t) {
+    RegisterTile best;
+    double best_score = 0;
+    const int budget = accumulator_budget(t);
+    for (int v = std::min(4, channel_vectors); v >= 1; --v) {
+        if (channel_vectors % v) continue;
+        for (int cols = std::min(budget / v, width); cols >= 1; --cols) {
+            const int tiles = (width + cols - 1) / cols;
+            const double score = double(v * cols) * width / (tiles * cols);
+            if (score > best_score + 1e-9) best_score = score, best = {v, cols};
+        }
+    }
+    return best;
+}
+
+void parallel_rows(Func f, const Var& y, const Var& n, int rows, int batch_estimate, Var& t, Var& yi) {
+    const int bands = std::min(rows, bands_per_image(batch_estimate));
+    const int band_rows = (rows + bands - 1) / bands;
+    Var yo(f.name() + "_yo");
+    f.split(y, yo, yi, band_rows, TailStrategy::ShiftInwards).fuse(yo, n, t).parallel(t);
+}
+
+}  // namespace
+
+bool is_last_layer(const Lowered& net, std::size_t layer) { return layer + 1 == net.layers.size(); }
+
+void schedule_layer_at_root(Lowered& net, std::size_t layer, const Target& target) {
+    const int vec = vector_width(target);
+    auto root = [&](Func f) {
+        f.compute_root();
+        if (f.dimensions() != 4) return;  // softmax's per-pixel max and sum stay scalar
+        Var t(f.name() + "_t");
+        auto parallel_vector = [&](auto stage) {
+            stage.fuse(net.y, net.n, t).parallel(t).vectorize(net.c, vec, TailStrategy::GuardWithIf);
+        };
+        parallel_vector(f);
+        for (int u = 0; u < f.num_update_definitions(); ++u) parallel_vector(f.update(u));
+    };
+    LayerStages& l = net.layers[layer];
+    // Softmax's exps are read once for the sum and once for the result: store them rather than
+    // evaluate each exp C + 1 times.
+    const bool store_every_stage = std::holds_alternative<SoftmaxAttrs>(l.spec->attrs);
+    for (auto& f : l.funcs)
+        if (f.has_update_definition() || (store_every_stage && f.name() != l.output.name())) root(f);
+    const bool inlined_into_output = is_last_layer(net, layer) && !l.output.has_update_definition();
+    if (!l.output.has_update_definition() && !inlined_into_output) root(l.output);
+}
+
+void schedule_net_output(Lowered& net, const Target& target) {
+    Var t("output_t");
+    net.output.compute_root()
+        .fuse(net.y, net.n, t)
+        .parallel(t)
+        .vectorize(net.c, vector_width(target), TailStrategy::GuardWithIf);
+}
+
+void schedule_conv_group(Lowered& net, const FusionGroup& group, const Target& target) {
+    const Var &c = net.c, &x = net.x, &y = net.y, &n = net.n;
+    const int vec = vector_width(target);
+    LayerStages& conv_layer = net.layers[group.first()];
+    const Shape conv_out = conv_layer.spec->out;
+    const Shape conv_in = conv_layer.spec->in;
+    Func conv = conv_layer.output;
+    Func conv_input = conv_layer.funcs.size() == 2 ? conv_layer.funcs.front() : Func();  // zero-padded input
+    const RDom& r = conv_layer.rdoms.front();
+
+    const LayerStages* pool = group.ends_with_pool ? &net.layers[group.last()] : nullptr;
+    const std::size_t elementwise_end = group.layers.size() - (pool ? 1 : 0);
+    Func last_elementwise = elementwise_end > 1 ? net.layers[group.layers[elementwise_end - 1]].output : Func();
+    const bool last = is_last_layer(net, group.last());
+
+    // root: the stage stored in memory; tiled: the stage whose register tiles compute the conv.
+    Func root, tiled;
+    if (pool) {
+        root = last ? net.output : pool->output;
+        tiled = last_elementwise.defined() ? last_elementwise : conv.in();
+    } else {
+        root = last ? net.output : last_elementwise.defined() ? last_elementwise : conv.in();
+        tiled = root;
+    }
+    const int rows = int(pool ? pool->spec->out.h : conv_out.h);
+
+    root.compute_root();
+    Var t(root.name() + "_t"), yi(root.name() + "_yi");
+    parallel_rows(root, y, n, rows, net.batch_estimate, t, yi);
+    if (pool) {
+        root.vectorize(c, vec, TailStrategy::GuardWithIf);
+        tiled.store_at(root, t).compute_at(root, yi);  // slides down the rows: each conv row once per band
+    }
+    if (conv_input.defined()) {
+        conv_input.store_at(root, t).compute_at(root, yi);
+        if (conv_in.c >= extent_t(vec)) conv_input.vectorize(c, vec, TailStrategy::GuardWithIf);
+    }
+
+    const int channels = int(conv_out.c);
+    if (channels % vec != 0) {
+        // No whole vectors of output channels: conv computed a row at a time, vectorized with a guard.
+        conv.compute_at(tiled, pool ? y : yi).vectorize(c, vec, TailStrategy::GuardWithIf);
+        conv.update().vectorize(c, vec, TailStrategy::GuardWithIf);
+        tiled.vectorize(c, vec, TailStrategy::GuardWithIf);  // with a pool, root was vectorized above
+        return;
+    }
+    const RegisterTile tile = choose_register_tile(channels / vec, int(conv_out.w), target);
+    Var xo("xo"), xi("xi"), co("co"), ci("ci"), cv("cv"), cl("cl");
+    tiled.split(x, xo, xi, tile.columns, TailStrategy::ShiftInwards)
+        .split(c, co, ci, tile.vectors * vec)
+        .split(ci, cv, cl, vec)
+        .reorder(cl, cv, xi, co, xo)
+        .vectorize(cl)
+        .unroll(cv)
+        .unroll(xi);
+    conv.compute_at(tiled, co);
+    conv.split(c, cv, cl, vec).reorder(cl, cv, x).vectorize(cl).unroll(cv).unroll(x);
+    conv.update()
+        .split(c, cv, cl, vec)
+        .reorder(cl, cv, x, r.x, r.y, r.z, y, n)
+        .vectorize(cl)
+        .unroll(cv)
+        .unroll(x);
+    if (conv_in.c <= 4) conv.update().unroll(r.x);
+}
+
+}  // namespace kiln::codegen::detail

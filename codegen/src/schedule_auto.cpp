@@ -1,0 +1,75 @@
+// Halide 14's autoschedulers, loaded as plugins. Every input and the output carry estimates from
+// the compile-time shapes (lower.cpp), so the autoschedulers never see a missing bound.
+#include <cstdlib>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "kiln/codegen/schedule.hpp"
+#include "kiln/runtime/error.hpp"
+
+namespace kiln::codegen {
+
+using namespace Halide;
+
+namespace {
+
+// The plugin's full path: the directory comes from Halide's CMake package at build time and can be
+// overridden at run time (a relocated install).
+std::string plugin_path(const std::string& file) {
+    const char* dir = std::getenv("KILN_HALIDE_PLUGIN_DIR");
+    return std::string(dir ? dir : KILN_HALIDE_PLUGIN_DIR) + "/" + file;
+}
+
+void load_once(const std::string& file) {
+    static std::mutex mutex;
+    static std::set<std::string> loaded;
+    std::lock_guard<std::mutex> lock(mutex);
+    if (loaded.count(file)) return;
+    try {
+        load_plugin(plugin_path(file));
+    } catch (const Halide::Error& e) {
+        throw Error("could not load Halide autoscheduler plugin " + plugin_path(file) + " (set KILN_HALIDE_PLUGIN_DIR): " +
+                    e.what());
+    }
+    loaded.insert(file);
+}
+
+void autoschedule(Lowered& net, const Target& target, const char* plugin_file, const char* name, int parallelism) {
+    load_once(plugin_file);
+    MachineParams params = MachineParams::generic();
+    params.parallelism = parallelism;
+    try {
+        Pipeline pipeline(net.output);
+        net.schedule_source = pipeline.auto_schedule(name, target, params).schedule_source;
+    } catch (const Halide::Error& e) {
+        throw Error(std::string("the ") + name + " autoscheduler failed: " + e.what());
+    }
+}
+
+int hardware_threads() { return int(std::max(1u, std::thread::hardware_concurrency())); }
+
+}  // namespace
+
+void schedule_mullapudi2016(Lowered& net, const Target& target) {
+    if (target.has_gpu_feature()) throw Error("auto-mullapudi2016 makes CPU schedules only; use auto-li2018 or cuda for a GPU target");
+    autoschedule(net, target, "libautoschedule_mullapudi2016.so", "Mullapudi2016", hardware_threads());
+}
+
+void schedule_adams2019(Lowered& net, const Target& target) {
+    if (target.has_gpu_feature()) throw Error("auto-adams2019 in Halide 14 makes CPU schedules only; use auto-li2018 or cuda for a GPU target");
+    // Halide 14's Adams2019 reads its search settings from the environment only. Its default beam
+    // of 32 takes minutes per net; a greedy pass (beam 1) takes seconds. HL_BEAM_SIZE still wins.
+    setenv("HL_BEAM_SIZE", "1", /*overwrite=*/0);
+    setenv("HL_NUM_PASSES", "1", 0);
+    autoschedule(net, target, "libautoschedule_adams2019.so", "Adams2019", hardware_threads());
+}
+
+void schedule_li2018(Lowered& net, const Target& target) {
+    // With parallelism > 1, Li2018 rfactors small reductions (a dense layer's) into atomic vector
+    // stores that Halide 14 cannot compile ("Atomic predicated store is not supported",
+    // halide/Halide#8280). At 1 it still parallelizes the outer pure loops.
+    autoschedule(net, target, "libautoschedule_li2018.so", "Li2018", 1);
+}
+
+}  // namespace kiln::codegen

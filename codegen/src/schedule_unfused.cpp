@@ -1,0 +1,23 @@
+// The `unfused` CPU schedule (see schedule.hpp): every layer stored whole before the next runs.
+#include "cpu_schedule_parts.hpp"
+#include "kiln/codegen/schedule.hpp"
+
+namespace kiln::codegen {
+
+void schedule_unfused(Lowered& net, const Halide::Target& target) {
+    bool output_scheduled = false;
+    for (std::size_t i = 0; i < net.layers.size(); ++i) {
+        if (std::holds_alternative<ConvAttrs>(net.layers[i].spec->attrs)) {
+            FusionGroup alone;
+            alone.layers = {i};
+            alone.starts_with_conv = true;
+            detail::schedule_conv_group(net, alone, target);
+            output_scheduled |= detail::is_last_layer(net, i);
+        } else {
+            detail::schedule_layer_at_root(net, i, target);
+        }
+    }
+    if (!output_scheduled) detail::schedule_net_output(net, target);
+}
+
+}  // namespace kiln::codegen

@@ -1,0 +1,76 @@
+// A whole described net evaluated with the reference loops: reads each layer's declared attributes
+// (kernel, stride, padding kind...) and calls the matching plain loop. It shares nothing with
+// kiln's lowering; the padding rule is the tests' own (padding.hpp).
+#pragma once
+
+#include <stdexcept>
+
+#include "kiln/dsl/layer_spec.hpp"
+#include "kiln/runtime/weights.hpp"
+#include "reference.hpp"
+#include "reference/padding.hpp"
+
+namespace ref {
+
+namespace detail {
+inline std::vector<double> doubles(const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); }
+
+inline Window window_of(kiln::Padding p, long h, long w, kiln::Extent2 k, kiln::Extent2 s, kiln::Extent2 d) {
+    Window g{long(k.h), long(k.w), long(s.h), long(s.w), long(d.h), long(d.w)};
+    expected_pads(p.kind, h, g.kh, g.sh, g.dh, long(p.rows.begin), long(p.rows.end), g.top, g.bottom);
+    expected_pads(p.kind, w, g.kw, g.sw, g.dw, long(p.cols.begin), long(p.cols.end), g.left, g.right);
+    return g;
+}
+}  // namespace detail
+
+inline Tensor run_layers(const std::vector<kiln::LayerSpec>& layers, const kiln::Weights& w, Tensor x);
+
+inline Tensor run_layer(const kiln::LayerSpec& l, const kiln::Weights& w, const Tensor& x) {
+    using namespace kiln;
+    auto param = [&](const char* role) { return detail::doubles(w[l.name + "." + role]); };
+    if (auto* a = std::get_if<ConvAttrs>(&l.attrs)) {
+        const auto bias = a->bias ? param("bias") : std::vector<double>{};
+        return conv(x, param("weights"), a->bias ? &bias : nullptr, long(a->filters),
+                    detail::window_of(a->padding, x.h, x.w, a->kernel, a->stride, a->dilation), a->flip);
+    }
+    if (auto* a = std::get_if<PoolAttrs>(&l.attrs)) {
+        const Window g = detail::window_of(a->padding, x.h, x.w, a->window, a->stride, Extent2{1, 1});
+        return a->function == PoolFunction::max ? max_pool(x, g) : avg_pool(x, g, a->count_padding);
+    }
+    if (std::holds_alternative<GlobalAvgPoolAttrs>(l.attrs)) return global_avg_pool(x);
+    if (auto* a = std::get_if<DenseAttrs>(&l.attrs)) {
+        const auto bias = a->bias ? param("bias") : std::vector<double>{};
+        return dense(x, param("weights"), a->bias ? &bias : nullptr, long(a->units));
+    }
+    if (auto* a = std::get_if<ActivationAttrs>(&l.attrs)) {
+        switch (a->function) {
+        case ActivationFunction::relu: return map(x, [](double v) { return std::max(v, 0.0); });
+        case ActivationFunction::leaky_relu: return map(x, [s = a->slope](double v) { return v > 0 ? v : s * v; });
+        case ActivationFunction::sigmoid: return map(x, [](double v) { return 1.0 / (1.0 + std::exp(-v)); });
+        case ActivationFunction::tanh: return map(x, [](double v) { return std::tanh(v); });
+        }
+    }
+    if (std::holds_alternative<BatchNormAttrs>(l.attrs)) return scale_shift(x, param("scale"), param("shift"));
+    if (std::holds_alternative<DropoutAttrs>(l.attrs)) return x;
+    if (std::holds_alternative<SoftmaxAttrs>(l.attrs)) return softmax(x);
+    if (auto* a = std::get_if<LrnAttrs>(&l.attrs)) return lrn(x, long(a->radius), a->bias, a->alpha, a->beta);
+    if (std::holds_alternative<ConcatAttrs>(l.attrs)) {
+        std::vector<Tensor> parts;
+        for (const auto& branch : l.children) parts.push_back(run_layers(branch, w, x));
+        return concat(parts);
+    }
+    if (std::holds_alternative<ResidualAttrs>(l.attrs))
+        return add(run_layers(l.children.at(0), w, x), run_layers(l.children.at(1), w, x));
+    throw std::logic_error("reference_net: no reference for layer " + l.name);
+}
+
+inline Tensor run_layers(const std::vector<kiln::LayerSpec>& layers, const kiln::Weights& w, Tensor x) {
+    for (const auto& l : layers) x = run_layer(l, w, x);
+    return x;
+}
+
+inline Tensor run_net(const kiln::NetSpec& net, const kiln::Weights& w, const Tensor& input) {
+    return run_layers(net.layers, w, input);
+}
+
+}  // namespace ref

@@ -2,6 +2,7 @@
 #include "cpu_schedule_parts.hpp"
 
 #include <algorithm>
+#include <thread>
 
 namespace kiln::codegen::detail {
 
@@ -15,9 +16,7 @@ int vector_width(const Target& t) { return t.natural_vector_size<float>(); }
 // the weight vectors and the broadcast input value.
 int accumulator_budget(const Target& t) { return t.has_feature(Target::AVX512) ? 24 : 12; }
 
-// How many independent row bands one image is cut into: enough for a few threads at small batch,
-// one band per image at large batch (bands recompute the rows their windows share).
-int bands_per_image(int batch_estimate) { return std::max(1, 4 / std::max(1, batch_estimate)); }
+int hardware_threads() { return int(std::max(1u, std::thread::hardware_concurrency())); }
 
 struct RegisterTile {
     int vectors = 1;  // output-channel vectors per tile
@@ -25,7 +24,8 @@ struct RegisterTile {
 };
 
 // The largest tile within the accumulator budget, discounting columns recomputed at a ragged edge.
-RegisterTile choose_register_tile(int channel_vectors, int width, const Target& t) {
+// Between equal tiles, `prefer_narrow` picks fewer channels: more channel blocks to run in parallel.
+RegisterTile choose_register_tile(int channel_vectors, int width, const Target& t, bool prefer_narrow) {
     RegisterTile best;
     double best_score = 0;
     const int budget = accumulator_budget(t);
@@ -34,17 +34,19 @@ RegisterTile choose_register_tile(int channel_vectors, int width, const Target& 
         for (int cols = std::min(budget / v, width); cols >= 1; --cols) {
             const int tiles = (width + cols - 1) / cols;
             const double score = double(v * cols) * width / (tiles * cols);
-            if (score > best_score + 1e-9) best_score = score, best = {v, cols};
+            if (score > best_score + 1e-9 || (prefer_narrow && score > best_score - 1e-9))
+                best_score = score, best = {v, cols};
         }
     }
     return best;
 }
 
-void parallel_rows(Func f, const Var& y, const Var& n, int rows, int batch_estimate, Var& t, Var& yi) {
-    const int bands = std::min(rows, bands_per_image(batch_estimate));
-    const int band_rows = (rows + bands - 1) / bands;
-    Var yo(f.name() + "_yo");
-    f.split(y, yo, yi, band_rows, TailStrategy::ShiftInwards).fuse(yo, n, t).parallel(t);
+// Row bands per image: only as many as needed to give every thread work once batch and channel
+// blocks are counted, since each band recomputes the conv rows its pooling windows share.
+int row_bands(int rows, int independent_tasks) {
+    const int threads = hardware_threads();
+    if (independent_tasks >= threads) return 1;
+    return std::min(rows, (threads + independent_tasks - 1) / independent_tasks);
 }
 
 }  // namespace
@@ -106,37 +108,61 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const Target& t
         tiled = root;
     }
     const int rows = int(pool ? pool->spec->out.h : conv_out.h);
-
-    root.compute_root();
-    Var t(root.name() + "_t"), yi(root.name() + "_yi");
-    parallel_rows(root, y, n, rows, net.batch_estimate, t, yi);
-    if (pool) {
-        root.vectorize(c, vec, TailStrategy::GuardWithIf);
-        tiled.store_at(root, t).compute_at(root, yi);  // slides down the rows: each conv row once per band
-    }
-    if (conv_input.defined()) {
-        conv_input.store_at(root, t).compute_at(root, yi);
-        if (conv_in.c >= extent_t(vec)) conv_input.vectorize(c, vec, TailStrategy::GuardWithIf);
-    }
-
     const int channels = int(conv_out.c);
+    const int batch = std::max(1, net.batch_estimate);
+    if (conv_input.defined() && conv_in.c >= extent_t(vec)) conv_input.vectorize(c, vec, TailStrategy::GuardWithIf);
+
+    Var t(root.name() + "_t"), yo(root.name() + "_yo"), yi(root.name() + "_yi");
+    Var cb(root.name() + "_cb"), cbi(root.name() + "_cbi"), xo("xo"), xi("xi"), cv("cv"), cl("cl");
+    root.compute_root();
+
     if (channels % vec != 0) {
-        // No whole vectors of output channels: conv computed a row at a time, vectorized with a guard.
+        // No whole vectors of output channels: parallel over row bands, conv computed a row at a
+        // time, vectorized with a guard.
+        const int bands = row_bands(rows, batch);
+        root.split(y, yo, yi, (rows + bands - 1) / bands, TailStrategy::ShiftInwards).fuse(yo, n, t).parallel(t);
+        root.vectorize(c, vec, TailStrategy::GuardWithIf);
+        if (pool) tiled.store_at(root, t).compute_at(root, yi).vectorize(c, vec, TailStrategy::GuardWithIf);
+        if (conv_input.defined()) conv_input.store_at(root, t).compute_at(root, yi);
         conv.compute_at(tiled, pool ? y : yi).vectorize(c, vec, TailStrategy::GuardWithIf);
         conv.update().vectorize(c, vec, TailStrategy::GuardWithIf);
-        tiled.vectorize(c, vec, TailStrategy::GuardWithIf);  // with a pool, root was vectorized above
         return;
     }
-    const RegisterTile tile = choose_register_tile(channels / vec, int(conv_out.w), target);
-    Var xo("xo"), xi("xi"), co("co"), ci("ci"), cv("cv"), cl("cl");
-    tiled.split(x, xo, xi, tile.columns, TailStrategy::ShiftInwards)
-        .split(c, co, ci, tile.vectors * vec)
-        .split(ci, cv, cl, vec)
-        .reorder(cl, cv, xi, co, xo)
-        .vectorize(cl)
-        .unroll(cv)
-        .unroll(xi);
-    conv.compute_at(tiled, co);
+
+    // Parallel tasks: batch x channel blocks x row bands. Channel blocks cost nothing extra (conv,
+    // element-wise and pool are all per channel), so they are preferred to row bands.
+    const RegisterTile tile = choose_register_tile(channels / vec, int(conv_out.w), target, batch < hardware_threads());
+    const int block = tile.vectors * vec;
+    const int blocks = channels / block;
+    const int bands = row_bands(rows, batch * blocks);
+    const int band_rows = (rows + bands - 1) / bands;
+    root.split(c, cb, cbi, block, TailStrategy::RoundUp).split(y, yo, yi, band_rows, TailStrategy::ShiftInwards);
+    if (pool) {
+        root.reorder(cbi, x, yi, cb, yo, n).vectorize(cbi, vec);
+        // Slides down the band's rows: each conv row computed once per band, kept only while
+        // the pooling windows need it.
+        tiled.store_at(root, t).compute_at(root, yi);
+        tiled.split(x, xo, xi, tile.columns, TailStrategy::ShiftInwards)
+            .split(c, cv, cl, vec)
+            .reorder(cl, cv, xi, xo)
+            .vectorize(cl)
+            .unroll(cv)
+            .unroll(xi);
+        conv.compute_at(tiled, xo);
+    } else {
+        root.split(cbi, cv, cl, vec)
+            .split(x, xo, xi, tile.columns, TailStrategy::ShiftInwards)
+            .reorder(cl, cv, xi, xo, yi, cb, yo, n)
+            .vectorize(cl)
+            .unroll(cv)
+            .unroll(xi);
+        conv.compute_at(root, xo);
+    }
+    root.fuse(cb, yo, t).fuse(t, n, t).parallel(t);
+    if (conv_input.defined()) conv_input.store_at(root, t).compute_at(root, yi);
+
+    // The register tile: accumulators initialized with the bias, reduced over input channels
+    // (innermost, one broadcast input value per FMA row) and kernel taps, never leaving registers.
     conv.split(c, cv, cl, vec).reorder(cl, cv, x).vectorize(cl).unroll(cv).unroll(x);
     conv.update()
         .split(c, cv, cl, vec)

@@ -1,0 +1,84 @@
+// The benchmark plan's workloads under every kiln CPU schedule, in one run, interleaved:
+//   W1 TF CIFAR-10 conv1 block  24x24x3   conv 5x5x64 same, ReLU, max-pool 3x3/2 same
+//   W2 TF CIFAR-10 conv2 block  12x12x64  conv 5x5x64 same, ReLU, max-pool 3x3/2 same
+//   W3 GoogLeNet stem           224x224x3 conv 7x7/2 x64 pad 3, ReLU, max-pool 3x3/2
+//   W4 GoogLeNet conv2          56x56x64  conv 3x3x192 pad 1, ReLU, max-pool 3x3/2
+//   W5 the lecture's CIFAR-10 model 4 end to end (three conv blocks, dense 10, softmax)
+// GFLOP/s counts 2 flops per nominal MAC (taps in zero padding included). Buffers are allocated
+// and touched once before timing. Args: batch. A schedule kiln refuses (an autoscheduler
+// miscompile, see README) is reported as an error row, not timed.
+#include <benchmark/benchmark.h>
+
+#include <kiln/codegen/jit.hpp>
+#include <kiln/dsl.hpp>
+#include <map>
+#include <memory>
+#include <random>
+
+#include "nets/cifar10.hpp"
+
+namespace {
+using namespace kiln;
+
+using W1 = Net<Input<24, 24, 3>, Conv<64, Kernel<5>, Same>, Relu, MaxPool<Window<3>, Stride<2>, Same>>;
+using W2 = Net<Input<12, 12, 64>, Conv<64, Kernel<5>, Same>, Relu, MaxPool<Window<3>, Stride<2>, Same>>;
+using W3 = Net<Input<224, 224, 3>, Conv<64, Kernel<7>, Stride<2>, Pad<3>>, Relu, MaxPool<Window<3>, Stride<2>, Same>>;
+using W4 = Net<Input<56, 56, 64>, Conv<192, Kernel<3>, Pad<1>>, Relu, MaxPool<Window<3>, Stride<2>, Same>>;
+using W5 = nets::Cifar10Model4;
+
+struct Workload {
+    std::string name;
+    NetSpec spec;
+    extent_t macs;
+    std::vector<int> batches;
+};
+
+template <class N>
+Workload workload(const std::string& name, std::vector<int> batches) {
+    return {name, describe<N>(), N::mac_count, std::move(batches)};
+}
+
+void run_schedule(benchmark::State& state, const Workload& w, const std::string& schedule) {
+    const int batch = int(state.range(0));
+    std::unique_ptr<codegen::JitNet> net;
+    try {
+        net = std::make_unique<codegen::JitNet>(w.spec, codegen::JitOptions{schedule, batch});
+    } catch (const kiln::Error& e) {
+        state.SkipWithError(e.what());
+        return;
+    }
+    Weights weights = Weights::for_net(w.spec);
+    weights.fill_random(1);
+    Tensor in(std::size_t(batch), w.spec.input), out(std::size_t(batch), w.spec.output);
+    std::mt19937 rng(2);
+    for (auto& v : in.values()) v = std::uniform_real_distribution<float>(-1, 1)(rng);
+    for (int i = 0; i < 3; ++i) net->run(in, weights, out);  // warm up: first touch, thread pool
+    for (auto _ : state) {
+        net->run(in, weights, out);
+        benchmark::DoNotOptimize(out.data());
+    }
+    state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(w.macs) * batch, benchmark::Counter::kIsIterationInvariantRate,
+                                                   benchmark::Counter::kIs1000);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    static const std::vector<Workload> workloads = {
+        workload<W1>("W1", {1, 128}), workload<W2>("W2", {1, 128}), workload<W3>("W3", {1, 8}),
+        workload<W4>("W4", {1, 8}),   workload<W5>("W5", {1, 128})};
+    static const std::vector<std::string> schedules = {"fused", "unfused", "auto-mullapudi2016", "auto-adams2019",
+                                                       "auto-li2018"};
+    for (const auto& w : workloads)
+        for (int batch : w.batches)
+            for (const auto& s : schedules)
+                benchmark::RegisterBenchmark((w.name + "/" + s).c_str(), run_schedule, w, s)
+                    ->Arg(batch)
+                    ->UseRealTime()
+                    ->Unit(benchmark::kMillisecond)
+                    ->Repetitions(9)
+                    ->ReportAggregatesOnly();
+    benchmark::Initialize(&argc, argv);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+}

@@ -1,0 +1,28 @@
+// Ahead-of-time generation: a declared net compiled to a standalone kernel (an object file, its C
+// header, and a typed C++ header) that needs neither libHalide nor kiln's code generator at run
+// time; and the one Halide runtime all such kernels in a program share. The CMake function
+// kiln_add_net (cmake/KilnAot.cmake) drives both at build time.
+#pragma once
+
+#include <string>
+
+#include "kiln/dsl/layer_spec.hpp"
+
+namespace kiln::codegen {
+
+struct AotOptions {
+    std::string name;                  // C function and file stem; a C identifier
+    std::string output_dir = ".";
+    std::string schedule = "default";  // see schedule.hpp
+    std::string target = "host";       // Halide target string; kiln adds no_runtime
+    int batch_estimate = 1;
+};
+
+// Writes <name>.o, <name>.h (Halide's C header) and <name>.hpp (kiln's typed header).
+void generate_kernel(const NetSpec& spec, const AotOptions& options);
+
+// Writes the Halide runtime for `target` (e.g. "host-cuda": the union of the kernels' targets)
+// as one object file.
+void generate_runtime(const std::string& object_path, const std::string& target);
+
+}  // namespace kiln::codegen

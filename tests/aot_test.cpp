@@ -1,0 +1,82 @@
+// Ahead-of-time kernels, called the way a user's program calls them: through the generated typed
+// headers, linked against the generated libraries and kiln::runtime only (this binary has no
+// libHalide; CTest aot.links_without_libhalide checks). Results against the reference evaluator.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <random>
+#include <string>
+
+#include "aot/nets.hpp"
+#include "cifar10_fused.hpp"
+#include "cifar10_model4_fused.hpp"
+#include "nets/cifar10.hpp"
+#include "reference/reference_net.hpp"
+#include "w1_unfused.hpp"
+
+namespace {
+
+std::mt19937_64 fresh_rng() {
+    const char* fixed = std::getenv("KILN_SEED");
+    const std::uint64_t seed = fixed ? std::stoull(fixed) : std::random_device{}();
+    MESSAGE("aot tests: seed " << seed << " (replay with KILN_SEED=" << seed << ")");
+    return std::mt19937_64(seed);
+}
+
+ref::Tensor to_ref(const kiln::Tensor& t) {
+    ref::Tensor r(long(t.batch()), long(t.shape().h), long(t.shape().w), long(t.shape().c));
+    for (std::size_t i = 0; i < t.size(); ++i) r.v[i] = t.values()[i];
+    return r;
+}
+
+double relative_error(const kiln::Tensor& got, const ref::Tensor& want) {
+    double worst = 0, scale = 1e-30;
+    for (std::size_t i = 0; i < want.v.size(); ++i) {
+        scale = std::max(scale, std::fabs(want.v[i]));
+        worst = std::max(worst, std::fabs(double(got.values()[i]) - want.v[i]));
+    }
+    return worst / scale;
+}
+
+template <class Kernel>
+void check_kernel(const kiln::NetSpec& spec, std::size_t batch, std::mt19937_64& rng) {
+    kiln::Weights w = kiln::Weights::for_net(spec);
+    w.fill_random(rng());
+    kiln::Tensor input(batch, Kernel::input_shape);
+    std::uniform_real_distribution<float> u(-1, 1);
+    for (auto& v : input.values()) v = u(rng);
+    const kiln::Tensor out = Kernel::run(input, w);
+    const ref::Tensor want = ref::run_net(spec, w, to_ref(input));
+    REQUIRE(out.size() == want.v.size());
+    CHECK(relative_error(out, want) <= 1e-5);
+}
+
+}  // namespace
+
+TEST_CASE("AOT kernels match the reference: W1 unfused, TF CIFAR-10 and model 4 fused") {
+    auto rng = fresh_rng();
+    check_kernel<kiln_kernels::w1_unfused>(kiln::describe<aot_nets::W1>(), 3, rng);
+    check_kernel<kiln_kernels::cifar10_fused>(kiln::describe<nets::TensorFlowCifar10>(), 2, rng);
+    check_kernel<kiln_kernels::cifar10_model4_fused>(kiln::describe<nets::Cifar10Model4>(), 2, rng);
+}
+
+TEST_CASE("AOT misuse is a clear error, never a crash") {
+    using K = kiln_kernels::w1_unfused;
+    const auto spec = kiln::describe<aot_nets::W1>();
+    kiln::Weights w = kiln::Weights::for_net(spec);
+    kiln::Tensor input(1, K::input_shape), output(1, K::output_shape);
+    kiln::Tensor wrong(1, kiln::Shape{24, 23, 3});
+    CHECK_THROWS_WITH_AS(K::run(wrong, w, output), doctest::Contains("input tensor has shape 24x23x3"), kiln::Error);
+    kiln::Tensor wrong_batch(2, K::output_shape);
+    CHECK_THROWS_WITH_AS(K::run(input, w, wrong_batch), doctest::Contains("batch 2 but the input has 1"), kiln::Error);
+    CHECK_THROWS_WITH_AS(K::run(input, kiln::Weights{}, output), doctest::Contains("l1_conv.weights"), kiln::Error);
+
+    // A buffer the typed header would never build, handed to the C entry point: the Halide runtime's
+    // own check fails, and its message comes back as kiln::Error rather than an abort.
+    kiln::aot::Call call("w1_unfused", K::input_shape, K::output_shape, input, output);
+    kiln::aot::Buffer weights(w["l1_conv.weights"].data(), {64, 3, 5, 4});  // kernel rows 5 -> 4
+    kiln::aot::Buffer bias = call.weight(w, K::params()[1]);
+    CHECK_THROWS_WITH_AS(call.finish(::w1_unfused(call.input(), weights.get(), bias.get(), call.output())),
+                         doctest::Contains("l1_conv_weights"), kiln::Error);
+}

@@ -16,14 +16,15 @@
 #include <random>
 
 #include "nets/cifar10.hpp"
+#include "nets/workloads.hpp"
 
 namespace {
 using namespace kiln;
 
-using W1 = Net<Input<24, 24, 3>, Conv<64, Kernel<5>, Same>, Relu, MaxPool<Window<3>, Stride<2>, Same>>;
-using W2 = Net<Input<12, 12, 64>, Conv<64, Kernel<5>, Same>, Relu, MaxPool<Window<3>, Stride<2>, Same>>;
-using W3 = Net<Input<224, 224, 3>, Conv<64, Kernel<7>, Stride<2>, Pad<3>>, Relu, MaxPool<Window<3>, Stride<2>, Same>>;
-using W4 = Net<Input<56, 56, 64>, Conv<192, Kernel<3>, Pad<1>>, Relu, MaxPool<Window<3>, Stride<2>, Same>>;
+using nets::W1;
+using nets::W2;
+using nets::W3;
+using nets::W4;
 using W5 = nets::Cifar10Model4;
 
 struct Workload {

@@ -1,0 +1,44 @@
+// What a schedule made of a net, for kiln-inspect (codegen/tools/kiln_inspect.cpp) and for users
+// who want it in their own tools: per layer, the Halide stages and where they are computed; per
+// stored block, FLOPs and the bytes it moves to and from memory; the loop nest; Halide's HTML
+// statement view; and a Graphviz picture with the fusion groups drawn as clusters.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "kiln/codegen/fusion.hpp"
+#include "kiln/codegen/lowered.hpp"
+
+namespace kiln::codegen {
+
+// A run of layers whose intermediate results never reach memory under the applied schedule (one
+// fusion group for `fused`/`cuda`, one layer otherwise), and its traffic at the root level: its
+// input activations and learned tensors read once, its output written once. Learned tensors and
+// activations are fp32. FLOPs count 2 per nominal MAC (conv, dense).
+struct StoredBlock {
+    std::vector<std::size_t> layers;  // indices into Lowered::layers
+    std::string stored_stage;         // the Halide Func written to memory
+    double flops = 0, bytes_read = 0, bytes_written = 0;
+    double intensity() const { return flops / std::max(1.0, bytes_read + bytes_written); }
+};
+
+// The blocks the applied schedule stores. For the autoschedulers kiln does not know the placement
+// and reports one block per layer (the loop nest shows what they chose).
+std::vector<StoredBlock> stored_blocks(const Lowered& net, int batch);
+
+// The per-layer table and the per-block traffic, as text.
+void print_report(std::ostream& out, const Lowered& net, int batch);
+
+// Halide's loop nest for the scheduled pipeline (what is computed where, splits, vector widths,
+// parallel and GPU loops).
+std::string loop_nest(const Lowered& net);
+
+// Graphviz source: layers as nodes in dataflow order, each stored block a cluster.
+std::string graphviz(const Lowered& net);
+
+// Halide's lowered statement as HTML (or text for a .stmt path).
+void write_stmt(const Lowered& net, const std::string& path, const Halide::Target& target);
+
+}  // namespace kiln::codegen

@@ -1,0 +1,134 @@
+// kiln-inspect: what a schedule made of a net.
+//
+//   kiln-inspect NET [--schedule S] [--batch B] [--target T] [--out DIR] [--profile]
+//
+// Prints, per declared layer, the Halide stages it became and where they are computed; per stored
+// block, FLOPs, bytes read and written at the root level and arithmetic intensity; and Halide's
+// loop nest. With --out, also writes Halide's HTML statement view, the loop nest, the schedule
+// source (the autoschedulers' own output), and the net as a Graphviz picture with its fusion
+// groups (SVG when `dot` is installed). --profile runs the net with Halide's profiler and prints
+// its per-stage times. NET is one of the example nets (run without arguments for the list).
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <random>
+
+#include "kiln/codegen/inspect.hpp"
+#include "kiln/codegen/jit.hpp"
+#include "kiln/codegen/schedule.hpp"
+#include "nets/cifar10.hpp"
+#include "nets/googlenet.hpp"
+#include "nets/workloads.hpp"
+
+namespace {
+
+const std::map<std::string, std::function<kiln::NetSpec()>>& known_nets() {
+    static const std::map<std::string, std::function<kiln::NetSpec()>> nets = {
+        {"w1", [] { return kiln::describe<nets::W1>(); }},
+        {"w2", [] { return kiln::describe<nets::W2>(); }},
+        {"w3", [] { return kiln::describe<nets::W3>(); }},
+        {"w4", [] { return kiln::describe<nets::W4>(); }},
+        {"tf-cifar10", [] { return kiln::describe<nets::TensorFlowCifar10>(); }},
+        {"cifar10-model1", [] { return kiln::describe<nets::Cifar10Model1>(); }},
+        {"cifar10-model2", [] { return kiln::describe<nets::Cifar10Model2>(); }},
+        {"cifar10-model3", [] { return kiln::describe<nets::Cifar10Model3>(); }},
+        {"cifar10-model4", [] { return kiln::describe<nets::Cifar10Model4>(); }},
+        {"googlenet", [] { return kiln::describe<nets::GoogLeNet>(); }},
+    };
+    return nets;
+}
+
+int usage(const char* why) {
+    std::fprintf(stderr, "kiln-inspect: %s\nusage: kiln-inspect NET [--schedule S] [--batch B] [--target T] [--out DIR] [--profile]\nnets:",
+                 why);
+    for (const auto& n : known_nets()) std::fprintf(stderr, " %s", n.first.c_str());
+    std::fprintf(stderr, "\nschedules:");
+    for (const auto& s : kiln::codegen::schedule_names()) std::fprintf(stderr, " %s", s.c_str());
+    std::fprintf(stderr, "\n");
+    return 2;
+}
+
+void write_file(const std::string& path, const std::string& text) {
+    std::ofstream f(path);
+    f << text;
+    if (!f) throw kiln::Error("could not write " + path);
+    std::printf("wrote %s\n", path.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) return usage("which net?");
+    const std::string name = argv[1];
+    std::string schedule = "fused", out_dir, target_string;
+    int batch = 1;
+    bool profile = false;
+    for (int i = 2; i < argc; ++i) {
+        const std::string flag = argv[i];
+        if (flag == "--profile") {
+            profile = true;
+            continue;
+        }
+        if (i + 1 >= argc) return usage(("flag " + flag + " needs a value").c_str());
+        const std::string value = argv[++i];
+        if (flag == "--schedule") schedule = value;
+        else if (flag == "--batch") batch = std::atoi(value.c_str());
+        else if (flag == "--target") target_string = value;
+        else if (flag == "--out") out_dir = value;
+        else return usage(("unknown flag " + flag).c_str());
+    }
+    const auto found = known_nets().find(name);
+    if (found == known_nets().end()) return usage(("unknown net '" + name + "'").c_str());
+    if (batch < 1) return usage("--batch must be at least 1");
+    try {
+        kiln::codegen::JitOptions options{schedule, batch, target_string};
+        options.verify_autoschedule = false;  // inspect what the autoscheduler made, even if wrong
+        const kiln::codegen::JitNet net(found->second(), options);
+        const kiln::codegen::Lowered& lowered = net.lowered();
+        kiln::codegen::print_report(std::cout, lowered, batch);
+        const std::string nest = kiln::codegen::loop_nest(lowered);
+        std::cout << "\nloop nest (Halide):\n" << nest;
+        if (!out_dir.empty()) {
+            const std::string stem = out_dir + "/" + name + "." + schedule;
+            kiln::codegen::write_stmt(lowered, stem + ".stmt.html", net.target());
+            std::printf("wrote %s.stmt.html\n", stem.c_str());
+            write_file(stem + ".loop_nest.txt", nest);
+            write_file(stem + ".schedule.txt", lowered.schedule_source.empty()
+                                                   ? "// kiln's own schedule '" + schedule + "' (codegen/src/schedule_" + schedule +
+                                                         ".cpp); its loop nest:\n" + nest
+                                                   : lowered.schedule_source);
+            write_file(stem + ".dot", kiln::codegen::graphviz(lowered));
+            const std::string dot = "dot -Tsvg '" + stem + ".dot' -o '" + stem + ".svg' 2>/dev/null";
+            if (std::system("command -v dot >/dev/null 2>&1") == 0 && std::system(dot.c_str()) == 0)
+                std::printf("wrote %s.svg\n", stem.c_str());
+            else
+                std::printf("(Graphviz `dot` not found: install graphviz for the SVG)\n");
+        }
+        if (profile) {
+            // A second build with Halide's profiler compiled in. Under JIT, Halide prints its
+            // report after every call and samples every ~1 ms, so one call on a batch large
+            // enough to take a fraction of a second gives the per-stage split.
+            const double flops_per_image = 2.0 * double(std::max<kiln::extent_t>(1, net.spec().macs));
+            const int profile_batch = int(std::clamp(2e10 / flops_per_image, double(batch), 4096.0));
+            options.target = (target_string.empty() ? std::string("host") : target_string) + "-profile";
+            options.batch_estimate = profile_batch;
+            const kiln::codegen::JitNet profiled(found->second(), options);
+            kiln::Weights w = kiln::Weights::for_net(profiled.spec());
+            w.fill_random(1);
+            kiln::Tensor in(std::size_t(profile_batch), profiled.spec().input), out(std::size_t(profile_batch), profiled.spec().output);
+            std::mt19937 rng(2);
+            for (float& v : in.values()) v = std::uniform_real_distribution<float>(-1, 1)(rng);
+            std::printf("\nHalide profiler, one call on a batch of %d (per-stage time; the report follows on stderr):\n", profile_batch);
+            std::fflush(stdout);
+            profiled.run(in, w, out);
+        }
+    } catch (const kiln::Error& e) {
+        std::fprintf(stderr, "kiln-inspect: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# README command (1): install what is missing, build, run the main demo (the three examples).
+# README command (1): install what is missing, build, run the main demo (examples, an AOT program,
+# the inspector on a fused conv-ReLU-pool block).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -8,3 +9,8 @@ echo; echo "=== examples/quickstart ==="; build/examples/quickstart
 echo; echo "=== examples/sobel ==="; build/examples/sobel build/sobel.png
 echo; echo "=== examples/googlenet ==="; build/examples/googlenet
 echo; echo "=== examples/cifar10 ==="; build/examples/cifar10
+echo; echo "=== examples/aot_cifar10 (AOT kernels, no libHalide: $(readelf -d build/examples/aot_cifar10 | grep -c NEEDED) shared libraries, none Halide) ==="
+build/examples/aot_cifar10
+echo; echo "=== kiln-inspect w1 --schedule fused --out build/inspect ==="
+mkdir -p build/inspect
+build/examples/kiln-inspect w1 --schedule fused --out build/inspect | sed -n '1,14p;/^wrote/p'

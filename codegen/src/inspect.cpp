@@ -63,7 +63,7 @@ void print_report(std::ostream& out, const Lowered& net, int batch) {
         for (std::size_t l : blocks[b].layers) block_of[l] = b;
     char line[512];
     out << "schedule " << net.schedule_name << ", batch " << batch << "\n\n";
-    std::snprintf(line, sizeof line, "%-16s %-8s %-12s %-44s %s\n", "layer", "kind", "output", "Halide stages", "computed");
+    std::snprintf(line, sizeof line, "%-16s %-10s %-12s %-44s %s\n", "layer", "kind", "output", "Halide stages", "computed");
     out << line;
     for (std::size_t i = 0; i < net.layers.size(); ++i) {
         const LayerStages& l = net.layers[i];
@@ -74,7 +74,7 @@ void print_report(std::ostream& out, const Lowered& net, int batch) {
         if (b.layers.size() == 1) where = "stored (" + b.stored_stage + ")";
         else if (i == b.layers.back()) where = "stored (" + b.stored_stage + "), fused block of " + std::to_string(b.layers.size());
         else where = "inside " + b.stored_stage + "'s tiles, never stored whole";
-        std::snprintf(line, sizeof line, "%-16s %-8s %-12s %-44s %s\n", l.spec->name.c_str(), l.spec->kind(),
+        std::snprintf(line, sizeof line, "%-16s %-10s %-12s %-44s %s\n", l.spec->name.c_str(), l.spec->kind(),
                       shape_text(l.spec->out).c_str(), stages.c_str(), where.c_str());
         out << line;
     }

@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
             kiln::Tensor in(std::size_t(profile_batch), profiled.spec().input), out(std::size_t(profile_batch), profiled.spec().output);
             std::mt19937 rng(2);
             for (float& v : in.values()) v = std::uniform_real_distribution<float>(-1, 1)(rng);
-            std::printf("\nHalide profiler, one call on a batch of %d (per-stage time; the report follows on stderr):\n", profile_batch);
+            std::printf("\nHalide profiler, one call on a batch of %d (per-stage time, Halide's report):\n", profile_batch);
             std::fflush(stdout);
             profiled.run(in, w, out);
         }

@@ -1,7 +1,7 @@
-// The CUDA AOT kernels (schedule cuda, target host-cuda). They are generated, compiled and linked
-// on every machine; they run only where an NVIDIA driver is present. Without one this test exits
-// 77, which CTest reports as skipped (never passed), after checking that calling the kernel gives
-// a clear kiln::Error.
+// The CUDA AOT kernels (schedules cuda and auto-li2018, target host-cuda). They are generated,
+// compiled and linked on every machine; they run only where an NVIDIA driver is present. Without
+// one this test exits 77, which CTest reports as skipped (never passed), after checking that
+// calling the kernel gives a clear kiln::Error.
 #include <dlfcn.h>
 
 #include <cmath>
@@ -10,6 +10,7 @@
 
 #include "aot/nets.hpp"
 #include "odd_cuda.hpp"
+#include "odd_li2018_cuda.hpp"
 #include "reference/reference_net.hpp"
 #include "w1_cuda.hpp"
 
@@ -55,6 +56,8 @@ int main() {
     std::mt19937_64 rng(seed);
     const double e1 = error_vs_reference<kiln_kernels::w1_cuda>(kiln::describe<aot_nets::W1>(), 3, rng);
     const double e2 = error_vs_reference<kiln_kernels::odd_cuda>(kiln::describe<aot_nets::Odd>(), 2, rng);
-    std::printf("seed %llu: W1 relative error %.3g, odd net %.3g\n", (unsigned long long)seed, e1, e2);
-    return e1 <= 1e-5 && e2 <= 1e-5 ? 0 : 1;
+    const double e3 = error_vs_reference<kiln_kernels::odd_li2018_cuda>(kiln::describe<aot_nets::Odd>(), 2, rng);
+    std::printf("seed %llu: cuda W1 relative error %.3g, cuda odd net %.3g, auto-li2018 (GPU) odd net %.3g\n",
+                (unsigned long long)seed, e1, e2, e3);
+    return e1 <= 1e-5 && e2 <= 1e-5 && e3 <= 1e-5 ? 0 : 1;
 }

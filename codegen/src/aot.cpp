@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "kiln/codegen/jit.hpp"
 #include "kiln/codegen/lowered.hpp"
 #include "kiln/codegen/schedule.hpp"
 #include "kiln/runtime/error.hpp"
@@ -74,6 +75,11 @@ std::string typed_header(const NetSpec& spec, const AotOptions& o, const Target&
 void generate_kernel(const NetSpec& spec, const AotOptions& o) {
     if (!is_identifier(o.name)) throw Error("kernel name '" + o.name + "' is not a C identifier");
     const Target target = parse_target(o.target).with_feature(Target::NoRuntime);
+    // An autoscheduled CPU kernel for this machine is checked as JitNet checks it (jit.hpp:
+    // verify_autoschedule), so a Halide 14 miscompile fails the build instead of shipping.
+    const Target host = get_host_target();
+    if (o.schedule.rfind("auto-", 0) == 0 && !target.has_gpu_feature() && target.arch == host.arch && target.os == host.os)
+        JitNet(spec, JitOptions{o.schedule, o.batch_estimate, o.target});
     Lowered net = lower(spec, o.batch_estimate);
     apply_schedule(net, o.schedule, target);
     std::vector<Argument> args = {net.input};

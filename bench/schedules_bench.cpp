@@ -15,7 +15,10 @@
 #include <memory>
 #include <random>
 
+#include "fma_ceiling.hpp"
 #include "nets/cifar10.hpp"
+#include "onednn_block.hpp"
+#include "useful_macs.hpp"
 #include "nets/workloads.hpp"
 
 namespace {
@@ -32,11 +35,33 @@ struct Workload {
     NetSpec spec;
     extent_t macs;
     std::vector<int> batches;
+    bool single_block;  // conv, ReLU, pool: oneDNN runs it too
 };
 
 template <class N>
-Workload workload(const std::string& name, std::vector<int> batches) {
-    return {name, describe<N>(), N::mac_count, std::move(batches)};
+Workload workload(const std::string& name, std::vector<int> batches, bool single_block) {
+    return {name, describe<N>(), N::mac_count, std::move(batches), single_block};
+}
+
+void flop_counters(benchmark::State& state, const Workload& w, int batch) {
+    state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(w.macs) * batch, benchmark::Counter::kIsIterationInvariantRate,
+                                                   benchmark::Counter::kIs1000);
+    state.counters["useful_GFLOP/s"] = benchmark::Counter(2.0 * bench::useful_macs(w.spec.layers) * batch,
+                                                          benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+}
+
+void run_onednn(benchmark::State& state, const Workload& w) {
+    const int batch = int(state.range(0));
+    bench::OneDnnBlock block(w.spec, batch);
+    for (int i = 0; i < 3; ++i) block.run();
+    for (auto _ : state) block.run();
+    flop_counters(state, w, batch);
+}
+
+void fma_ceiling(benchmark::State& state) {
+    double flops = 0;
+    for (auto _ : state) flops += bench::fma_ceiling_flops(1 << 22);
+    state.counters["GFLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
 
 // Compiled once per (workload, schedule, batch): Google Benchmark calls a benchmark once per
@@ -77,20 +102,27 @@ void run_schedule(benchmark::State& state, const Workload& w, const std::string&
         net->run(in, weights, out);
         benchmark::DoNotOptimize(out.data());
     }
-    state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(w.macs) * batch, benchmark::Counter::kIsIterationInvariantRate,
-                                                   benchmark::Counter::kIs1000);
+    flop_counters(state, w, batch);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
     static const std::vector<Workload> workloads = {
-        workload<W1>("W1", {1, 128}), workload<W2>("W2", {1, 128}), workload<W3>("W3", {1, 8}),
-        workload<W4>("W4", {1, 8}),   workload<W5>("W5", {1, 128})};
+        workload<W1>("W1", {1, 128}, true), workload<W2>("W2", {1, 128}, true), workload<W3>("W3", {1, 8}, true),
+        workload<W4>("W4", {1, 8}, true),   workload<W5>("W5", {1, 128}, false)};
+    benchmark::RegisterBenchmark("ceiling/fma", fma_ceiling)->UseRealTime()->Repetitions(9)->ReportAggregatesOnly();
     static const std::vector<std::string> schedules = {"fused", "unfused", "auto-mullapudi2016", "auto-adams2019",
                                                        "auto-li2018"};
     for (const auto& w : workloads)
-        for (int batch : w.batches)
+        for (int batch : w.batches) {
+            if (w.single_block)
+                benchmark::RegisterBenchmark((w.name + "/onednn").c_str(), run_onednn, w)
+                    ->Arg(batch)
+                    ->UseRealTime()
+                    ->Unit(benchmark::kMillisecond)
+                    ->Repetitions(9)
+                    ->ReportAggregatesOnly();
             for (const auto& s : schedules)
                 benchmark::RegisterBenchmark((w.name + "/" + s).c_str(), run_schedule, w, s)
                     ->Arg(batch)
@@ -98,6 +130,7 @@ int main(int argc, char** argv) {
                     ->Unit(benchmark::kMillisecond)
                     ->Repetitions(9)
                     ->ReportAggregatesOnly();
+        }
     benchmark::Initialize(&argc, argv);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();

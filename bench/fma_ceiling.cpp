@@ -1,0 +1,51 @@
+// See fma_ceiling.hpp.
+#include "fma_ceiling.hpp"
+
+#include <immintrin.h>
+
+#include <thread>
+#include <vector>
+
+namespace bench {
+
+namespace {
+
+// 12 independent accumulators: enough to cover FMA latency (4 cycles) × 2 pipes with margin.
+__attribute__((target("avx512f"), noinline)) float chains_avx512(long iterations) {
+    __m512 acc[12];
+    for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_ps(float(i) * 1e-3f);
+    const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
+    for (long it = 0; it < iterations; ++it)
+        for (int i = 0; i < 12; ++i) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
+    __m512 sum = acc[0];
+    for (int i = 1; i < 12; ++i) sum = _mm512_add_ps(sum, acc[i]);
+    return _mm512_reduce_add_ps(sum);
+}
+
+__attribute__((target("avx2,fma"), noinline)) float chains_avx2(long iterations) {
+    __m256 acc[12];
+    for (int i = 0; i < 12; ++i) acc[i] = _mm256_set1_ps(float(i) * 1e-3f);
+    const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
+    for (long it = 0; it < iterations; ++it)
+        for (int i = 0; i < 12; ++i) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
+    float out[8];
+    _mm256_storeu_ps(out, acc[0]);
+    return out[0];
+}
+
+}  // namespace
+
+double fma_ceiling_flops(long iterations) {
+    const bool avx512 = __builtin_cpu_supports("avx512f");
+    const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::thread> pool;
+    std::vector<float> sink(threads);
+    for (unsigned t = 0; t < threads; ++t)
+        pool.emplace_back([&, t] { sink[t] = avx512 ? chains_avx512(iterations) : chains_avx2(iterations); });
+    for (auto& th : pool) th.join();
+    volatile float keep = sink[0];
+    (void)keep;
+    return double(threads) * double(iterations) * 12 * (avx512 ? 16 : 8) * 2;
+}
+
+}  // namespace bench

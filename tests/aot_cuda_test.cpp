@@ -11,6 +11,7 @@
 #include "aot/nets.hpp"
 #include "odd_cuda.hpp"
 #include "odd_li2018_cuda.hpp"
+#include "reference/compare.hpp"
 #include "reference/reference_net.hpp"
 #include "w1_cuda.hpp"
 
@@ -23,16 +24,7 @@ double error_vs_reference(const kiln::NetSpec& spec, std::size_t batch, std::mt1
     kiln::Tensor input(batch, Kernel::input_shape);
     std::uniform_real_distribution<float> u(-1, 1);
     for (auto& v : input.values()) v = u(rng);
-    const kiln::Tensor out = Kernel::run(input, w);
-    ref::Tensor x(long(batch), long(input.shape().h), long(input.shape().w), long(input.shape().c));
-    for (std::size_t i = 0; i < input.size(); ++i) x.v[i] = input.values()[i];
-    const ref::Tensor want = ref::run_net(spec, w, x);
-    double worst = 0, scale = 1e-30;
-    for (std::size_t i = 0; i < want.v.size(); ++i) {
-        scale = std::max(scale, std::fabs(want.v[i]));
-        worst = std::max(worst, std::fabs(double(out.values()[i]) - want.v[i]));
-    }
-    return worst / scale;
+    return ref::relative_error(Kernel::run(input, w), ref::run_net(spec, w, ref::from_kiln(input)));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "cifar10_fused.hpp"
 #include "cifar10_model4_fused.hpp"
 #include "nets/cifar10.hpp"
+#include "reference/compare.hpp"
 #include "reference/reference_net.hpp"
 #include "w1_unfused.hpp"
 
@@ -24,21 +25,6 @@ std::mt19937_64 fresh_rng() {
     return std::mt19937_64(seed);
 }
 
-ref::Tensor to_ref(const kiln::Tensor& t) {
-    ref::Tensor r(long(t.batch()), long(t.shape().h), long(t.shape().w), long(t.shape().c));
-    for (std::size_t i = 0; i < t.size(); ++i) r.v[i] = t.values()[i];
-    return r;
-}
-
-double relative_error(const kiln::Tensor& got, const ref::Tensor& want) {
-    double worst = 0, scale = 1e-30;
-    for (std::size_t i = 0; i < want.v.size(); ++i) {
-        scale = std::max(scale, std::fabs(want.v[i]));
-        worst = std::max(worst, std::fabs(double(got.values()[i]) - want.v[i]));
-    }
-    return worst / scale;
-}
-
 template <class Kernel>
 void check_kernel(const kiln::NetSpec& spec, std::size_t batch, std::mt19937_64& rng) {
     kiln::Weights w = kiln::Weights::for_net(spec);
@@ -47,9 +33,7 @@ void check_kernel(const kiln::NetSpec& spec, std::size_t batch, std::mt19937_64&
     std::uniform_real_distribution<float> u(-1, 1);
     for (auto& v : input.values()) v = u(rng);
     const kiln::Tensor out = Kernel::run(input, w);
-    const ref::Tensor want = ref::run_net(spec, w, to_ref(input));
-    REQUIRE(out.size() == want.v.size());
-    CHECK(relative_error(out, want) <= 1e-5);
+    CHECK(ref::relative_error(out, ref::run_net(spec, w, ref::from_kiln(input))) <= 1e-5);
 }
 
 }  // namespace

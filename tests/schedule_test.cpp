@@ -32,8 +32,9 @@ void check_every_schedule(const NetSpec& spec, long batch, const std::string& te
             try {
                 net.emplace(spec, codegen::JitOptions{schedule, batch_estimate});
             } catch (const kiln::Error& e) {
-                // Only an autoscheduler may be refused, and only by kiln's miscompile check.
-                REQUIRE(schedule.rfind("auto-", 0) == 0);
+                // Only Adams2019 may be refused (its Halide 14 miscompile, README), and only by kiln's
+                // check; any other schedule failing to compile is a failure.
+                REQUIRE(schedule == "auto-adams2019");
                 REQUIRE(std::string(e.what()).find("disagrees with the unfused schedule") != std::string::npos);
                 MESSAGE("refused (Halide 14 miscompile caught): " << schedule << " on " << test_name);
                 continue;

@@ -34,30 +34,19 @@ void fill_integers(kiln::Tensor& t, std::mt19937_64& rng, int range) {
     for (auto& x : t.values()) x = float(sign(rng) ? magnitude(rng) : -magnitude(rng));
 }
 
-ref::Tensor to_ref(const kiln::Tensor& t) {
-    ref::Tensor r(long(t.batch()), long(t.shape().h), long(t.shape().w), long(t.shape().c));
-    for (std::size_t i = 0; i < t.size(); ++i) r.v[i] = t.values()[i];
-    return r;
-}
+ref::Tensor to_ref(const kiln::Tensor& t) { return ref::from_kiln(t); }
 
 std::vector<double> to_double(const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); }
 
 static void require_same_shape(const kiln::Tensor& got, const ref::Tensor& want) {
-    REQUIRE(got.batch() == want.n);
-    REQUIRE(got.shape().h == want.h);
-    REQUIRE(got.shape().w == want.w);
-    REQUIRE(got.shape().c == want.c);
+    INFO("got batch " << got.batch() << ", " << kiln::Tensor::shape_string(got.shape()) << "; want batch " << want.n
+                      << ", " << want.h << "x" << want.w << "x" << want.c);
+    REQUIRE(ref::same_shape(got, want));
 }
 
 double relative_error(const kiln::Tensor& got, const ref::Tensor& want) {
     require_same_shape(got, want);
-    double scale = 1e-30, err = 0;
-    for (std::size_t i = 0; i < want.v.size(); ++i) {
-        scale = std::max(scale, std::abs(want.v[i]));
-        const double d = std::abs(double(got.values()[i]) - want.v[i]);
-        err = std::max(err, std::isnan(d) ? INFINITY : d);
-    }
-    return err / scale;
+    return ref::relative_error(got, want);
 }
 
 bool bit_exact(const kiln::Tensor& got, const ref::Tensor& want) {
@@ -74,7 +63,7 @@ double zero_fraction(const kiln::Tensor& t) {
 }
 
 void check_close(const kiln::Tensor& got, const ref::Tensor& want, double tol, double max_zero) {
-    const double err = relative_error(got, want);
+    const double err = test::relative_error(got, want);
     CHECK(err <= tol);
     CHECK(zero_fraction(got) <= max_zero);
 }

@@ -12,6 +12,7 @@
 #include "kiln/codegen/jit.hpp"
 #include "kiln/runtime/tensor.hpp"
 #include "kiln/runtime/weights.hpp"
+#include "reference/compare.hpp"
 #include "reference/reference.hpp"
 
 namespace test {

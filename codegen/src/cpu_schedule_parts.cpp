@@ -51,8 +51,6 @@ int row_bands(int rows, int independent_tasks) {
 
 }  // namespace
 
-bool is_last_layer(const Lowered& net, std::size_t layer) { return layer + 1 == net.layers.size(); }
-
 void schedule_layer_at_root(Lowered& net, std::size_t layer, const Target& target) {
     const int vec = vector_width(target);
     auto root = [&](Func f) {
@@ -86,27 +84,12 @@ void schedule_net_output(Lowered& net, const Target& target) {
 void schedule_conv_group(Lowered& net, const FusionGroup& group, const Target& target) {
     const Var &c = net.c, &x = net.x, &y = net.y, &n = net.n;
     const int vec = vector_width(target);
-    LayerStages& conv_layer = net.layers[group.first()];
-    const Shape conv_out = conv_layer.spec->out;
-    const Shape conv_in = conv_layer.spec->in;
-    Func conv = conv_layer.output;
-    Func conv_input = conv_layer.funcs.size() == 2 ? conv_layer.funcs.front() : Func();  // zero-padded input
-    const RDom& r = conv_layer.rdoms.front();
-
-    const LayerStages* pool = group.ends_with_pool ? &net.layers[group.last()] : nullptr;
-    const std::size_t elementwise_end = group.layers.size() - (pool ? 1 : 0);
-    Func last_elementwise = elementwise_end > 1 ? net.layers[group.layers[elementwise_end - 1]].output : Func();
-    const bool last = is_last_layer(net, group.last());
-
-    // root: the stage stored in memory; tiled: the stage whose register tiles compute the conv.
-    Func root, tiled;
-    if (pool) {
-        root = last ? net.output : pool->output;
-        tiled = last_elementwise.defined() ? last_elementwise : conv.in();
-    } else {
-        root = last ? net.output : last_elementwise.defined() ? last_elementwise : conv.in();
-        tiled = root;
-    }
+    const Shape conv_out = net.layers[group.first()].spec->out;
+    const Shape conv_in = net.layers[group.first()].spec->in;
+    const ConvGroupStages stages = conv_group_stages(net, group);
+    Func conv = stages.conv, conv_input = stages.conv_input, root = stages.stored, tiled = stages.tiled;
+    const RDom& r = stages.reduction;
+    const LayerStages* pool = stages.pool;
     const int rows = int(pool ? pool->spec->out.h : conv_out.h);
     const int channels = int(conv_out.c);
     const int batch = std::max(1, net.batch_estimate);

@@ -20,7 +20,4 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const Halide::T
 // The net's output stage: a copy of the last layer, computed at root.
 void schedule_net_output(Lowered& net, const Halide::Target& target);
 
-// True when `layer`'s output is inlined into Lowered::output by schedule_conv_group.
-bool is_last_layer(const Lowered& net, std::size_t layer);
-
 }  // namespace kiln::codegen::detail

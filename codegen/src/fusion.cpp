@@ -42,4 +42,27 @@ std::vector<FusionGroup> fusion_groups(const Lowered& net) {
     return out;
 }
 
+bool is_last_layer(const Lowered& net, std::size_t layer) { return layer + 1 == net.layers.size(); }
+
+ConvGroupStages conv_group_stages(Lowered& net, const FusionGroup& group) {
+    LayerStages& conv_layer = net.layers[group.first()];
+    ConvGroupStages s;
+    s.conv = conv_layer.output;
+    s.reduction = conv_layer.rdoms.front();
+    if (conv_layer.funcs.size() == 2) s.conv_input = conv_layer.funcs.front();  // lower_conv: {padded, conv}
+    s.pool = group.ends_with_pool ? &net.layers[group.last()] : nullptr;
+    const std::size_t elementwise_end = group.layers.size() - (s.pool ? 1 : 0);
+    Halide::Func last_elementwise;
+    if (elementwise_end > 1) last_elementwise = net.layers[group.layers[elementwise_end - 1]].output;
+    const bool last = is_last_layer(net, group.last());
+    if (s.pool) {
+        s.tiled = last_elementwise.defined() ? last_elementwise : s.conv.in();
+        s.stored = last ? net.output : s.pool->output;
+    } else {
+        s.stored = last ? net.output : last_elementwise.defined() ? last_elementwise : s.conv.in();
+        s.tiled = s.stored;
+    }
+    return s;
+}
+
 }  // namespace kiln::codegen

@@ -39,7 +39,7 @@ std::vector<StoredBlock> stored_blocks(const Lowered& net, int batch) {
             b.layers = run;
             const LayerSpec& first = *net.layers[run.front()].spec;
             const LayerSpec& last = *net.layers[run.back()].spec;
-            b.stored_stage = run.back() + 1 == net.layers.size() ? net.output.name() : net.layers[run.back()].output.name();
+            b.stored_stage = is_last_layer(net, run.back()) ? net.output.name() : net.layers[run.back()].output.name();
             const bool composite = !first.children.empty();  // its branches are blocks of their own
             b.bytes_read = composite ? 0 : 4.0 * batch * elements(first.in);
             if (composite)

@@ -53,25 +53,17 @@ void root_kernel(Lowered& net, Func f) {
 }
 
 void conv_group_kernel(Lowered& net, const FusionGroup& group) {
-    LayerStages& conv_layer = net.layers[group.first()];
-    Func conv = conv_layer.output;
-    const LayerStages* pool = group.ends_with_pool ? &net.layers[group.last()] : nullptr;
-    const std::size_t elementwise_end = group.layers.size() - (pool ? 1 : 0);
-    Func last_elementwise = elementwise_end > 1 ? net.layers[group.layers[elementwise_end - 1]].output : Func();
-    const bool last = group.last() + 1 == net.layers.size();
-
-    Func root = pool ? (last ? net.output : pool->output)
-                     : (last ? net.output : last_elementwise.defined() ? last_elementwise : conv.in());
+    ConvGroupStages stages = conv_group_stages(net, group);
+    Func root = stages.stored;
     root.compute_root();
     gpu_tile_4d(net, root, root.name());
-    Func per_thread_conv_owner = root;
-    if (pool) {
-        Func staged = last_elementwise.defined() ? last_elementwise : conv.in();
-        staged.compute_at(root, Var(root.name() + "_co")).gpu_threads(net.c, net.x);  // shared memory
-        per_thread_conv_owner = staged;
+    if (stages.pool) {
+        stages.tiled.compute_at(root, Var(root.name() + "_co")).gpu_threads(net.c, net.x);  // shared memory
+        // Each thread's conv value accumulates in a register over the whole reduction.
+        stages.conv.compute_at(stages.tiled, net.c);
+    } else {
+        stages.conv.compute_at(root, Var(root.name() + "_ci"));
     }
-    // Each thread's conv value accumulates in a register over the whole reduction.
-    conv.compute_at(per_thread_conv_owner, pool ? net.c : Var(root.name() + "_ci"));
 }
 
 }  // namespace
@@ -79,7 +71,8 @@ void conv_group_kernel(Lowered& net, const FusionGroup& group) {
 void schedule_cuda(Lowered& net, const Target& target) {
     if (!target.has_feature(Target::CUDA))
         throw Error("the cuda schedule needs a target with the cuda feature (e.g. host-cuda), got " + target.to_string());
-    for (const auto& group : fusion_groups(net)) {
+    const std::vector<FusionGroup> groups = fusion_groups(net);
+    for (const auto& group : groups) {
         if (group.starts_with_conv) {
             conv_group_kernel(net, group);
             continue;
@@ -87,10 +80,10 @@ void schedule_cuda(Lowered& net, const Target& target) {
         LayerStages& l = net.layers[group.first()];
         for (auto& f : l.funcs)
             if (f.has_update_definition()) root_kernel(net, f);
-        const bool inlined_into_output = group.last() + 1 == net.layers.size();
+        const bool inlined_into_output = is_last_layer(net, group.last());
         if (!l.output.has_update_definition() && !inlined_into_output) root_kernel(net, l.output);
     }
-    if (!fusion_groups(net).back().starts_with_conv) root_kernel(net, net.output);
+    if (!groups.back().starts_with_conv) root_kernel(net, net.output);
 }
 
 }  // namespace kiln::codegen

@@ -12,7 +12,7 @@ void schedule_unfused(Lowered& net, const Halide::Target& target) {
             alone.layers = {i};
             alone.starts_with_conv = true;
             detail::schedule_conv_group(net, alone, target);
-            output_scheduled |= detail::is_last_layer(net, i);
+            output_scheduled |= is_last_layer(net, i);
         } else {
             detail::schedule_layer_at_root(net, i, target);
         }

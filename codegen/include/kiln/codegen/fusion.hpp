@@ -24,4 +24,25 @@ struct FusionGroup {
 // Every layer index of `net` in exactly one group; groups never cross a Concat or Residual boundary.
 std::vector<FusionGroup> fusion_groups(const Lowered& net);
 
+// True for the net's last top-level layer, whose output Lowered::output copies (a pure stage there
+// is inlined into Lowered::output).
+bool is_last_layer(const Lowered& net, std::size_t layer);
+
+// The stages a schedule places for a group that starts with a conv.
+struct ConvGroupStages {
+    Halide::Func conv;             // the accumulating conv stage
+    Halide::RDom reduction;        // its reduction: (input channel, kernel column, kernel row)
+    Halide::Func conv_input;       // the zero-padded input; undefined when the conv has no padding
+    const LayerStages* pool = nullptr;  // the group's pooling layer, if any
+    // The stage written to memory: the pool, else the last element-wise layer, else a wrapper of the
+    // conv; Lowered::output instead when the group ends the net.
+    Halide::Func stored;
+    // The stage whose tiles compute the conv: the last element-wise layer before the pool (or a
+    // wrapper of the conv); `stored` itself when there is no pool.
+    Halide::Func tiled;
+};
+
+// Creates the conv's wrapper (Func::in) where no other stage can be stored or tiled.
+ConvGroupStages conv_group_stages(Lowered& net, const FusionGroup& group);
+
 }  // namespace kiln::codegen

@@ -1,64 +1,109 @@
 #!/usr/bin/python3
 """PyTorch (Debian's python3-torch) on the benchmark plan's workloads, as a user would run them:
-channels_last, no_grad, inference, same thread count as kiln (all hardware threads). Prints one
-JSON object per workload: median time of 9 repetitions and GFLOP/s over kiln's nominal MACs.
-Run with Debian's interpreter (/usr/bin/python3), which is the one python3-torch installs into."""
-import json
+channels_last, no_grad, inference, the same thread count as kiln (all hardware threads).
+
+Run by build/bench/schedules_bench as a server (`--serve`), so PyTorch's rows are timed in the same
+interleaved run as kiln's and oneDNN's. Protocol, one line each way:
+  server starts      -> "ready <torch version> <threads>"  or  "error <why>"
+  "prepare W1 128"   -> "ok" (net built, input made, 3 warm-up calls) or "error <why>"
+  "run"              -> seconds taken by one forward call
+Use Debian's interpreter (/usr/bin/python3): python3-torch installs into it."""
 import os
-import statistics
+import sys
 import time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+try:
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+except ImportError as e:
+    print(f"error PyTorch unavailable ({e}); install Debian's python3-torch", flush=True)
+    sys.exit(0)
 
 torch.set_num_threads(os.cpu_count())
 
 
-def block(cin, cout, k, stride, pad, pool_pad):
-    # pool 3x3/2 'same' as TensorFlow pads it: nothing before, `pool_pad` after
-    conv = nn.Conv2d(cin, cout, k, stride=stride, padding=pad)
-    return lambda x: F.max_pool2d(F.pad(F.relu(conv(x)), (0, pool_pad, 0, pool_pad), value=float("-inf")), 3, 2)
+def pool_same(x):
+    # max-pool 3x3/2 'same' as TensorFlow pads it (and kiln declares it): nothing before, the rest after
+    pad_h = max((-(-x.shape[2] // 2) - 1) * 2 + 3 - x.shape[2], 0)
+    pad_w = max((-(-x.shape[3] // 2) - 1) * 2 + 3 - x.shape[3], 0)
+    return F.max_pool2d(F.pad(x, (0, pad_w, 0, pad_h), value=float("-inf")), 3, 2)
 
 
-def model4():
-    b1, b2, b3 = block(3, 256, 5, 1, 2, 1), block(256, 128, 5, 1, 2, 1), block(128, 64, 3, 1, 1, 1)
-    dense = nn.Linear(4 * 4 * 64, 10)
-    return lambda x: F.softmax(dense(torch.flatten(b3(b2(b1(x))), 1)), dim=1)
+def conv_relu(cin, cout, k, stride=1):
+    return nn.Sequential(nn.Conv2d(cin, cout, k, stride=stride, padding=(k - 1) // 2), nn.ReLU())
 
 
-WORKLOADS = [  # name, batches, input (C, H, W), net, nominal MACs per image (kiln's count)
-    ("W1", (1, 128), (3, 24, 24), block(3, 64, 5, 1, 2, 1), 24 * 24 * 64 * 5 * 5 * 3),
-    ("W2", (1, 128), (64, 12, 12), block(64, 64, 5, 1, 2, 1), 12 * 12 * 64 * 5 * 5 * 64),
-    ("W3", (1, 8), (3, 224, 224), block(3, 64, 7, 2, 3, 1), 112 * 112 * 64 * 7 * 7 * 3),
-    ("W4", (1, 8), (64, 56, 56), block(64, 192, 3, 1, 1, 1), 56 * 56 * 192 * 3 * 3 * 64),
-    ("W5", (1, 128), (3, 32, 32), model4(),
-     32 * 32 * 256 * 75 + 16 * 16 * 128 * 25 * 256 + 8 * 8 * 64 * 9 * 128 + 1024 * 10),
-]
+class Lambda(nn.Module):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x):
+        return self.fn(x)
 
 
-def median_seconds(fn, x, min_time=0.2, repetitions=9):
-    for _ in range(3):
-        fn(x)
-    samples = []
-    for _ in range(repetitions):
-        iterations, start = 0, time.perf_counter()
-        while True:
-            fn(x)
-            iterations += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= min_time:
-                break
-        samples.append(elapsed / iterations)
-    return statistics.median(samples), samples
+def block(cin, cout, k, stride=1):
+    return nn.Sequential(conv_relu(cin, cout, k, stride), Lambda(pool_same))
 
 
-with torch.no_grad():
-    for name, batches, (c, h, w), net, macs in WORKLOADS:
-        for n in batches:
-            x = torch.rand(n, c, h, w).contiguous(memory_format=torch.channels_last)
-            med, samples = median_seconds(net, x)
-            print(json.dumps({"name": f"{name}/pytorch/{n}", "median_ms": med * 1e3,
-                              "spread_ms": [min(samples) * 1e3, max(samples) * 1e3],
-                              "GFLOP/s": 2 * macs * n / med / 1e9, "torch": torch.__version__,
-                              "threads": torch.get_num_threads()}), flush=True)
+class Inception(nn.Module):
+    def __init__(self, cin, c1, r3, c3, r5, c5, proj):
+        super().__init__()
+        self.b1 = conv_relu(cin, c1, 1)
+        self.b2 = nn.Sequential(conv_relu(cin, r3, 1), conv_relu(r3, c3, 3))
+        self.b3 = nn.Sequential(conv_relu(cin, r5, 1), conv_relu(r5, c5, 5))
+        self.b4 = nn.Sequential(nn.MaxPool2d(3, 1, 1), conv_relu(cin, proj, 1))
+
+    def forward(self, x):
+        return torch.cat([self.b1(x), self.b2(x), self.b3(x), self.b4(x)], 1)
+
+
+def googlenet():  # as examples/nets/googlenet.hpp declares it
+    pool = Lambda(pool_same)
+    return nn.Sequential(
+        conv_relu(3, 64, 7, 2), pool, conv_relu(64, 64, 1), conv_relu(64, 192, 3), pool,
+        Inception(192, 64, 96, 128, 16, 32, 32), Inception(256, 128, 128, 192, 32, 96, 64), pool,
+        Inception(480, 192, 96, 208, 16, 48, 64), Inception(512, 160, 112, 224, 24, 64, 64),
+        Inception(512, 128, 128, 256, 24, 64, 64), Inception(512, 112, 144, 288, 32, 64, 64),
+        Inception(528, 256, 160, 320, 32, 128, 128), pool,
+        Inception(832, 256, 160, 320, 32, 128, 128), Inception(832, 384, 192, 384, 48, 128, 128),
+        nn.AvgPool2d(7), nn.Flatten(), nn.Linear(1024, 1000), nn.Softmax(1))
+
+
+WORKLOADS = {  # name: (input C, H, W), net builder
+    "W1": ((3, 24, 24), lambda: block(3, 64, 5)),
+    "W2": ((64, 12, 12), lambda: block(64, 64, 5)),
+    "W3": ((3, 224, 224), lambda: block(3, 64, 7, 2)),
+    "W4": ((64, 56, 56), lambda: block(64, 192, 3)),
+    "W5": ((3, 32, 32), lambda: nn.Sequential(block(3, 256, 5), block(256, 128, 5), block(128, 64, 3),
+                                              nn.Flatten(), nn.Linear(4 * 4 * 64, 10), nn.Softmax(1))),
+    "GoogLeNet": ((3, 224, 224), googlenet),
+}
+
+
+def serve():
+    print(f"ready {torch.__version__} {torch.get_num_threads()}", flush=True)
+    net = x = None
+    for line in sys.stdin:
+        words = line.split()
+        if words[:1] == ["prepare"] and len(words) == 3 and words[1] in WORKLOADS:
+            (c, h, w), build = WORKLOADS[words[1]]
+            net = build().eval().to(memory_format=torch.channels_last)
+            x = torch.rand(int(words[2]), c, h, w).contiguous(memory_format=torch.channels_last)
+            for _ in range(3):
+                net(x)
+            print("ok", flush=True)
+        elif words == ["run"] and net is not None:
+            start = time.perf_counter()
+            net(x)
+            print(f"{time.perf_counter() - start:.9e}", flush=True)
+        else:
+            print(f"error unknown request '{line.strip()}'", flush=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--serve"]:
+        sys.exit("usage: pytorch_blocks.py --serve   (started by build/bench/schedules_bench)")
+    with torch.no_grad():
+        serve()

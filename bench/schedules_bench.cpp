@@ -1,67 +1,103 @@
-// The benchmark plan's workloads under every kiln CPU schedule, in one run, interleaved:
+// kiln against its peers, in one run with interleaved repetitions (scripts/bench.sh runs it and
+// writes the report). Workloads:
 //   W1 TF CIFAR-10 conv1 block  24x24x3   conv 5x5x64 same, ReLU, max-pool 3x3/2 same
 //   W2 TF CIFAR-10 conv2 block  12x12x64  conv 5x5x64 same, ReLU, max-pool 3x3/2 same
 //   W3 GoogLeNet stem           224x224x3 conv 7x7/2 x64 pad 3, ReLU, max-pool 3x3/2
 //   W4 GoogLeNet conv2          56x56x64  conv 3x3x192 pad 1, ReLU, max-pool 3x3/2
 //   W5 the lecture's CIFAR-10 model 4 end to end (three conv blocks, dense 10, softmax)
-// GFLOP/s counts 2 flops per nominal MAC (taps in zero padding included). Buffers are allocated
-// and touched once before timing. Args: batch. A schedule kiln refuses (an autoscheduler
-// miscompile, see README) is reported as an error row, not timed.
+//   GoogLeNet end to end (batch 1; kiln fused and unfused only: Halide 14 takes ~80 s to compile it)
+// Implementations: every kiln CPU schedule, oneDNN (bench/onednn_net.hpp), PyTorch (a child
+// process, bench/pytorch_peer.hpp), the tests' plain-loop reference at batch 1 (a sanity floor).
+// Counters: GFLOP/s over nominal MACs (taps in zero padding included), useful_GFLOP/s over the MACs
+// whose tap lies inside the image (what oneDNN counts), and for kiln's fused/unfused the MiB the
+// schedule moves to and from memory per call (codegen/inspect.hpp). ceiling/fma is the machine's
+// measured FMA peak. Buffers are allocated and touched before timing. A schedule kiln refuses (an
+// autoscheduler miscompile, see README) is an error row, not timed.
 #include <benchmark/benchmark.h>
 
+#include <dnnl.hpp>
+#include <fstream>
+#include <kiln/codegen/inspect.hpp>
 #include <kiln/codegen/jit.hpp>
 #include <kiln/dsl.hpp>
 #include <map>
 #include <memory>
 #include <random>
+#include <thread>
 
 #include "fma_ceiling.hpp"
 #include "nets/cifar10.hpp"
-#include "onednn_block.hpp"
-#include "useful_macs.hpp"
+#include "nets/googlenet.hpp"
 #include "nets/workloads.hpp"
+#include "onednn_net.hpp"
+#include "pytorch_peer.hpp"
+#include "compare.hpp"
+#include "reference_net.hpp"
+#include "useful_macs.hpp"
 
 namespace {
 using namespace kiln;
-
-using nets::W1;
-using nets::W2;
-using nets::W3;
-using nets::W4;
-using W5 = nets::Cifar10Model4;
 
 struct Workload {
     std::string name;
     NetSpec spec;
     extent_t macs;
     std::vector<int> batches;
-    bool single_block;  // conv, ReLU, pool: oneDNN runs it too
+    std::vector<std::string> schedules;  // kiln schedules timed on it
 };
 
 template <class N>
-Workload workload(const std::string& name, std::vector<int> batches, bool single_block) {
-    return {name, describe<N>(), N::mac_count, std::move(batches), single_block};
+Workload workload(const std::string& name, std::vector<int> batches, std::vector<std::string> schedules) {
+    return {name, describe<N>(), N::mac_count, std::move(batches), std::move(schedules)};
 }
 
 void flop_counters(benchmark::State& state, const Workload& w, int batch) {
-    state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(w.macs) * batch, benchmark::Counter::kIsIterationInvariantRate,
-                                                   benchmark::Counter::kIs1000);
-    state.counters["useful_GFLOP/s"] = benchmark::Counter(2.0 * bench::useful_macs(w.spec.layers) * batch,
-                                                          benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+    using benchmark::Counter;
+    state.counters["GFLOP/s"] = Counter(2.0 * double(w.macs) * batch, Counter::kIsIterationInvariantRate, Counter::kIs1000);
+    state.counters["useful_GFLOP/s"] =
+        Counter(2.0 * bench::useful_macs(w.spec.layers) * batch, Counter::kIsIterationInvariantRate, Counter::kIs1000);
 }
 
-void run_onednn(benchmark::State& state, const Workload& w) {
-    const int batch = int(state.range(0));
-    bench::OneDnnBlock block(w.spec, batch);
-    for (int i = 0; i < 3; ++i) block.run();
-    for (auto _ : state) block.run();
-    flop_counters(state, w, batch);
+Tensor random_tensor(std::size_t batch, Shape shape, unsigned seed) {
+    Tensor t(batch, shape);
+    std::mt19937 rng(seed);
+    for (auto& v : t.values()) v = std::uniform_real_distribution<float>(-1, 1)(rng);
+    return t;
 }
 
 void fma_ceiling(benchmark::State& state) {
     double flops = 0;
     for (auto _ : state) flops += bench::fma_ceiling_flops(1 << 22);
     state.counters["GFLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+}
+
+void run_onednn(benchmark::State& state, const Workload& w) {
+    const int batch = int(state.range(0));
+    bench::OneDnnNet net(w.spec, batch);
+    for (int i = 0; i < 3; ++i) net.run();
+    for (auto _ : state) net.run();
+    flop_counters(state, w, batch);
+}
+
+bench::PyTorchPeer* pytorch = nullptr;
+
+void run_pytorch(benchmark::State& state, const Workload& w) {
+    const int batch = int(state.range(0));
+    if (!pytorch->available() || !pytorch->prepare(w.name, batch)) {
+        state.SkipWithError(pytorch->why().c_str());
+        return;
+    }
+    for (auto _ : state) state.SetIterationTime(pytorch->time_one_call());
+    flop_counters(state, w, batch);
+}
+
+void run_reference(benchmark::State& state, const Workload& w) {
+    Weights weights = Weights::for_net(w.spec);
+    weights.fill_random(1);
+    const Tensor in = random_tensor(1, w.spec.input, 2);
+    const ref::Tensor x = ref::from_kiln(in);
+    for (auto _ : state) benchmark::DoNotOptimize(ref::run_layers(w.spec.layers, weights, x));
+    flop_counters(state, w, 1);
 }
 
 // Compiled once per (workload, schedule, batch): Google Benchmark calls a benchmark once per
@@ -94,42 +130,67 @@ void run_schedule(benchmark::State& state, const Workload& w, const std::string&
     }
     Weights weights = Weights::for_net(w.spec);
     weights.fill_random(1);
-    Tensor in(std::size_t(batch), w.spec.input), out(std::size_t(batch), w.spec.output);
-    std::mt19937 rng(2);
-    for (auto& v : in.values()) v = std::uniform_real_distribution<float>(-1, 1)(rng);
+    const Tensor in = random_tensor(std::size_t(batch), w.spec.input, 2);
+    Tensor out(std::size_t(batch), w.spec.output);
     for (int i = 0; i < 3; ++i) net->run(in, weights, out);  // warm up: first touch, thread pool
     for (auto _ : state) {
         net->run(in, weights, out);
         benchmark::DoNotOptimize(out.data());
     }
     flop_counters(state, w, batch);
+    if (schedule == "fused" || schedule == "unfused") {  // the autoschedulers' placement is not known to kiln
+        double bytes = 0;
+        for (const auto& b : codegen::stored_blocks(net->lowered(), batch)) bytes += b.bytes_read + b.bytes_written;
+        state.counters["MiB_moved"] = bytes / (1024.0 * 1024.0);
+    }
+}
+
+std::string cpu_model() {
+    std::ifstream info("/proc/cpuinfo");
+    for (std::string line; std::getline(info, line);)
+        if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+    return "unknown";
+}
+
+template <class F, class... Args>
+void add(const std::string& name, int batch, F f, Args&&... args) {
+    auto* b = benchmark::RegisterBenchmark(name.c_str(), f, std::forward<Args>(args)...);
+    b->Arg(batch)->Unit(benchmark::kMillisecond)->Repetitions(9)->ReportAggregatesOnly();
+    if (name.find("/pytorch") != std::string::npos) b->UseManualTime();
+    else b->UseRealTime();
+    if (name.find("/reference") != std::string::npos) b->Iterations(1)->Repetitions(3);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+    const std::vector<std::string> all = {"fused", "unfused", "auto-mullapudi2016", "auto-adams2019", "auto-li2018"};
     static const std::vector<Workload> workloads = {
-        workload<W1>("W1", {1, 128}, true), workload<W2>("W2", {1, 128}, true), workload<W3>("W3", {1, 8}, true),
-        workload<W4>("W4", {1, 8}, true),   workload<W5>("W5", {1, 128}, false)};
+        workload<nets::W1>("W1", {1, 128}, all),
+        workload<nets::W2>("W2", {1, 128}, all),
+        workload<nets::W3>("W3", {1, 8}, all),
+        workload<nets::W4>("W4", {1, 8}, all),
+        workload<nets::Cifar10Model4>("W5", {1, 128}, all),
+        workload<nets::GoogLeNet>("GoogLeNet", {1}, {"fused", "unfused"}),
+    };
+    static bench::PyTorchPeer peer(std::getenv("KILN_PYTHON") ? std::getenv("KILN_PYTHON") : "/usr/bin/python3",
+                                   KILN_BENCH_DIR "/pytorch_blocks.py");
+    pytorch = &peer;
+
+    const dnnl_version_t* dnnl = dnnl_version();
+    benchmark::AddCustomContext("cpu", cpu_model());
+    benchmark::AddCustomContext("threads", std::to_string(std::thread::hardware_concurrency()));
+    benchmark::AddCustomContext("halide", KILN_HALIDE_VERSION);
+    benchmark::AddCustomContext("onednn", std::to_string(dnnl->major) + "." + std::to_string(dnnl->minor) + "." + std::to_string(dnnl->patch));
+    benchmark::AddCustomContext("torch", peer.available() ? peer.version() : "unavailable: " + peer.why());
+
     benchmark::RegisterBenchmark("ceiling/fma", fma_ceiling)->UseRealTime()->Repetitions(9)->ReportAggregatesOnly();
-    static const std::vector<std::string> schedules = {"fused", "unfused", "auto-mullapudi2016", "auto-adams2019",
-                                                       "auto-li2018"};
     for (const auto& w : workloads)
         for (int batch : w.batches) {
-            if (w.single_block)
-                benchmark::RegisterBenchmark((w.name + "/onednn").c_str(), run_onednn, w)
-                    ->Arg(batch)
-                    ->UseRealTime()
-                    ->Unit(benchmark::kMillisecond)
-                    ->Repetitions(9)
-                    ->ReportAggregatesOnly();
-            for (const auto& s : schedules)
-                benchmark::RegisterBenchmark((w.name + "/" + s).c_str(), run_schedule, w, s)
-                    ->Arg(batch)
-                    ->UseRealTime()
-                    ->Unit(benchmark::kMillisecond)
-                    ->Repetitions(9)
-                    ->ReportAggregatesOnly();
+            for (const auto& s : w.schedules) add(w.name + "/" + s, batch, run_schedule, w, s);
+            add(w.name + "/onednn", batch, run_onednn, w);
+            add(w.name + "/pytorch", batch, run_pytorch, w);
+            if (batch == 1) add(w.name + "/reference", batch, run_reference, w);
         }
     benchmark::Initialize(&argc, argv);
     benchmark::RunSpecifiedBenchmarks();

@@ -9,7 +9,10 @@ namespace bench {
 inline double useful_macs(const std::vector<kiln::LayerSpec>& layers) {
     double total = 0;
     for (const auto& l : layers) {
-        for (const auto& branch : l.children) total += useful_macs(branch);
+        if (!l.children.empty()) {  // a composite's MACs are its branches'
+            for (const auto& branch : l.children) total += useful_macs(branch);
+            continue;
+        }
         const auto* c = std::get_if<kiln::ConvAttrs>(&l.attrs);
         if (!c) {
             total += double(l.macs);  // dense: every MAC is useful

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <thread>
+#include <unistd.h>
 
 namespace kiln::codegen::detail {
 
@@ -18,6 +19,23 @@ int accumulator_budget(const Target& t) { return t.has_feature(Target::AVX512) ?
 
 int hardware_threads() { return int(std::max(1u, std::thread::hardware_concurrency())); }
 
+// The compiling machine's per-core L2 (AOT kernels are tuned for it too); 1 MiB if unknown.
+long l2_cache_bytes() {
+    const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    return l2 > 0 ? l2 : 1L << 20;
+}
+
+// Input channels per reduction block when a channel block's weights would not stay in L2 across
+// the register tiles: the largest divisor of `in_channels` whose weight slice fits a quarter of L2
+// (the rest holds the block's accumulators and its input rows). 0: no blocking needed.
+int reduction_block(int in_channels, int taps, int out_channels, long l2) {
+    const auto slice = [&](int ci) { return 4L * taps * ci * out_channels; };
+    if (slice(in_channels) <= l2 / 2) return 0;
+    for (int ci = in_channels / 2; ci >= 1; --ci)
+        if (in_channels % ci == 0 && slice(ci) <= l2 / 4) return ci;
+    return 1;
+}
+
 struct RegisterTile {
     int vectors = 1;  // output-channel vectors per tile
     int columns = 1;  // output columns per tile
@@ -25,19 +43,23 @@ struct RegisterTile {
 
 // The largest tile within the accumulator budget, discounting columns recomputed at a ragged edge.
 // Between equal tiles, `prefer_narrow` picks fewer channels: more channel blocks to run in parallel.
-RegisterTile choose_register_tile(int channel_vectors, int width, const Target& t, bool prefer_narrow) {
+// `exact`: only tiles that divide the row (an accumulating stage cannot shift a ragged tile inwards)
+// and load at most one value (weight vector or broadcast input) per FMA.
+RegisterTile choose_register_tile(int channel_vectors, int width, const Target& t, bool prefer_narrow, bool exact = false) {
     RegisterTile best;
     double best_score = 0;
     const int budget = accumulator_budget(t);
     for (int v = std::min(4, channel_vectors); v >= 1; --v) {
         if (channel_vectors % v) continue;
         for (int cols = std::min(budget / v, width); cols >= 1; --cols) {
+            if (exact && (width % cols != 0 || v + cols > v * cols)) continue;
             const int tiles = (width + cols - 1) / cols;
             const double score = double(v * cols) * width / (tiles * cols);
             if (score > best_score + 1e-9 || (prefer_narrow && score > best_score - 1e-9))
                 best_score = score, best = {v, cols};
         }
     }
+    if (exact && best_score == 0) return choose_register_tile(channel_vectors, width, t, prefer_narrow, false);
     return best;
 }
 
@@ -114,12 +136,41 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const Target& t
 
     // Parallel tasks: batch x channel blocks x row bands. Channel blocks cost nothing extra (conv,
     // element-wise and pool are all per channel), so they are preferred to row bands.
-    const RegisterTile tile = choose_register_tile(channels / vec, int(conv_out.w), target, batch < hardware_threads());
+    const Extent2 kernel = std::get<ConvAttrs>(net.layers[group.first()].spec->attrs).kernel;
+    const int taps = int(kernel.h * kernel.w), in_channels = int(conv_in.c);
+    RegisterTile tile = choose_register_tile(channels / vec, int(conv_out.w), target, batch < hardware_threads());
+    int rblock = pool ? reduction_block(in_channels, taps, tile.vectors * vec, l2_cache_bytes()) : 0;
+    if (rblock > 0) {
+        tile = choose_register_tile(channels / vec, int(conv_out.w), target, batch < hardware_threads(), true);
+        rblock = reduction_block(in_channels, taps, tile.vectors * vec, l2_cache_bytes());
+    }
     const int block = tile.vectors * vec;
     const int blocks = channels / block;
     const int bands = row_bands(rows, batch * blocks);
     const int band_rows = (rows + bands - 1) / bands;
     root.split(c, cb, cbi, block, TailStrategy::RoundUp).split(y, yo, yi, band_rows, TailStrategy::ShiftInwards);
+    if (pool && rblock > 0) {
+        // The weights of a channel block exceed L2: compute the band's conv rows whole, one block
+        // of input channels at a time, so each weight slice is read from L2 by every register
+        // tile of the band instead of streaming from L3 once per tile. The band's accumulators
+        // (rows x columns x block) stay in L2 between slices.
+        root.reorder(cbi, x, yi, cb, yo, n).vectorize(cbi, vec);
+        tiled.compute_at(root, t).vectorize(c, vec);
+        conv.compute_at(root, t);
+        conv.split(c, cv, cl, vec).reorder(cl, cv, x).vectorize(cl).unroll(cv);
+        RVar rco(conv.name() + "_rco"), rci(conv.name() + "_rci");
+        conv.update()
+            .split(r.x, rco, rci, rblock)
+            .split(c, cv, cl, vec)
+            .split(x, xo, xi, tile.columns, TailStrategy::RoundUp)
+            .reorder(cl, cv, xi, rci, r.y, r.z, xo, y, rco, n)
+            .vectorize(cl)
+            .unroll(cv)
+            .unroll(xi);
+        root.fuse(cb, yo, t).fuse(t, n, t).parallel(t);
+        if (conv_input.defined()) conv_input.compute_at(conv, rco);
+        return;
+    }
     if (pool) {
         root.reorder(cbi, x, yi, cb, yo, n).vectorize(cbi, vec);
         // Slides down the band's rows: each conv row computed once per band, kept only while

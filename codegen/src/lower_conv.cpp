@@ -19,6 +19,10 @@ LayerStages lower_conv(const LayerInput& li, const ConvAttrs& a) {
     Expr ix = x * int(a.stride.w) + r.y * int(a.dilation.w) - int(cols.begin);
     Expr iy = y * int(a.stride.h) + r.z * int(a.dilation.h) - int(rows.begin);
 
+    // Kernel rows that fall in the zero padding add nothing: leave them out, so a schedule that
+    // computes a row at a time runs only the rows' valid taps (Halide trims the loop).
+    if (rows.begin || rows.end) r.where(iy >= 0 && iy < int(in.h));
+
     Func conv(li.name("conv"));
     conv(c, x, y, n) = a.bias ? li.param("bias")(c) : Expr(0.0f);
     conv(c, x, y, n) += w(c, r.x, kx, ky) * padded(r.x, ix, iy, n);

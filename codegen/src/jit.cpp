@@ -5,6 +5,7 @@
 #include <cmath>
 #include <random>
 
+#include "jit_allocator.hpp"
 #include "kiln/codegen/schedule.hpp"
 #include "kiln/runtime/error.hpp"
 
@@ -39,6 +40,8 @@ JitNet::JitNet(const NetSpec& spec, const JitOptions& options) : state_(std::mak
         state_->net = lower(spec, options.batch_estimate);
         apply_schedule(state_->net, options.schedule, state_->target);
         state_->pipeline = Pipeline(state_->net.output);
+        state_->pipeline.jit_handlers().custom_malloc = detail::cached_malloc;
+        state_->pipeline.jit_handlers().custom_free = detail::cached_free;
         state_->pipeline.compile_jit(state_->target);
     } catch (const Halide::Error& e) {
         throw Error(std::string("Halide could not compile the net: ") + e.what());

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs kiln's Debian bookworm dependencies that are missing (needs root or sudo).
 set -euo pipefail
-packages=(cmake ninja-build g++ ccache libhalide14-0-dev libboost-dev doctest-dev libbenchmark-dev libpng-dev nlohmann-json3-dev graphviz libdnnl-dev)
+packages=(cmake ninja-build g++ ccache libhalide14-0-dev libboost-dev doctest-dev libbenchmark-dev libpng-dev nlohmann-json3-dev graphviz libdnnl-dev ocl-icd-opencl-dev)
+# ocl-icd-opencl-dev: Debian's dnnl CMake config looks for OpenCL, and libdnnl-dev only recommends it.
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,7 @@
 // Every CPU schedule on every example net (and a few nets that stress the fusion rules) against the
 // reference evaluator, at batch > 1, on fresh random data each run. The reference is computed once
-// per net and weights; each schedule must reproduce it to 1e-5 relative.
+// per net and weights; each schedule must reproduce it to 1e-5 relative, scaled for long reductions.
+#include <cmath>
 #include <optional>
 
 #include "nets/cifar10.hpp"
@@ -14,6 +15,22 @@ namespace {
 
 const std::vector<std::string> cpu_schedules = {"fused", "unfused", "auto-mullapudi2016", "auto-adams2019",
                                                 "auto-li2018"};
+
+// The longest sum any layer computes (conv: input channels x taps; dense: inputs).
+double longest_reduction(const std::vector<LayerSpec>& layers) {
+    double longest = 1;
+    for (const auto& l : layers) {
+        for (const auto& branch : l.children) longest = std::max(longest, longest_reduction(branch));
+        if (const auto* c = std::get_if<ConvAttrs>(&l.attrs)) longest = std::max(longest, double(l.in.c * c->kernel.h * c->kernel.w));
+        if (std::holds_alternative<DenseAttrs>(l.attrs)) longest = std::max(longest, double(l.in.elements()));
+    }
+    return longest;
+}
+
+// fp32 rounding grows like the square root of a sum's length, and schedules may sum in any order
+// (model 4's 6,400-term sums, blocked by input channel, reach 1.3e-5); a wrong index or a lost tap
+// is off by more than 1e-2.
+double tolerance_for(const NetSpec& spec) { return 1e-5 * std::max(1.0, std::sqrt(longest_reduction(spec.layers) / 1000)); }
 
 // Softmax at the end would squash most of a wrong answer; nets compare their logits too.
 void check_every_schedule(const NetSpec& spec, long batch, const std::string& test_name,
@@ -35,11 +52,11 @@ void check_every_schedule(const NetSpec& spec, long batch, const std::string& te
                 // Only Adams2019 may be refused (its Halide 14 miscompile, README), and only by kiln's
                 // check; any other schedule failing to compile is a failure.
                 REQUIRE(schedule == "auto-adams2019");
-                REQUIRE(std::string(e.what()).find("disagrees with the unfused schedule") != std::string::npos);
+                REQUIRE(std::string(e.what()).find("autoscheduler miscompile") != std::string::npos);
                 MESSAGE("refused (Halide 14 miscompile caught): " << schedule << " on " << test_name);
                 continue;
             }
-            test::check_close(net->run(input, w), want);
+            test::check_close(net->run(input, w), want, tolerance_for(spec));
         }
     }
 }
@@ -74,13 +91,14 @@ TEST_CASE("schedules: the lecture's CIFAR-10 models 1-4") {
 
 // A known defect of Halide 14, kept visible: Adams2019's schedule for model 3 slides a padded
 // input window across reduction loops (store_at r.x, compute_at r.y) and the result is garbage
-// (relative error ~1e30). Halide fixed several sliding-window miscompiles after 14 (#7872,
-// #7891). kiln must refuse it, never return it; the unchecked pipeline must really be wrong (if
-// it is right, a fixed Halide has arrived: drop this case and the README entry).
+// (relative error ~1e30 for an AVX-512 target; for AVX2 it reads 3 rows before the input, which
+// Halide's bounds check reports). Halide fixed several sliding-window miscompiles after 14 (#7872,
+// #7891). kiln must refuse it, never return it; the unchecked pipeline must really fail or be
+// wrong (if it is right, a fixed Halide has arrived: drop this case and the README entry).
 TEST_CASE("known Halide 14 defect: auto-adams2019 on CIFAR-10 model 3 is refused, not returned wrong") {
     const NetSpec spec = logits_of(describe<nets::Cifar10Model3>());
     CHECK_THROWS_WITH_AS(codegen::JitNet(spec, codegen::JitOptions{"auto-adams2019"}),
-                         doctest::Contains("disagrees with the unfused schedule"), kiln::Error);
+                         doctest::Contains("autoscheduler miscompile"), kiln::Error);
     codegen::JitOptions unchecked{"auto-adams2019"};
     unchecked.verify_autoschedule = false;
     codegen::JitNet net(spec, unchecked);
@@ -89,7 +107,13 @@ TEST_CASE("known Halide 14 defect: auto-adams2019 on CIFAR-10 model 3 is refused
     w.fill_random(rng());
     Tensor input(2, spec.input);
     test::fill_uniform(input, rng);
-    CHECK(test::relative_error(net.run(input, w), ref::run_net(spec, w, test::to_ref(input))) > 1e-2);
+    std::optional<Tensor> got;
+    try {
+        got = net.run(input, w);
+    } catch (const kiln::Error& e) {
+        CHECK(std::string(e.what()).find("is accessed at") != std::string::npos);  // a bounds error, not a crash
+    }
+    if (got) CHECK(test::relative_error(*got, ref::run_net(spec, w, test::to_ref(input))) > 1e-2);
 }
 
 TEST_CASE("schedules: odd channel counts, chained convs, batch norm, avg pool, residual and concat") {

@@ -14,9 +14,10 @@ namespace {
 
 int vector_width(const Target& t) { return t.natural_vector_size<float>(); }
 
-// Accumulators the register tile may hold: AVX-512 has 32 vector registers, AVX2 16; the rest hold
-// the weight vectors and the broadcast input value.
-int accumulator_budget(const Target& t) { return t.has_feature(Target::AVX512) ? 24 : 12; }
+// Vector registers: AVX-512 has 32, AVX2 16. A register tile of v channel vectors x k columns
+// holds v*k accumulators, its v weight vectors and one broadcast input value; one more and LLVM
+// spills accumulators inside the reduction loop (W5's 4 x 3 tile on AVX2 ran at half speed).
+int vector_registers(const Target& t) { return t.has_feature(Target::AVX512) ? 32 : 16; }
 
 int hardware_threads() { return int(std::max(1u, std::thread::hardware_concurrency())); }
 
@@ -42,19 +43,20 @@ struct RegisterTile {
     int columns = 1;  // output columns per tile
 };
 
-// The largest tile within the accumulator budget, discounting columns recomputed at a ragged edge,
+// The largest tile that fits the registers, discounting columns recomputed at a ragged edge,
 // that loads at most one value (weight vector or broadcast input) per FMA: a 1 x 24 tile would
 // load 25 per 24 FMAs and run a third slower than 2 x 12 on W1. Between equal tiles,
-// `prefer_narrow` picks fewer channels: more channel blocks to run in parallel. `exact`: only tiles
-// that divide the row (an accumulating stage cannot shift a ragged tile inwards).
-RegisterTile choose_register_tile(int channel_vectors, int width, const Target& t, bool prefer_narrow, bool exact = false) {
+// `prefer_narrow` picks fewer channels: more channel blocks to run in parallel.
+RegisterTile choose_register_tile(int channel_vectors, int width, const Target& t, bool prefer_narrow, int max_vectors = 4) {
     RegisterTile best;
     double best_score = 0, best_useful = 0;
-    const int budget = accumulator_budget(t);
-    for (int v = std::min(4, channel_vectors); v >= 1; --v) {
+    const int registers = vector_registers(t);
+    for (int v = std::min(max_vectors, channel_vectors); v >= 1; --v) {
         if (channel_vectors % v) continue;
-        for (int cols = std::min(budget / v, width); cols >= 1; --cols) {
-            if (v + cols > v * cols || (exact && width % cols != 0)) continue;
+        // At most 3/4 of the registers as accumulators (2 x 12 measured best on AVX-512 for W1).
+        const int max_cols = std::min((registers - v - 1) / v, registers * 3 / 4 / v);
+        for (int cols = std::min(max_cols, width); cols >= 1; --cols) {
+            if (v + cols > v * cols) continue;
             const int tiles = (width + cols - 1) / cols;
             const double useful = double(width) / (tiles * cols);  // of the columns computed
             const double score = v * cols * useful;
@@ -66,7 +68,6 @@ RegisterTile choose_register_tile(int channel_vectors, int width, const Target& 
                 best_score = score, best_useful = useful, best = {v, cols};
         }
     }
-    if (exact && best_score == 0) return choose_register_tile(channel_vectors, width, t, prefer_narrow, false);
     return best;
 }
 
@@ -148,8 +149,9 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const Target& t
     RegisterTile tile = choose_register_tile(channels / vec, int(conv_out.w), target, batch < hardware_threads());
     int rblock = pool ? reduction_block(in_channels, taps, tile.vectors * vec, l2_cache_bytes()) : 0;
     if (rblock > 0) {
-        // Narrow tiles measured faster here (W5's second conv at batch 128: 2 x 8 97 ms, 4 x 4 126 ms).
-        tile = choose_register_tile(channels / vec, int(conv_out.w), target, true, true);
+        // At most two channel vectors: W5's second conv at batch 128 on AVX-512 ran 2 x 8 in 97 ms,
+        // 4 x 4 in 126 ms; on AVX2, 2 x 6 (two columns of 18 recomputed) beats 2 x 4.
+        tile = choose_register_tile(channels / vec, int(conv_out.w), target, true, 2);
         rblock = reduction_block(in_channels, taps, tile.vectors * vec, l2_cache_bytes());
     }
     const int block = tile.vectors * vec;

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -93,6 +94,9 @@ int main(int argc, char** argv) {
         const std::string nest = kiln::codegen::loop_nest(lowered);
         std::cout << "\nloop nest (Halide):\n" << nest;
         if (!out_dir.empty()) {
+            std::error_code made;
+            std::filesystem::create_directories(out_dir, made);
+            if (made) throw kiln::Error("could not create --out directory " + out_dir + ": " + made.message());
             const std::string stem = out_dir + "/" + name + "." + schedule;
             kiln::codegen::write_stmt(lowered, stem + ".stmt.html", net.target());
             std::printf("wrote %s.stmt.html\n", stem.c_str());

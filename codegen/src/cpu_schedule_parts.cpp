@@ -124,6 +124,10 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const Target& t
     const int channels = int(conv_out.c);
     const int batch = std::max(1, net.batch_estimate);
     if (conv_input.defined() && conv_in.c >= extent_t(vec)) conv_input.vectorize(c, vec, TailStrategy::GuardWithIf);
+    // A few input channels (an RGB image): all channels of a pixel unrolled, vectors along the row;
+    // Halide turns the stride-c loads and stores into shuffles. Scalar, this copy was a third of W3.
+    if (conv_input.defined() && conv_in.c < extent_t(vec) && conv_in.c <= 4)
+        conv_input.bound(c, 0, int(conv_in.c)).unroll(c).vectorize(x, vec, TailStrategy::GuardWithIf);
 
     Var t(root.name() + "_t"), yo(root.name() + "_yo"), yi(root.name() + "_yi");
     Var cb(root.name() + "_cb"), cbi(root.name() + "_cbi"), xo("xo"), xi("xi"), cv("cv"), cl("cl");
@@ -203,7 +207,21 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const Target& t
         conv.compute_at(root, xo);
     }
     root.fuse(cb, yo, t).fuse(t, n, t).parallel(t);
-    if (conv_input.defined()) conv_input.store_at(root, t).compute_at(root, yi);
+    if (conv_input.defined()) {
+        conv_input.store_at(root, t).compute_at(root, yi);
+        // Under a pool, the padded input's rows are consumed through the sliding conv rows, and
+        // Halide 14 neither slides nor folds a stage two levels down: it kept each task's whole
+        // padded input (W4: 861 KiB beside the weights in a 1 MiB L2; fused slower than unfused
+        // at batch 1). Fold it explicitly to the rows one pooled row reads.
+        if (pool) {
+            const auto& ca = std::get<ConvAttrs>(net.layers[group.first()].spec->attrs);
+            const auto& pa = std::get<PoolAttrs>(pool->spec->attrs);
+            const int span = int((pa.window.h - 1) * ca.stride.h + ca.dilation.h * (ca.kernel.h - 1) + 1);
+            int fold = 1;
+            while (fold < span) fold *= 2;
+            conv_input.fold_storage(y, fold);
+        }
+    }
 
     // The register tile: accumulators initialized with the bias, reduced over input channels
     // (innermost, one broadcast input value per FMA row) and kernel taps, never leaving registers.

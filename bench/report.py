@@ -148,11 +148,11 @@ def build_rows(records):
 
 
 def group_rows(rows):
-    """{(workload, batch): {impl: row}} in input order."""
+    """{(workload, batch): {impl: row}}, by workload then batch (interleaved runs emit them shuffled)."""
     groups = {}
     for row in rows:
         groups.setdefault((row["workload"], row["batch"]), {})[row["impl"]] = row
-    return groups
+    return dict(sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] if kv[0][1] is not None else -1)))
 
 
 def best_auto(impls):

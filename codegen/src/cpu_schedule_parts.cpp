@@ -15,8 +15,9 @@ namespace {
 int vector_width(const Target& t) { return t.natural_vector_size<float>(); }
 
 // Vector registers: AVX-512 has 32, AVX2 16. A register tile of v channel vectors x k columns
-// holds v*k accumulators, its v weight vectors and one broadcast input value; one more and LLVM
-// spills accumulators inside the reduction loop (W5's 4 x 3 tile on AVX2 ran at half speed).
+// holds v*k accumulators, its v weight vectors and one broadcast input value, and leaves one
+// register spare: W5's 4 x 3 tile on AVX2 (17) spilled and ran at half speed, W4's 3 x 4 (exactly
+// 16) ran 5-20 % slower than 2 x 6 in three A/B runs.
 int vector_registers(const Target& t) { return t.has_feature(Target::AVX512) ? 32 : 16; }
 
 int hardware_threads() { return int(std::max(1u, std::thread::hardware_concurrency())); }
@@ -54,7 +55,7 @@ RegisterTile choose_register_tile(int channel_vectors, int width, const Target& 
     for (int v = std::min(max_vectors, channel_vectors); v >= 1; --v) {
         if (channel_vectors % v) continue;
         // At most 3/4 of the registers as accumulators (2 x 12 measured best on AVX-512 for W1).
-        const int max_cols = std::min((registers - v - 1) / v, registers * 3 / 4 / v);
+        const int max_cols = std::min((registers - v - 2) / v, registers * 3 / 4 / v);
         for (int cols = std::min(max_cols, width); cols >= 1; --cols) {
             if (v + cols > v * cols) continue;
             const int tiles = (width + cols - 1) / cols;

@@ -120,6 +120,11 @@ TEST_CASE("schedules: odd channel counts, chained convs, batch norm, avg pool, r
     using Odd = Net<Input<13, 11, 5>, Conv<24, Kernel<3>, Same>, BatchNorm, Relu, Conv<16, Kernel<3>, Stride<2>>, Relu,
                     AvgPool<Window<2>>, Conv<7, Kernel<1>>, Dense<10>>;
     check_every_schedule(describe<Odd>(), 2, "schedules odd");
+    // Channel counts that fill no whole vector, each conv under a pool (the padded input folded to
+    // a pooled row's rows), one of them strided.
+    using OddPooled = Net<Input<11, 13, 3>, Conv<12, Kernel<3>, Same>, Relu, MaxPool<Window<3>, Stride<2>, Same>,
+                          Conv<5, Kernel<3>, Stride<2>>, Relu, MaxPool<Window<2>>>;
+    check_every_schedule(describe<OddPooled>(), 2, "schedules odd pooled");
     using Blocks = Net<Input<9, 10, 16>,
                        Residual<Body<Conv<16, Kernel<3>, Same>, Relu, Conv<16, Kernel<3>, Same>>>, Relu,
                        Concat<Branch<Conv<32, Kernel<1>>, Relu>, Branch<Conv<8, Kernel<3>, Same>, Relu, MaxPool<Window<3>, Stride<1>, Same>>,

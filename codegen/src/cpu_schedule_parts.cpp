@@ -80,6 +80,19 @@ int row_bands(int rows, int independent_tasks) {
     return std::min(rows, (threads + independent_tasks - 1) / independent_tasks);
 }
 
+// Under a pool, the padded input's rows are consumed through the sliding conv rows, and Halide 14
+// neither slides nor folds a stage two levels down: it kept each task's whole padded input (W4:
+// 861 KiB beside the weights in a 1 MiB L2; fused slower than unfused at batch 1). Fold it to the
+// input rows one pooled row reads, rounded up to a power of two.
+void fold_to_pooled_row(Func conv_input, const Lowered& net, const FusionGroup& group, const LayerStages& pool) {
+    const auto& conv = std::get<ConvAttrs>(net.layers[group.first()].spec->attrs);
+    const auto& window = std::get<PoolAttrs>(pool.spec->attrs).window;
+    const extent_t rows = input_span(window.h, conv.kernel.h, conv.stride.h, conv.dilation.h);
+    int fold = 1;
+    while (fold < rows) fold *= 2;
+    conv_input.fold_storage(net.y, fold);
+}
+
 }  // namespace
 
 void schedule_layer_at_root(Lowered& net, std::size_t layer, const Target& target) {
@@ -141,7 +154,10 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const Target& t
         root.split(y, yo, yi, (rows + bands - 1) / bands, TailStrategy::ShiftInwards).fuse(yo, n, t).parallel(t);
         root.vectorize(c, vec, TailStrategy::GuardWithIf);
         if (pool) tiled.store_at(root, t).compute_at(root, yi).vectorize(c, vec, TailStrategy::GuardWithIf);
-        if (conv_input.defined()) conv_input.store_at(root, t).compute_at(root, yi);
+        if (conv_input.defined()) {
+            conv_input.store_at(root, t).compute_at(root, yi);
+            if (pool) fold_to_pooled_row(conv_input, net, group, *pool);
+        }
         conv.compute_at(tiled, pool ? y : yi).vectorize(c, vec, TailStrategy::GuardWithIf);
         conv.update().vectorize(c, vec, TailStrategy::GuardWithIf);
         return;
@@ -210,18 +226,7 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const Target& t
     root.fuse(cb, yo, t).fuse(t, n, t).parallel(t);
     if (conv_input.defined()) {
         conv_input.store_at(root, t).compute_at(root, yi);
-        // Under a pool, the padded input's rows are consumed through the sliding conv rows, and
-        // Halide 14 neither slides nor folds a stage two levels down: it kept each task's whole
-        // padded input (W4: 861 KiB beside the weights in a 1 MiB L2; fused slower than unfused
-        // at batch 1). Fold it explicitly to the rows one pooled row reads.
-        if (pool) {
-            const auto& ca = std::get<ConvAttrs>(net.layers[group.first()].spec->attrs);
-            const auto& pa = std::get<PoolAttrs>(pool->spec->attrs);
-            const int span = int((pa.window.h - 1) * ca.stride.h + ca.dilation.h * (ca.kernel.h - 1) + 1);
-            int fold = 1;
-            while (fold < span) fold *= 2;
-            conv_input.fold_storage(y, fold);
-        }
+        if (pool) fold_to_pooled_row(conv_input, net, group, *pool);
     }
 
     // The register tile: accumulators initialized with the bias, reduced over input channels

@@ -62,14 +62,17 @@ void JitNet::verify_against_unfused(const JitOptions& options) const {
     // then refuses smaller batches (a bounds error, not a wrong answer).
     Tensor input(std::size_t(std::max(1, options.batch_estimate)), spec().input);
     for (float& v : input.values()) v = uniform(rng);
+    const auto refuse = [&](const std::string& what) {
+        return Error("schedule " + options.schedule + ": Halide compiled a pipeline " + what +
+                     "; this is a Halide 14 autoscheduler miscompile, see README 'Known defects'. Use fused, unfused or another autoscheduler.");
+    };
     const Tensor want = reference.run(input, weights);
     Tensor got(input.batch(), spec().output);
     try {
         run(input, weights, got);
     } catch (const Error& e) {
         // Halide's bounds checks catch some of these miscompiles as reads outside the input.
-        throw Error("schedule " + options.schedule + ": Halide compiled a pipeline that fails on a valid input (" + e.what() +
-                    "); this is a Halide 14 autoscheduler miscompile, see README 'Known defects'. Use fused, unfused or another autoscheduler.");
+        throw refuse(std::string("that fails on a valid input (") + e.what() + ")");
     }
     double worst = 0, scale = 0;
     for (std::size_t i = 0; i < want.size(); ++i) {
@@ -78,9 +81,8 @@ void JitNet::verify_against_unfused(const JitOptions& options) const {
         worst = std::isnan(d) ? INFINITY : std::max(worst, d);
     }
     if (!(worst <= 1e-4 * std::max(scale, 1e-30)))
-        throw Error("schedule " + options.schedule + ": Halide compiled a pipeline whose output disagrees with the unfused schedule (max difference " +
-                    std::to_string(worst) + " on values up to " + std::to_string(scale) +
-                    "); this is a Halide 14 autoscheduler miscompile, see README 'Known defects'. Use fused, unfused or another autoscheduler.");
+        throw refuse("whose output disagrees with the unfused schedule (max difference " + std::to_string(worst) +
+                     " on values up to " + std::to_string(scale) + ")");
 }
 
 JitNet::JitNet(JitNet&&) noexcept = default;

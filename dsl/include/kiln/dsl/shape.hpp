@@ -31,6 +31,11 @@ constexpr extent_t dilated_extent(extent_t kernel, extent_t dilation) {
     return dilation * (kernel - 1) + 1;
 }
 
+// Input rows (or columns) that `outputs` consecutive windows read: (n-1)*s + d*(k-1) + 1.
+constexpr extent_t input_span(extent_t outputs, extent_t kernel, extent_t stride, extent_t dilation) {
+    return (outputs - 1) * stride + dilated_extent(kernel, dilation);
+}
+
 // m plus the padding on both sides.
 constexpr extent_t padded_extent(extent_t m, Pads p) { return m + p.begin + p.end; }
 
@@ -71,7 +76,7 @@ constexpr Pads resolve_padding(PaddingKind kind, Pads explicit_pads, extent_t m,
     case PaddingKind::same: {
         if (stride < 1) return Pads{0, 0};  // reported as zero stride by the checks
         const extent_t out = (m + stride - 1) / stride;
-        const extent_t needed = (out - 1) * stride + span - m;
+        const extent_t needed = input_span(out, kernel, stride, dilation) - m;
         const extent_t total = needed > 0 ? needed : 0;
         return Pads{total / 2, total - total / 2};
     }

@@ -93,6 +93,17 @@ void fold_to_pooled_row(Func conv_input, const Lowered& net, const FusionGroup& 
     conv_input.fold_storage(net.y, fold);
 }
 
+// The weights a task reads, copied into a buffer of their own: the output channels it computes
+// become the fastest axis and the input channels its reduction walks are one block apart. In the
+// (o, i, kx, ky) layout, consecutive input channels are O * 4 bytes apart; at O = 128 that stride
+// maps every line of W5's 100 KiB weight slice to one eighth of the 8-way L2's sets, so the
+// slice streamed from L3 on every register tile (W5 at batch 1: 4.6-5.0 -> 3.7-3.8 ms).
+Func pack_weights(const ConvGroupStages& stages, int vec) {
+    Func packed = ImageParam(stages.weights).in(stages.conv);
+    packed.vectorize(packed.args()[0], vec, TailStrategy::GuardWithIf);
+    return packed;
+}
+
 }  // namespace
 
 void schedule_layer_at_root(Lowered& net, std::size_t layer, const Target& target) {
@@ -158,6 +169,7 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const Target& t
             conv_input.store_at(root, t).compute_at(root, yi);
             if (pool) fold_to_pooled_row(conv_input, net, group, *pool);
         }
+        pack_weights(stages, vec).compute_at(root, t);
         conv.compute_at(tiled, pool ? y : yi).vectorize(c, vec, TailStrategy::GuardWithIf);
         conv.update().vectorize(c, vec, TailStrategy::GuardWithIf);
         return;
@@ -200,6 +212,7 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const Target& t
             .unroll(xi);
         root.fuse(cb, yo, t).fuse(t, n, t).parallel(t);
         if (conv_input.defined()) conv_input.compute_at(conv, rco);
+        pack_weights(stages, vec).compute_at(conv, rco);
         return;
     }
     if (pool) {
@@ -224,6 +237,7 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const Target& t
         conv.compute_at(root, xo);
     }
     root.fuse(cb, yo, t).fuse(t, n, t).parallel(t);
+    pack_weights(stages, vec).compute_at(root, t);
     if (conv_input.defined()) {
         conv_input.store_at(root, t).compute_at(root, yi);
         if (pool) fold_to_pooled_row(conv_input, net, group, *pool);

@@ -145,14 +145,30 @@ std::string graphviz(const Lowered& net) {
     return g.str();
 }
 
-void write_stmt(const Lowered& net, const std::string& path, const Target& target) {
+namespace {
+
+std::vector<Argument> pipeline_arguments(const Lowered& net) {
     std::vector<Argument> args = {net.input};
     for (const auto& p : net.param_list()) args.push_back(p);
+    return args;
+}
+
+}  // namespace
+
+void write_stmt(const Lowered& net, const std::string& path, const Target& target) {
     const bool html = path.size() >= 5 && path.substr(path.size() - 5) == ".html";
     try {
-        Pipeline(net.output).compile_to_lowered_stmt(path, args, html ? HTML : Text, target);
+        Pipeline(net.output).compile_to_lowered_stmt(path, pipeline_arguments(net), html ? HTML : Text, target);
     } catch (const Halide::Error& e) {
         throw Error("Halide could not lower the net for " + path + ": " + e.what());
+    }
+}
+
+void write_assembly(const Lowered& net, const std::string& path, const Target& target) {
+    try {
+        Pipeline(net.output).compile_to_assembly(path, pipeline_arguments(net), "kiln_net", target);
+    } catch (const Halide::Error& e) {
+        throw Error("Halide could not compile the net for " + path + ": " + e.what());
     }
 }
 

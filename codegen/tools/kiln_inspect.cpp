@@ -4,7 +4,7 @@
 //
 // Prints, per declared layer, the Halide stages it became and where they are computed; per stored
 // block, FLOPs, bytes read and written at the root level and arithmetic intensity; and Halide's
-// loop nest. With --out, also writes Halide's HTML statement view, the loop nest, the schedule
+// loop nest. With --out, also writes Halide's HTML statement view, the assembly, the loop nest, the schedule
 // source (the autoschedulers' own output), and the net as a Graphviz picture with its fusion
 // groups (SVG when `dot` is installed). --profile runs the net with Halide's profiler and prints
 // its per-stage times. NET is one of the example nets (run without arguments for the list).
@@ -100,6 +100,8 @@ int main(int argc, char** argv) {
             const std::string stem = out_dir + "/" + name + "." + schedule;
             kiln::codegen::write_stmt(lowered, stem + ".stmt.html", net.target());
             std::printf("wrote %s.stmt.html\n", stem.c_str());
+            kiln::codegen::write_assembly(lowered, stem + ".s", net.target());
+            std::printf("wrote %s.s\n", stem.c_str());
             write_file(stem + ".loop_nest.txt", nest);
             write_file(stem + ".schedule.txt", lowered.schedule_source.empty()
                                                    ? "// kiln's own schedule '" + schedule + "' (codegen/src/schedule_" + schedule +

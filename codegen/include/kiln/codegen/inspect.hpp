@@ -1,7 +1,7 @@
 // What a schedule made of a net, for kiln-inspect (codegen/tools/kiln_inspect.cpp) and for users
 // who want it in their own tools: per layer, the Halide stages and where they are computed; per
 // stored block, FLOPs and the bytes it moves to and from memory; the loop nest; Halide's HTML
-// statement view; and a Graphviz picture with the fusion groups drawn as clusters.
+// statement view and assembly; and a Graphviz picture with the fusion groups drawn as clusters.
 #pragma once
 
 #include <ostream>
@@ -40,5 +40,9 @@ std::string graphviz(const Lowered& net);
 
 // Halide's lowered statement as HTML (or text for a .stmt path).
 void write_stmt(const Lowered& net, const std::string& path, const Halide::Target& target);
+
+// The machine code Halide generates for the net, as assembly text: where a register tile shows
+// whether its accumulators stayed in registers.
+void write_assembly(const Lowered& net, const std::string& path, const Halide::Target& target);
 
 }  // namespace kiln::codegen

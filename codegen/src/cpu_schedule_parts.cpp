@@ -82,7 +82,7 @@ int row_bands(int rows, int independent_tasks) {
 
 // Under a pool, the padded input's rows are consumed through the sliding conv rows, and Halide 14
 // neither slides nor folds a stage two levels down: it kept each task's whole padded input (W4:
-// 861 KiB beside the weights in a 1 MiB L2; fused slower than unfused at batch 1). Fold it to the
+// 861 KiB beside the weights in a 512 KiB L2; fused slower than unfused at batch 1). Fold it to the
 // input rows one pooled row reads, rounded up to a power of two.
 void fold_to_pooled_row(Func conv_input, const Lowered& net, const FusionGroup& group, const LayerStages& pool) {
     const auto& conv = std::get<ConvAttrs>(net.layers[group.first()].spec->attrs);
@@ -210,6 +210,7 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const Target& t
             .vectorize(cl)
             .unroll(cv)
             .unroll(xi);
+        if (stages.skips_padded_columns) conv.update().unroll(r.y).unroll(xo);
         root.fuse(cb, yo, t).fuse(t, n, t).parallel(t);
         if (conv_input.defined()) conv_input.compute_at(conv, rco);
         pack_weights(stages, vec).compute_at(conv, rco);
@@ -226,6 +227,7 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const Target& t
             .vectorize(cl)
             .unroll(cv)
             .unroll(xi);
+        if (stages.skips_padded_columns) tiled.unroll(xo);
         conv.compute_at(tiled, xo);
     } else {
         root.split(cbi, cv, cl, vec)
@@ -234,6 +236,7 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const Target& t
             .vectorize(cl)
             .unroll(cv)
             .unroll(xi);
+        if (stages.skips_padded_columns) root.unroll(xo);
         conv.compute_at(root, xo);
     }
     root.fuse(cb, yo, t).fuse(t, n, t).parallel(t);
@@ -253,6 +256,9 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const Target& t
         .unroll(cv)
         .unroll(x);
     if (conv_in.c <= 4) conv.update().unroll(r.x);
+    // Column taps tested per tile column: with the tiles and kernel columns unrolled the tests
+    // are constants, and an edge tile's rows of FMAs simply leave the padded columns out.
+    if (stages.skips_padded_columns) conv.update().unroll(r.y);
 }
 
 }  // namespace kiln::codegen::detail

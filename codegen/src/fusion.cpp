@@ -51,6 +51,7 @@ ConvGroupStages conv_group_stages(Lowered& net, const FusionGroup& group) {
     s.reduction = conv_layer.rdoms.front();
     for (const auto& p : conv_layer.spec->params)
         if (p.role == "weights") s.weights = net.params.at(p.name);
+    s.skips_padded_columns = skips_padded_columns(*conv_layer.spec);
     if (conv_layer.funcs.size() == 2) s.conv_input = conv_layer.funcs.front();  // lower_conv: {padded, conv}
     s.pool = group.ends_with_pool ? &net.layers[group.last()] : nullptr;
     const std::size_t elementwise_end = group.layers.size() - (s.pool ? 1 : 0);

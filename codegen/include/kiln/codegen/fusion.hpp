@@ -33,6 +33,7 @@ struct ConvGroupStages {
     Halide::Func conv;             // the accumulating conv stage
     Halide::RDom reduction;        // its reduction: (input channel, kernel column, kernel row)
     Halide::ImageParam weights;    // the conv's weights, dims (output channel, input channel, kx, ky)
+    bool skips_padded_columns = false;  // the reduction tests each column tap (see lowered.hpp)
     Halide::Func conv_input;       // the zero-padded input; undefined when the conv has no padding
     const LayerStages* pool = nullptr;  // the group's pooling layer, if any
     // The stage written to memory: the pool, else the last element-wise layer, else a wrapper of the

@@ -4,10 +4,10 @@
 //
 // Prints, per declared layer, the Halide stages it became and where they are computed; per stored
 // block, FLOPs, bytes read and written at the root level and arithmetic intensity; and Halide's
-// loop nest. With --out, also writes Halide's HTML statement view, the assembly, the loop nest, the schedule
-// source (the autoschedulers' own output), and the net as a Graphviz picture with its fusion
-// groups (SVG when `dot` is installed). --profile runs the net with Halide's profiler and prints
-// its per-stage times. NET is one of the example nets (run without arguments for the list).
+// loop nest. With --out, also writes Halide's HTML statement view, the assembly, the loop nest, the
+// schedule source (the autoschedulers' own output), and the net as a Graphviz picture with its
+// fusion groups (SVG when `dot` is installed). --profile runs the net with Halide's profiler and
+// prints its per-stage times. NET is one of the example nets (run without arguments for the list).
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>

@@ -28,9 +28,13 @@ __attribute__((target("avx2,fma"), noinline)) float chains_avx2(long iterations)
     const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
     for (long it = 0; it < iterations; ++it)
         for (int i = 0; i < 12; ++i) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
+    // Every chain feeds the result: returning acc[0] alone let GCC delete the other 11, and the
+    // loop left (one latency-bound FMA per iteration) was counted as 12, a ceiling 1.5x too high.
+    __m256 sum = acc[0];
+    for (int i = 1; i < 12; ++i) sum = _mm256_add_ps(sum, acc[i]);
     float out[8];
-    _mm256_storeu_ps(out, acc[0]);
-    return out[0];
+    _mm256_storeu_ps(out, sum);
+    return out[0] + out[1] + out[2] + out[3] + out[4] + out[5] + out[6] + out[7];
 }
 
 }  // namespace

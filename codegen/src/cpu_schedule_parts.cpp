@@ -44,8 +44,8 @@ struct RegisterTile {
     int columns = 1;  // output columns per tile
 };
 
-// The largest tile that fits the registers, discounting columns recomputed at a ragged edge,
-// that loads at most one value (weight vector or broadcast input) per FMA: a 1 x 24 tile would
+// The largest tile that fits the registers, discounting the narrower last tile of a ragged row
+// (it issues fewer FMAs per load and per loop iteration), that loads at most one value (weight vector or broadcast input) per FMA: a 1 x 24 tile would
 // load 25 per 24 FMAs and run a third slower than 2 x 12 on W1. Between equal tiles,
 // `prefer_narrow` picks fewer channels: more channel blocks to run in parallel.
 RegisterTile choose_register_tile(int channel_vectors, int width, const Target& t, bool prefer_narrow, int max_vectors = 4) {
@@ -59,10 +59,10 @@ RegisterTile choose_register_tile(int channel_vectors, int width, const Target& 
         for (int cols = std::min(max_cols, width); cols >= 1; --cols) {
             if (v + cols > v * cols) continue;
             const int tiles = (width + cols - 1) / cols;
-            const double useful = double(width) / (tiles * cols);  // of the columns computed
+            const double useful = double(width) / (tiles * cols);  // of the tile slots run
             const double score = v * cols * useful;
-            // Between equal scores the tile that recomputes fewer columns wins (4 x 4 over a
-            // 4 x 6 that computes 12 columns for an 8-wide row), then the narrower if asked.
+            // Between equal scores the tile with the fuller last tile wins (4 x 4 over a 4 x 6
+            // that runs a 6- and a 2-column tile for an 8-wide row), then the narrower if asked.
             const bool tie = std::abs(score - best_score) < 1e-9;
             if (score > best_score + 1e-9 || (tie && useful > best_useful + 1e-9) ||
                 (tie && std::abs(useful - best_useful) < 1e-9 && prefer_narrow))
@@ -183,10 +183,16 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const Target& t
     int rblock = pool ? reduction_block(in_channels, taps, tile.vectors * vec, l2_cache_bytes()) : 0;
     if (rblock > 0) {
         // At most two channel vectors: W5's second conv at batch 128 on AVX-512 ran 2 x 8 in 97 ms,
-        // 4 x 4 in 126 ms; on AVX2, 2 x 6 (two columns of 18 recomputed) beats 2 x 4.
+        // 4 x 4 in 126 ms; on AVX2, 2 x 6 (6 + 6 + 4 columns over a 16-wide row) beats 2 x 4.
         tile = choose_register_tile(channels / vec, int(conv_out.w), target, true, 2);
         rblock = reduction_block(in_channels, taps, tile.vectors * vec, l2_cache_bytes());
     }
+    // Column tiles split with GuardWithIf: after unrolling, the guards of a ragged row's last tile
+    // depend only on the tile index, so loop partitioning peels that tile into a narrower one
+    // whose guards fold away (W5's 16-wide rows: 6 + 6 + 4 columns, not 3 x 6 with 2 columns
+    // computed twice, or computed past the edge with RoundUp). W2, W4, W5 and GoogLeNet gained
+    // 4-8 % in interleaved A/B pairs; W1's 24-wide rows compile to the same code.
+    const TailStrategy column_tail = TailStrategy::GuardWithIf;
     const int block = tile.vectors * vec;
     const int blocks = channels / block;
     const int bands = row_bands(rows, batch * blocks);
@@ -205,7 +211,7 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const Target& t
         conv.update()
             .split(r.x, rco, rci, rblock)
             .split(c, cv, cl, vec)
-            .split(x, xo, xi, tile.columns, TailStrategy::RoundUp)
+            .split(x, xo, xi, tile.columns, column_tail)
             .reorder(cl, cv, xi, rci, r.y, r.z, xo, y, rco, n)
             .vectorize(cl)
             .unroll(cv)
@@ -221,7 +227,7 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const Target& t
         // Slides down the band's rows: each conv row computed once per band, kept only while
         // the pooling windows need it.
         tiled.store_at(root, t).compute_at(root, yi);
-        tiled.split(x, xo, xi, tile.columns, TailStrategy::ShiftInwards)
+        tiled.split(x, xo, xi, tile.columns, column_tail)
             .split(c, cv, cl, vec)
             .reorder(cl, cv, xi, xo)
             .vectorize(cl)
@@ -231,7 +237,7 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const Target& t
         conv.compute_at(tiled, xo);
     } else {
         root.split(cbi, cv, cl, vec)
-            .split(x, xo, xi, tile.columns, TailStrategy::ShiftInwards)
+            .split(x, xo, xi, tile.columns, column_tail)
             .reorder(cl, cv, xi, xo, yi, cb, yo, n)
             .vectorize(cl)
             .unroll(cv)

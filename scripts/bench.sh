@@ -3,7 +3,7 @@
 # (every CPU schedule), oneDNN, PyTorch and the plain-loop reference on W1-W5 and GoogLeNet in one Google Benchmark run with interleaved
 # repetitions, then writes bench/results/{results,report}.json, report.md and report.svg.
 # Extra arguments go to the benchmark (e.g. --benchmark_filter='W2/'). Exits 3 when the fusion
-# guard trips (a fused schedule slower than its unfused twin). Takes 15-30 min on 2 cores.
+# guard trips (a fused schedule slower than its unfused twin). Takes 15-35 min on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --bench  # PyTorch is a peer here only

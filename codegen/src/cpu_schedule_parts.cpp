@@ -45,9 +45,10 @@ struct RegisterTile {
 };
 
 // The largest tile that fits the registers, discounting the narrower last tile of a ragged row
-// (it issues fewer FMAs per load and per loop iteration), that loads at most one value (weight vector or broadcast input) per FMA: a 1 x 24 tile would
-// load 25 per 24 FMAs and run a third slower than 2 x 12 on W1. Between equal tiles,
-// `prefer_narrow` picks fewer channels: more channel blocks to run in parallel.
+// (it issues fewer FMAs per load and per loop iteration), that loads at most one value (weight
+// vector or broadcast input) per FMA: a 1 x 24 tile would load 25 per 24 FMAs and run a third
+// slower than 2 x 12 on W1. Between equal tiles, `prefer_narrow` picks fewer channels: more
+// channel blocks to run in parallel.
 RegisterTile choose_register_tile(int channel_vectors, int width, const Target& t, bool prefer_narrow, int max_vectors = 4) {
     RegisterTile best;
     double best_score = 0, best_useful = 0;

@@ -30,21 +30,72 @@ struct ConvCase {
     bool flip;
 };
 
+// Output channels: 1-9 leaves the vector lanes ragged (the guarded path of `fused`), whole vectors
+// of 8 or 16 take the register-tiled path, 48 several channel blocks.
+long pick_filters(std::mt19937_64& rng) {
+    static const long whole[] = {8, 16, 32, 48};
+    if (std::bernoulli_distribution(0.3)(rng)) return whole[std::uniform_int_distribution<int>(0, 3)(rng)];
+    return std::uniform_int_distribution<long>(1, 9)(rng);
+}
+
+// Kernel extents 1-5, a third of them 1 (1 x k and k x 1 kernels are common, and a 1-row kernel
+// under padding is where Halide 14's empty trimmed loop read kernel row 1).
+long pick_kernel(std::mt19937_64& rng) {
+    return std::bernoulli_distribution(1.0 / 3)(rng) ? 1 : std::uniform_int_distribution<long>(2, 5)(rng);
+}
+
+// One conv, checked against ref::conv under `schedule` tuned for `batch_estimate`: random floats
+// to 1e-5 relative (scaled for long sums), small integers bit-exact.
+void check_conv(const ConvAttrs& a, kiln::Shape in, const long pads[4], PaddingKind kind, long batch,
+                const std::string& schedule, int batch_estimate, std::mt19937_64& rng) {
+    INFO("input " << in.h << "x" << in.w << "x" << in.c << ", filters " << a.filters << ", kernel " << a.kernel.h << "x"
+                   << a.kernel.w << ", stride " << a.stride.h << "x" << a.stride.w << ", dilation " << a.dilation.h << "x"
+                   << a.dilation.w << ", pads " << pads[0] << "," << pads[1] << "," << pads[2] << "," << pads[3]
+                   << ", bias " << a.bias << ", flip " << a.flip << ", batch " << batch << ", schedule " << schedule
+                   << " (batch estimate " << batch_estimate << ")");
+    ref::Window g{a.kernel.h, a.kernel.w, a.stride.h, a.stride.w, a.dilation.h, a.dilation.w};
+    expected_pads(kind, in.h, a.kernel.h, a.stride.h, a.dilation.h, pads[0], pads[1], g.top, g.bottom);
+    expected_pads(kind, in.w, a.kernel.w, a.stride.w, a.dilation.w, pads[2], pads[3], g.left, g.right);
+
+    const auto spec = kiln::make_layer_spec(a, in, "1");
+    kiln::codegen::JitNet net(test::net_of({spec}), kiln::codegen::JitOptions{schedule, batch_estimate});
+    kiln::Weights w = kiln::Weights::for_net(net.spec());
+    const std::string name = spec.name;
+    kiln::Tensor input(batch, in);
+
+    w.fill_random(rng());
+    test::fill_uniform(input, rng);
+    const auto bias = test::to_double(a.bias ? w[name + ".bias"] : std::vector<float>{});
+    auto want = ref::conv(test::to_ref(input), test::to_double(w[name + ".weights"]), a.bias ? &bias : nullptr,
+                          a.filters, g, a.flip);
+    const double taps = double(in.c * a.kernel.h * a.kernel.w);
+    test::check_close(net.run(input, w), want, 1e-5 * std::max(1.0, std::sqrt(taps / 1000)));
+
+    w.fill_small_integers(rng(), 3);
+    test::fill_integers(input, rng, 4);
+    const auto ibias = test::to_double(a.bias ? w[name + ".bias"] : std::vector<float>{});
+    want = ref::conv(test::to_ref(input), test::to_double(w[name + ".weights"]), a.bias ? &ibias : nullptr, a.filters,
+                     g, a.flip);
+    const kiln::Tensor got = net.run(input, w);
+    CHECK(test::bit_exact(got, want));
+    CHECK(test::zero_fraction(got) < 0.9);
+}
+
 void run_case(const ConvCase& cc, std::mt19937_64& rng) {
     // Input channels up to 9: above 4 the conv also tests each kernel column against the padding
-    // (codegen::skips_padded_columns), so about half the cases take that path.
-    std::uniform_int_distribution<long> pick_k(1, 4), pick_c(1, 9), pick_f(1, 9), pick_m(1, 13), pick_p(0, 2),
-        pick_b(1, 2);
+    // (codegen::skips_padded_columns), so about half the cases take that path. Pads up to 3 may
+    // exceed the kernel; dilation may differ per axis and meet any stride.
+    std::uniform_int_distribution<long> pick_c(1, 9), pick_m(1, 13), pick_p(0, 3), pick_b(1, 3);
     ConvAttrs a;
     kiln::Shape in;
     long pads[4];
     for (int attempt = 0;; ++attempt) {
         REQUIRE(attempt < 1000);
         a = ConvAttrs{};
-        a.filters = pick_f(rng);
-        a.kernel = Extent2{pick_k(rng), pick_k(rng)};
+        a.filters = pick_filters(rng);
+        a.kernel = Extent2{pick_kernel(rng), pick_kernel(rng)};
         a.stride = Extent2{cc.stride, cc.per_side ? std::max(1L, cc.stride - 1) : cc.stride};
-        a.dilation = Extent2{cc.dilation, cc.dilation};
+        a.dilation = Extent2{cc.dilation, std::bernoulli_distribution(0.5)(rng) ? cc.dilation : 1};
         for (long& p : pads) p = pick_p(rng);
         if (!cc.per_side) pads[1] = pads[0], pads[3] = pads[2];
         a.padding = Padding{cc.padding, {pads[0], pads[1]}, {pads[2], pads[3]}};
@@ -56,40 +107,42 @@ void run_case(const ConvCase& cc, std::mt19937_64& rng) {
             mostly_reads_input(in.w, a.cols(in), a.kernel.w, a.stride.w, a.dilation.w))
             break;
     }
-    INFO("input " << in.h << "x" << in.w << "x" << in.c << ", filters " << a.filters << ", kernel " << a.kernel.h << "x"
-                   << a.kernel.w << ", stride " << a.stride.h << "x" << a.stride.w << ", pads " << pads[0] << ","
-                   << pads[1] << "," << pads[2] << "," << pads[3] << ", bias " << a.bias);
-
-    ref::Window g{a.kernel.h, a.kernel.w, a.stride.h, a.stride.w, a.dilation.h, a.dilation.w};
-    expected_pads(cc.padding, in.h, a.kernel.h, a.stride.h, a.dilation.h, pads[0], pads[1], g.top, g.bottom);
-    expected_pads(cc.padding, in.w, a.kernel.w, a.stride.w, a.dilation.w, pads[2], pads[3], g.left, g.right);
-
-    const auto spec = kiln::make_layer_spec(a, in, "1");
-    kiln::codegen::JitNet net(test::net_of({spec}));
-    kiln::Weights w = kiln::Weights::for_net(net.spec());
-    const std::string name = spec.name;
-    kiln::Tensor input(pick_b(rng), in);
-
-    // Random floats: relative error <= 1e-5.
-    w.fill_random(rng());
-    test::fill_uniform(input, rng);
-    const auto bias = test::to_double(a.bias ? w[name + ".bias"] : std::vector<float>{});
-    auto want = ref::conv(test::to_ref(input), test::to_double(w[name + ".weights"]), a.bias ? &bias : nullptr,
-                          a.filters, g, a.flip);
-    test::check_close(net.run(input, w), want);
-
-    // Small integers: every sum is exact in float, so the result must be bit-exact.
-    w.fill_small_integers(rng(), 3);
-    test::fill_integers(input, rng, 4);
-    const auto ibias = test::to_double(a.bias ? w[name + ".bias"] : std::vector<float>{});
-    want = ref::conv(test::to_ref(input), test::to_double(w[name + ".weights"]), a.bias ? &ibias : nullptr, a.filters,
-                     g, a.flip);
-    const kiln::Tensor got = net.run(input, w);
-    CHECK(test::bit_exact(got, want));
-    CHECK(test::zero_fraction(got) < 0.9);
+    // Every CPU schedule the conv alone exercises, each tuned for batch 1 or 8 (different tasks).
+    static const char* schedules[] = {"fused", "unfused"};
+    const std::string schedule = schedules[std::uniform_int_distribution<int>(0, 1)(rng)];
+    const int batch_estimate = std::bernoulli_distribution(0.5)(rng) ? 1 : 8;
+    check_conv(a, in, pads, cc.padding, pick_b(rng), schedule, batch_estimate, rng);
 }
 
 }  // namespace
+
+// Seeds 1796190785169223135, 1796194856983255072 and 1796194927260202384 drew these: a 1-row kernel
+// with dilation 2 under padding, where an output row's taps all fall in the padding. Halide 14 read
+// kernel row 1 of the 1-row kernel (lower_conv.cpp: skips_padded_rows).
+TEST_CASE("conv: a 1-row kernel whose output rows lie wholly in the padding (regression)") {
+    auto rng = test::rng_for("conv regression");
+    struct Regression {
+        kiln::Shape in;
+        long kh, kw, sh, sw, pads[4];
+    };
+    const Regression cases[] = {{{2, 10, 1}, 1, 2, 1, 1, {2, 0, 2, 0}},
+                                {{2, 6, 2}, 1, 1, 3, 2, {2, 0, 0, 2}},
+                                {{2, 3, 1}, 1, 3, 2, 2, {1, 1, 1, 1}},
+                                {{3, 2, 6}, 2, 1, 1, 1, {0, 0, 2, 2}},  // the same by columns, 1-column kernel
+                                {{4, 5, 6}, 1, 1, 1, 1, {3, 3, 3, 3}}};  // pads larger than the kernel
+    for (const Regression& r : cases)
+        for (const char* schedule : {"fused", "unfused"})
+            for (long filters : {8L, 16L}) {
+                ConvAttrs a;
+                a.filters = filters;
+                a.kernel = Extent2{r.kh, r.kw};
+                a.stride = Extent2{r.sh, r.sw};
+                a.dilation = Extent2{2, 2};
+                a.padding = Padding{PaddingKind::explicit_pads, {r.pads[0], r.pads[1]}, {r.pads[2], r.pads[3]}};
+                a.bias = true;
+                check_conv(a, r.in, r.pads, PaddingKind::explicit_pads, 2, schedule, 1, rng);
+            }
+}
 
 TEST_CASE("conv matches the reference for every padding kind, stride, dilation and orientation") {
     auto rng = test::rng_for("conv");

@@ -157,7 +157,11 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const Target& t
 
     Var t(root.name() + "_t"), yo(root.name() + "_yo"), yi(root.name() + "_yi");
     Var cb(root.name() + "_cb"), cbi(root.name() + "_cbi"), xo("xo"), xi("xi"), cv("cv"), cl("cl");
-    root.compute_root();
+    // The stored stage is computed over exactly its declared shape, so the band and tile splits
+    // below, derived from that shape, always fit. Its consumer may need less: a pool whose stride
+    // exceeds its window never reads the last conv row, and ShiftInwards then moved the one band of
+    // rows up to row -1, reading the input before its first row.
+    root.compute_root().bound(c, 0, channels).bound(x, 0, int(pool ? pool->spec->out.w : conv_out.w)).bound(y, 0, rows);
 
     if (channels % vec != 0) {
         // No whole vectors of output channels: parallel over row bands, conv computed a row at a

@@ -49,9 +49,11 @@ struct Lowered {
     std::vector<Halide::ImageParam> param_list() const;
 };
 
-// Whether the lowered conv leaves out the kernel columns that fall in the zero padding (it always
-// leaves out such rows). Schedules that unroll a register tile over columns must unroll the kernel
-// columns and the tiles too, so the per-column test folds to constants.
+// Whether the lowered conv leaves out the kernel rows (columns) that fall in the zero padding: rows
+// whenever every output row has a tap in the image, columns also only above 4 input channels.
+// Schedules that unroll a register tile over columns must unroll the kernel columns and the tiles
+// too when columns are skipped, so the per-column test folds to constants.
+bool skips_padded_rows(const LayerSpec& conv);
 bool skips_padded_columns(const LayerSpec& conv);
 
 // Lowers the net; `batch_estimate` is the batch the autoschedulers plan for.

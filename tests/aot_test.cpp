@@ -4,6 +4,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <random>
 #include <string>
@@ -45,6 +46,25 @@ TEST_CASE("AOT kernels match the reference: W1 unfused, TF CIFAR-10 and model 4 
     check_kernel<kiln_kernels::cifar10_model4_fused>(kiln::describe<nets::Cifar10Model4>(), 2, rng);
 }
 
+// Weights are found by name: tensors listed in another order give the same answer.
+TEST_CASE("AOT kernels take weights whose tensors are in another order") {
+    using K = kiln_kernels::w1_unfused;
+    auto rng = fresh_rng();
+    const auto spec = kiln::describe<aot_nets::W1>();
+    kiln::Weights w = kiln::Weights::for_net(spec);
+    w.fill_random(rng());
+    std::vector<kiln::ParamSpec> reversed = kiln::all_params(spec);
+    std::reverse(reversed.begin(), reversed.end());
+    kiln::Weights other_order(reversed, kiln::net_signature(spec));
+    for (const auto& p : reversed) other_order[p.name] = w[p.name];
+    kiln::Tensor input(2, K::input_shape);
+    std::uniform_real_distribution<float> u(-1, 1);
+    for (auto& v : input.values()) v = u(rng);
+    const kiln::Tensor a = K::run(input, w), b = K::run(input, other_order);
+    CHECK(std::equal(a.values().begin(), a.values().end(), b.values().begin()));
+    CHECK(ref::relative_error(b, ref::run_net(spec, w, ref::from_kiln(input))) <= 1e-5);
+}
+
 TEST_CASE("AOT misuse is a clear error, never a crash") {
     using K = kiln_kernels::w1_unfused;
     const auto spec = kiln::describe<aot_nets::W1>();
@@ -55,6 +75,18 @@ TEST_CASE("AOT misuse is a clear error, never a crash") {
     kiln::Tensor wrong_batch(2, K::output_shape);
     CHECK_THROWS_WITH_AS(K::run(input, w, wrong_batch), doctest::Contains("batch 2 but the input has 1"), kiln::Error);
     CHECK_THROWS_WITH_AS(K::run(input, kiln::Weights{}, output), doctest::Contains("l1_conv.weights"), kiln::Error);
+    // Input and output the same tensor (W1's shapes differ, so the call is built by hand).
+    kiln::Tensor same(1, K::input_shape);
+    CHECK_THROWS_WITH_AS(kiln::aot::Call("w1_unfused", K::input_shape, K::input_shape, same, same),
+                         doctest::Contains("output tensor is the input tensor"), kiln::Error);
+    kiln::Tensor moved = std::move(input);
+    CHECK_THROWS_WITH_AS(K::run(input, w, output), doctest::Contains("input tensor is empty"), kiln::Error);
+    input = std::move(moved);
+    // Weights of another net with the same tensor names and sizes (the kernel flipped, same shapes).
+    using Flipped = kiln::Net<kiln::Input<24, 24, 3>, kiln::Conv<64, kiln::Kernel<5>, kiln::Same, kiln::TrueConvolution>,
+                              kiln::Relu, kiln::MaxPool<kiln::Window<3>, kiln::Stride<2>, kiln::Same>>;
+    CHECK_THROWS_WITH_AS(K::run(input, kiln::Weights::for_net(kiln::describe<Flipped>()), output),
+                         doctest::Contains("made for another net"), kiln::Error);
 
     // A buffer the typed header would never build, handed to the C entry point: the Halide runtime's
     // own check fails, and its message comes back as kiln::Error rather than an abort.

@@ -28,6 +28,16 @@ bool is_identifier(const std::string& s) {
     return true;
 }
 
+// The text of a C string literal holding s.
+std::string c_string_body(const std::string& s) {
+    std::string out;
+    for (char ch : s) {
+        if (ch == '"' || ch == '\\') out += '\\';
+        out += ch;
+    }
+    return out;
+}
+
 std::string shape_literal(Shape s) {
     return "kiln::Shape{" + std::to_string(s.h) + ", " + std::to_string(s.w) + ", " + std::to_string(s.c) + "}";
 }
@@ -44,7 +54,9 @@ std::string typed_header(const NetSpec& spec, const AotOptions& o, const Target&
       << "    static constexpr const char* target = \"" << target.to_string() << "\";\n"
       << "    static constexpr kiln::Shape input_shape = " << shape_literal(spec.input) << ";\n"
       << "    static constexpr kiln::Shape output_shape = " << shape_literal(spec.output) << ";\n"
-      << "    static constexpr bool uses_cuda = " << (target.has_feature(Target::CUDA) ? "true" : "false") << ";\n\n"
+      << "    static constexpr bool uses_cuda = " << (target.has_feature(Target::CUDA) ? "true" : "false") << ";\n"
+      << "    // The net the kernel was generated for; weights made for another net are refused.\n"
+      << "    static constexpr const char* net_signature = \"" << c_string_body(net_signature(spec)) << "\";\n\n"
       << "    // The learned tensors the kernel takes, in call order, with kiln's dims (fastest first).\n"
       << "    static const std::vector<kiln::aot::ParamInfo>& params() {\n"
       << "        static const std::vector<kiln::aot::ParamInfo> list = {\n";
@@ -59,6 +71,7 @@ std::string typed_header(const NetSpec& spec, const AotOptions& o, const Target&
       << "    static void run(const kiln::Tensor& input, const kiln::Weights& weights, kiln::Tensor& output) {\n"
       << "        kiln::aot::Call call(\"" << o.name << "\", input_shape, output_shape, input, output);\n"
       << "        const auto& list = params();\n"
+      << "        call.require_weights(weights, net_signature, list);\n"
       << "        std::vector<kiln::aot::Buffer> w;\n        w.reserve(list.size());\n"
       << "        for (const auto& p : list) w.push_back(call.weight(weights, p));\n"
       << "        call.finish(::" << o.name << "(call.input()";

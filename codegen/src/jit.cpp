@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
+#include <new>
 #include <random>
 
 #include "jit_allocator.hpp"
@@ -17,6 +19,11 @@ struct JitNet::State {
     Lowered net;
     Pipeline pipeline;
     Target target;
+    JitOptions options;
+    std::string signature;  // of net.spec, checked against the weights' on every call
+    // Calls are serialized: the pipeline's cached intermediates and Halide's JIT state are per
+    // net, and one call already runs on every core.
+    std::mutex mutex;
 };
 
 namespace {
@@ -35,7 +42,14 @@ Target jit_target(const JitOptions& options) {
 }  // namespace
 
 JitNet::JitNet(const NetSpec& spec, const JitOptions& options) : state_(std::make_unique<State>()) {
+    // The batch the schedule is tuned for sizes the autoschedulers' estimates and the check run's
+    // tensors; a typo such as 10000000 would otherwise end in std::bad_alloc.
+    if (options.batch_estimate < 1 || options.batch_estimate > max_batch_estimate)
+        throw Error("batch_estimate must be between 1 and " + std::to_string(max_batch_estimate) + ", got " +
+                    std::to_string(options.batch_estimate));
     state_->target = jit_target(options);
+    state_->options = options;
+    state_->signature = net_signature(spec);
     try {
         state_->net = lower(spec, options.batch_estimate);
         apply_schedule(state_->net, options.schedule, state_->target);
@@ -45,6 +59,8 @@ JitNet::JitNet(const NetSpec& spec, const JitOptions& options) : state_(std::mak
         state_->pipeline.compile_jit(state_->target);
     } catch (const Halide::Error& e) {
         throw Error(std::string("Halide could not compile the net: ") + e.what());
+    } catch (const std::bad_alloc&) {
+        throw Error("out of memory while compiling the net");
     }
     if (options.verify_autoschedule && options.schedule.rfind("auto-", 0) == 0) verify_against_unfused(options);
 }
@@ -60,7 +76,7 @@ void JitNet::verify_against_unfused(const JitOptions& options) const {
     weights.fill_random(rng());
     // At the batch the schedule was tuned for: an autoscheduler may tile the batch, and Halide
     // then refuses smaller batches (a bounds error, not a wrong answer).
-    Tensor input(std::size_t(std::max(1, options.batch_estimate)), spec().input);
+    Tensor input(options.batch_estimate, spec().input);
     for (float& v : input.values()) v = uniform(rng);
     const auto refuse = [&](const std::string& what) {
         return Error("schedule " + options.schedule + ": Halide compiled a pipeline " + what +
@@ -89,9 +105,14 @@ JitNet::JitNet(JitNet&&) noexcept = default;
 JitNet& JitNet::operator=(JitNet&&) noexcept = default;
 JitNet::~JitNet() = default;
 
-const NetSpec& JitNet::spec() const { return state_->net.spec; }
-const Lowered& JitNet::lowered() const { return state_->net; }
-const Target& JitNet::target() const { return state_->target; }
+JitNet::State& JitNet::state() const {
+    if (!state_) throw Error("this JitNet was moved from; it holds no compiled net");
+    return *state_;
+}
+
+const NetSpec& JitNet::spec() const { return state().net.spec; }
+const Lowered& JitNet::lowered() const { return state().net; }
+const Target& JitNet::target() const { return state().target; }
 
 namespace {
 // A Halide view of a tensor's memory: dims (c, x, y, n), no copy.
@@ -102,37 +123,49 @@ Buffer<float> view(const Tensor& t) {
 }  // namespace
 
 void JitNet::run(const Tensor& input, const Weights& weights, Tensor& output) const {
-    const NetSpec& spec = state_->net.spec;
+    State& st = state();
+    const NetSpec& spec = st.net.spec;
     require_shape(input, spec.input, "the input tensor");
     require_shape(output, spec.output, "the output tensor");
     if (output.batch() != input.batch())
         throw Error("the output tensor has batch " + std::to_string(output.batch()) + " but the input has " +
                     std::to_string(input.batch()));
+    // Tensors own their storage, so two tensors overlap only when they are the same one; `fused`
+    // would read input rows it has already overwritten.
+    if (input.data() == output.data()) throw Error("the output tensor is the input tensor; pass a separate output");
+    weights.require_fits(st.signature, all_params(spec), "the JIT net");
     ParamMap params;
     Buffer<float> in = view(input);
-    params.set(state_->net.input, in);
+    params.set(st.net.input, in);
     std::vector<Buffer<float>> held;
     held.reserve(all_params(spec).size());
     for (const auto& p : all_params(spec)) {
-        const auto& values = weights[p.name];  // throws for a missing name
-        if (extent_t(values.size()) != p.elements())
-            throw Error("learned tensor " + p.name + " holds " + std::to_string(values.size()) + " values, the layer needs " +
-                        std::to_string(p.elements()));
+        const auto& values = weights[p.name];
         std::vector<int> dims(p.dims.begin(), p.dims.end());
         held.emplace_back(const_cast<float*>(values.data()), dims);
-        params.set(state_->net.params.at(p.name), held.back());
+        params.set(st.net.params.at(p.name), held.back());
     }
     Buffer<float> out = view(output);
+    std::lock_guard<std::mutex> lock(st.mutex);
     try {
-        state_->pipeline.realize(out, state_->target, params);
+        st.pipeline.realize(out, st.target, params);
         if (out.has_device_allocation()) out.copy_to_host();  // a GPU target leaves the result on the device
     } catch (const Halide::Error& e) {
-        throw Error(std::string("the compiled net failed: ") + e.what());
+        std::string message = std::string("the compiled net failed: ") + e.what();
+        // The contract for autoscheduled nets: any batch may run, but Halide may have tiled the
+        // batch for the one it was tuned for and then refuses others at its bounds check.
+        if (st.options.schedule.rfind("auto-", 0) == 0 && input.batch() != st.options.batch_estimate)
+            message += "\n(schedule " + st.options.schedule + " was tuned for batch " +
+                       std::to_string(st.options.batch_estimate) + " and may not run other batches: run batch " +
+                       std::to_string(st.options.batch_estimate) + ", or compile with JitOptions::batch_estimate = " +
+                       std::to_string(input.batch()) + ")";
+        throw Error(message);
     }
 }
 
 Tensor JitNet::run(const Tensor& input, const Weights& weights) const {
-    Tensor out(input.batch(), state_->net.spec.output);
+    require_shape(input, state().net.spec.input, "the input tensor");  // before sizing the output by it
+    Tensor out(input.batch(), state().net.spec.output);
     run(input, weights, out);
     return out;
 }

@@ -6,7 +6,8 @@
 
 namespace kiln {
 
-Weights::Weights(std::vector<ParamSpec> specs) : specs_(std::move(specs)) {
+Weights::Weights(std::vector<ParamSpec> specs, std::string net_signature)
+    : specs_(std::move(specs)), signature_(std::move(net_signature)) {
     for (const auto& s : specs_) {
         if (values_.count(s.name)) throw Error("two learned tensors are named '" + s.name + "'");
         values_[s.name].assign(std::size_t(s.elements()), 0.0f);
@@ -29,6 +30,31 @@ std::vector<float>& Weights::operator[](const std::string& name) {
 const std::vector<float>& Weights::operator[](const std::string& name) const {
     spec(name);
     return values_.at(name);
+}
+
+void Weights::require_fits(const NetSpec& net, const std::string& who) const {
+    require_fits(kiln::net_signature(net), all_params(net), who);
+}
+
+void Weights::require_fits(const std::string& signature, const std::vector<ParamSpec>& params, const std::string& who) const {
+    if (!signature_.empty() && signature_ != signature)
+        throw Error(who + ": these weights were made for another net (same tensor names and sizes are not enough).\n  weights: " +
+                    signature_ + "\n  net:     " + signature);
+    const auto dims_string = [](const std::vector<extent_t>& dims) {
+        std::string s = "(";
+        for (std::size_t d = 0; d < dims.size(); ++d) s += (d ? ", " : "") + std::to_string(dims[d]);
+        return s + ")";
+    };
+    for (const auto& p : params) {
+        const ParamSpec& mine = spec(p.name);  // throws for a missing name, listing the ones there are
+        const auto& values = values_.at(p.name);
+        if (mine.dims != p.dims)
+            throw Error(who + ": learned tensor " + p.name + " has dims " + dims_string(mine.dims) + ", the layer needs " +
+                        dims_string(p.dims));
+        if (extent_t(values.size()) != p.elements())
+            throw Error(who + ": learned tensor " + p.name + " holds " + std::to_string(values.size()) +
+                        " values, the layer needs " + std::to_string(p.elements()));
+    }
 }
 
 void Weights::fill_random(std::uint64_t seed) {

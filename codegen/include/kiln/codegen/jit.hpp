@@ -17,7 +17,9 @@ namespace kiln::codegen {
 
 struct JitOptions {
     std::string schedule = "default";  // see schedule.hpp
-    int batch_estimate = 1;            // the batch the schedule is tuned for; any batch runs
+    // The batch the schedule is tuned for (1 to JitNet::max_batch_estimate). `fused` and `unfused`
+    // run any batch; an autoscheduled net may refuse other batches (a kiln::Error that says so).
+    int batch_estimate = 1;
     // Halide target string; empty: HL_JIT_TARGET or the host. The cuda schedule adds `cuda`.
     std::string target;
     // Halide 14's autoschedulers can emit schedules that Halide miscompiles (README, known defects).
@@ -26,8 +28,12 @@ struct JitOptions {
     bool verify_autoschedule = true;
 };
 
+// Thread safety: run() may be called from several threads on one JitNet; the calls are
+// serialized (each already uses every core). A moved-from JitNet throws kiln::Error when used.
 class JitNet {
   public:
+    static constexpr int max_batch_estimate = 1 << 16;
+
     explicit JitNet(const NetSpec& spec, const JitOptions& options = {});
     JitNet(const NetSpec& spec, const std::string& schedule) : JitNet(spec, JitOptions{schedule}) {}
     template <class Net>
@@ -46,14 +52,17 @@ class JitNet {
     const Lowered& lowered() const;
     const Halide::Target& target() const;
 
-    // Checks the input shape and every learned tensor (names and sizes) before running; a mismatch,
-    // or an error inside the pipeline, throws kiln::Error.
+    // Checks the input and output shapes and batch, that they are distinct tensors, and that the
+    // weights were made for this net with every learned tensor's dims, before running; a
+    // mismatch, or an error inside the pipeline, throws kiln::Error. NaN and Inf propagate as in
+    // PyTorch (ReLU and max pooling keep a NaN).
     void run(const Tensor& input, const Weights& weights, Tensor& output) const;
     Tensor run(const Tensor& input, const Weights& weights) const;
 
   private:
     void verify_against_unfused(const JitOptions& options) const;
     struct State;
+    State& state() const;
     std::unique_ptr<State> state_;
 };
 

@@ -26,10 +26,14 @@ struct ParamInfo {
 class Buffer {
   public:
     Buffer(const float* data, const std::vector<extent_t>& dims) : dims_(dims.size()) {
-        int stride = 1;
+        // halide_dimension_t holds 32-bit extents and strides; a larger tensor is refused rather
+        // than truncated (kiln::Tensor never grows that large).
+        extent_t stride = 1;
         for (std::size_t d = 0; d < dims.size(); ++d) {
-            dims_[d] = halide_dimension_t{0, int(dims[d]), stride, 0};
-            stride *= int(dims[d]);
+            if (dims[d] < 1 || dims[d] > Tensor::max_values / stride)
+                throw Error("a tensor of more than " + std::to_string(Tensor::max_values) + " values cannot be passed to a kernel");
+            dims_[d] = halide_dimension_t{0, int32_t(dims[d]), int32_t(stride), 0};
+            stride *= dims[d];
         }
         buf_.host = reinterpret_cast<uint8_t*>(const_cast<float*>(data));
         buf_.type = halide_type_t(halide_type_float, 32, 1);
@@ -86,20 +90,21 @@ class Call {
     Call(const char* kernel, Shape input_shape, Shape output_shape, const Tensor& in, Tensor& out)
         : kernel_(kernel), in_(tensor_buffer(checked(in, input_shape, "input"))),
           out_(tensor_buffer(checked(out, output_shape, "output"))) {
+        if (in.data() == out.data())
+            throw Error(std::string(kernel_) + ": the output tensor is the input tensor; pass a separate output");
         if (in.batch() != out.batch())
             throw Error(std::string(kernel_) + ": the output tensor has batch " + std::to_string(out.batch()) +
                         " but the input has " + std::to_string(in.batch()));
         detail::install_error_handler();
     }
-    Buffer weight(const Weights& weights, const ParamInfo& p) const {
-        const auto& values = weights[p.name];  // throws for a missing name, listing the net's
-        extent_t want = 1;
-        for (extent_t d : p.dims) want *= d;
-        if (extent_t(values.size()) != want)
-            throw Error(std::string(kernel_) + ": learned tensor " + p.name + " holds " + std::to_string(values.size()) +
-                        " values, the kernel needs " + std::to_string(want));
-        return Buffer(values.data(), p.dims);
+    // Throws unless `weights` were made for the kernel's net (`signature`, kiln/dsl/signature.hpp)
+    // and hold every tensor in `params` with its dims; tensors are found by name, in any order.
+    void require_weights(const Weights& weights, const char* signature, const std::vector<ParamInfo>& params) const {
+        std::vector<ParamSpec> specs;
+        for (const auto& p : params) specs.push_back(ParamSpec{p.name, "", "", p.dims});
+        weights.require_fits(signature, specs, kernel_);
     }
+    Buffer weight(const Weights& weights, const ParamInfo& p) const { return Buffer(weights[p.name].data(), p.dims); }
     halide_buffer_t* input() { return in_.get(); }
     halide_buffer_t* output() { return out_.get(); }
     void finish(int rc) {
@@ -118,9 +123,7 @@ class Call {
 
   private:
     const Tensor& checked(const Tensor& t, Shape want, const char* role) const {
-        require_shape(t, want, std::string("the ") + role + " tensor");
-        if (t.batch() == 0 || t.data() == nullptr)
-            throw Error(std::string(kernel_) + ": the " + role + " tensor holds no memory (batch 0)");
+        require_shape(t, want, std::string(kernel_) + ": the " + role + " tensor");  // also refuses an empty one
         return t;
     }
     const char* kernel_;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kiln/dsl/layer_spec.hpp"
+#include "kiln/dsl/signature.hpp"
 #include "kiln/runtime/error.hpp"
 
 namespace kiln {
@@ -16,10 +17,18 @@ namespace kiln {
 class Weights {
   public:
     Weights() = default;
-    explicit Weights(std::vector<ParamSpec> specs);
-    static Weights for_net(const NetSpec& net) { return Weights(all_params(net)); }
+    // `net_signature` (kiln/dsl/signature.hpp) names the net the tensors are for; empty: any net
+    // whose tensors have these names and shapes.
+    explicit Weights(std::vector<ParamSpec> specs, std::string net_signature = "");
+    static Weights for_net(const NetSpec& net) { return Weights(all_params(net), kiln::net_signature(net)); }
 
     const std::vector<ParamSpec>& specs() const { return specs_; }
+    const std::string& net_signature() const { return signature_; }
+    // Throws kiln::Error unless these weights fit `net`: made for it (when their signature says),
+    // and every learned tensor the net declares present with its declared dims and size. `who`
+    // begins the message ("the JIT net", a kernel's name).
+    void require_fits(const NetSpec& net, const std::string& who) const;
+    void require_fits(const std::string& signature, const std::vector<ParamSpec>& params, const std::string& who) const;
     const ParamSpec& spec(const std::string& name) const;
     std::vector<float>& operator[](const std::string& name);
     const std::vector<float>& operator[](const std::string& name) const;
@@ -32,6 +41,7 @@ class Weights {
 
   private:
     std::vector<ParamSpec> specs_;
+    std::string signature_;
     std::map<std::string, std::vector<float>> values_;
 };
 

@@ -29,6 +29,17 @@ ImageParam LayerInput::param(const std::string& role) const {
     throw std::logic_error("kiln: layer " + spec.name + " has no learned tensor '" + role + "'");
 }
 
+namespace {
+// NaN tested on the bits: Halide compiles float arithmetic with LLVM's no-NaNs flag, so LLVM folded
+// is_nan() of a conv's fused accumulator to false (fused conv -> ReLU turned a NaN into 0 even
+// with strict_float on the test). An integer comparison it cannot fold.
+Expr is_nan_bits(Expr v) {
+    return (reinterpret<uint32_t>(v) & Expr(uint32_t(0x7fffffff))) > Expr(uint32_t(0x7f800000));
+}
+}  // namespace
+
+Expr nan_propagating_max(Expr a, Expr b) { return select(is_nan_bits(a), a, select(is_nan_bits(b), b, max(a, b))); }
+
 Func pad_spatial(const LayerInput& li, Pads rows, Pads cols, Expr fill) {
     if (!rows.begin && !rows.end && !cols.begin && !cols.end) return li.in;
     const Shape in = li.spec.in;

@@ -19,7 +19,7 @@ LayerStages lower_activation(const LayerInput& li, const ActivationAttrs& a) {
     Expr v = li.in(c, x, y, n);
     Expr out;
     switch (a.function) {
-    case ActivationFunction::relu: out = max(v, 0.0f); break;
+    case ActivationFunction::relu: out = nan_propagating_max(v, Expr(0.0f)); break;
     case ActivationFunction::leaky_relu: out = select(v > 0.0f, v, float(a.slope) * v); break;
     case ActivationFunction::sigmoid: out = 1.0f / (1.0f + exp(-v)); break;
     case ActivationFunction::tanh: out = tanh(v); break;

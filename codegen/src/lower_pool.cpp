@@ -22,7 +22,7 @@ LayerStages lower_pool(const LayerInput& li, const PoolAttrs& a) {
     Func padded = pad_spatial(li, rows, cols, is_max ? Expr(lowest) : Expr(0.0f));
     const Var &c = li.net.c, &x = li.net.x, &y = li.net.y, &n = li.net.n;
     Expr x0 = x * int(a.stride.w) - int(cols.begin), y0 = y * int(a.stride.h) - int(rows.begin);
-    auto combine = [&](Expr acc, Expr v) { return is_max ? max(acc, v) : acc + v; };
+    auto combine = [&](Expr acc, Expr v) { return is_max ? nan_propagating_max(acc, v) : acc + v; };
 
     LayerStages s;
     if (rows.begin || rows.end || cols.begin || cols.end) s.funcs.push_back(padded);

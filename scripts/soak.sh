@@ -30,7 +30,7 @@ for suite in "$@"; do
 done
 filter=$(IFS=,; echo "${patterns[*]}")
 
-tests=build/tests/kiln_tests
+tests="${KILN_TESTS:-build/tests/kiln_tests}"  # KILN_TESTS: another build of the suite
 [ -x "$tests" ] || { echo "soak: $tests is missing; run scripts/build.sh first" >&2; exit 2; }
 mkdir -p build/soak
 

@@ -180,7 +180,10 @@ TEST_CASE("lecture: 3x3 input with a 2x2 filter gives s11..s22 in closed form, a
     CHECK(s(0, 1, 0, 0) == doctest::Approx(d * j + e * kk + g * l + h * m).epsilon(1e-6));
     CHECK(s(0, 1, 1, 0) == doctest::Approx(e * j + f * kk + h * l + i * m).epsilon(1e-6));
     // True convolution: S(1,1) = e*m + b*k + d*l + a*j with the kernel rotated (m l / k j).
-    const kiln::Tensor t = flipped.run(in, w);
+    // The same numbers as weights of the flipped net (weights remember the net they were made for).
+    kiln::Weights wf = kiln::Weights::for_net(flipped.spec());
+    wf["l1_conv.weights"] = w["l1_conv.weights"];
+    const kiln::Tensor t = flipped.run(in, wf);
     CHECK(t(0, 0, 0, 0) == doctest::Approx(a * m + b * l + d * kk + e * j).epsilon(1e-6));
     CHECK(t(0, 1, 1, 0) == doctest::Approx(e * m + f * l + h * kk + i * j).epsilon(1e-6));
 }

@@ -158,7 +158,15 @@ TEST_CASE("random conv blocks: the shapes the first soak runs failed on (regress
     conv.padding = Padding{PaddingKind::explicit_pads, {2, 1}, {0, 2}};
     pool.function = PoolFunction::max, pool.window = Extent2{1, 2}, pool.stride = Extent2{1, 3};
     const NetSpec padded_rows_strided = block_of(Shape{5, 9, 6}, conv, pool);
-    for (const NetSpec* spec : {&skipped_row, &padded_rows, &padded_rows_strided})
+    // A 1-row kernel under a 1x2/3 pool: sliding computes 3 conv rows per pooled row, and the
+    // padded input was folded to the 1 row a pooled row reads.
+    conv = ConvAttrs{};
+    conv.filters = 2, conv.kernel = Extent2{1, 3}, conv.dilation = Extent2{2, 1}, conv.bias = false, conv.flip = true;
+    conv.padding = Padding{PaddingKind::explicit_pads, {0, 2}, {3, 0}};
+    pool = PoolAttrs{};
+    pool.window = Extent2{1, 2}, pool.stride = Extent2{3, 2}, pool.padding = Padding{PaddingKind::explicit_pads, {0, 0}, {0, 1}};
+    const NetSpec strided_pool = block_of(Shape{4, 2, 6}, conv, pool);
+    for (const NetSpec* spec : {&skipped_row, &padded_rows, &padded_rows_strided, &strided_pool})
         for (const char* schedule : {"fused", "unfused"})
             for (int batch_estimate : {1, 8}) check_schedule(*spec, schedule, batch_estimate, 2, rng);
 }

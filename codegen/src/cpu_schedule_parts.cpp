@@ -88,7 +88,10 @@ int row_bands(int rows, int independent_tasks) {
 void fold_to_pooled_row(Func conv_input, const Lowered& net, const FusionGroup& group, const LayerStages& pool) {
     const auto& conv = std::get<ConvAttrs>(net.layers[group.first()].spec->attrs);
     const auto& window = std::get<PoolAttrs>(pool.spec->attrs).window;
-    const extent_t rows = input_span(window.h, conv.kernel.h, conv.stride.h, conv.dilation.h);
+    // Sliding computes every conv row between one pooled row's window and the next, read or not:
+    // `stride` rows per step when a pool's stride exceeds its window (a 1x1/3 pool), not `window`.
+    const extent_t conv_rows = std::max(window.h, std::get<PoolAttrs>(pool.spec->attrs).stride.h);
+    const extent_t rows = input_span(conv_rows, conv.kernel.h, conv.stride.h, conv.dilation.h);
     int fold = 1;
     while (fold < rows) fold *= 2;
     conv_input.fold_storage(net.y, fold);

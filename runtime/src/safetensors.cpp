@@ -1,15 +1,23 @@
 // safetensors reading and writing (see safetensors.hpp). JSON via nlohmann/json (Debian's
-// nlohmann-json3-dev): a full, well-tested parser for an untrusted header.
+// nlohmann-json3-dev): a full, well-tested lexer and parser for an untrusted header, used through
+// its SAX interface so that no JSON tree is built from it.
 #include "kiln/runtime/safetensors.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fstream>
-#include <limits>
-#include <nlohmann/json.hpp>
-#include <cmath>
 #include <functional>
+#include <limits>
+#include <new>
+#include <nlohmann/json.hpp>
 #include <set>
+#include <utility>
 
 namespace kiln {
 
@@ -18,8 +26,8 @@ namespace {
 using json = nlohmann::json;
 constexpr std::uint64_t max_header_bytes = 100ull << 20;
 
-struct Entry {
-    std::string name, dtype;
+struct Entry {  // one tensor of the header; its name is the key it is kept under
+    std::string dtype;
     std::vector<std::uint64_t> shape;
     std::uint64_t begin = 0, end = 0;
 };
@@ -72,70 +80,249 @@ std::string shape_string(const std::vector<std::uint64_t>& s) {
     return out + "]";
 }
 
-// The header, validated as a container (nothing net-specific yet).
-std::vector<Entry> parse_header(const std::string& path, const std::vector<unsigned char>& file, std::uint64_t& data_start) {
-    const std::string where = "safetensors file " + path + ": ";
-    if (file.size() < 8) throw Error(where + "truncated: " + std::to_string(file.size()) + " bytes, not even the header length");
+// A string from the file as messages show it: cut short when a hostile file makes it huge (at a
+// UTF-8 character boundary; the JSON lexer has checked the encoding).
+std::string cut_short(const std::string& text, const char* quote = "") {
+    constexpr std::size_t shown = 120;
+    if (text.size() <= shown) return quote + text + quote;
+    std::size_t cut = shown;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) --cut;
+    return quote + text.substr(0, cut) + "..." + quote + " (" + std::to_string(text.size()) + " bytes)";
+}
+
+std::string shown_name(const std::string& name) { return cut_short(name, "'"); }
+
+std::string clipped(const std::string& text) {
+    constexpr std::size_t shown = 300;  // nlohmann quotes the whole last token, however long
+    return text.size() <= shown ? text : text.substr(0, shown) + "...";
+}
+
+// The 8-byte little-endian header length, checked against the limit and the total size.
+std::uint64_t header_length(const std::string& where, const unsigned char* first8, std::uint64_t total) {
     std::uint64_t n = 0;
-    for (int i = 7; i >= 0; --i) n = (n << 8) | file[std::size_t(i)];
+    for (int i = 7; i >= 0; --i) n = (n << 8) | first8[i];
     if (n > max_header_bytes) throw Error(where + "header length " + std::to_string(n) + " exceeds the 100 MiB limit");
-    if (n > file.size() - 8)
-        throw Error(where + "header length " + std::to_string(n) + " runs past the end of the file (" +
-                    std::to_string(file.size()) + " bytes)");
-    data_start = 8 + n;
-    const std::uint64_t data_size = file.size() - data_start;
-    json header;
-    try {
-        header = json::parse(file.begin() + 8, file.begin() + std::ptrdiff_t(data_start));
-    } catch (const json::exception& e) {
-        throw Error(where + "the header is not valid JSON: " + e.what());
+    if (n > total - 8)
+        throw Error(where + "header length " + std::to_string(n) + " runs past the end of the file (" + std::to_string(total) +
+                    " bytes)");
+    return n;
+}
+
+constexpr std::size_t max_dims = 64;
+constexpr std::size_t max_metadata_entries = 65536;  // real files have a handful; each costs a kept key
+
+// nlohmann's SAX handler for a header: it keeps only the entries, and refuses at the first event
+// that cannot belong to {name: {dtype, shape, data_offsets}, "__metadata__": {string: string}}.
+// No value nests deeper than 3, so nesting is refused at its 4th level at the latest, and no array
+// grows past 64 elements, where a DOM parse would first build whatever tree the file holds.
+class HeaderReader {
+  public:
+    using json_exception = nlohmann::detail::exception;
+
+    HeaderReader(std::string where, std::uint64_t data_size) : where_(std::move(where)), data_size_(data_size) {}
+
+    std::map<std::string, Entry> entries;
+    std::string error;  // why the header was refused; empty while it is fine
+
+    bool null() { return value(Kind::other, "null"); }
+    bool boolean(bool) { return value(Kind::other, "a boolean"); }
+    bool number_integer(json::number_integer_t) { return value(Kind::other, "a negative integer"); }  // others: number_unsigned
+    bool number_unsigned(json::number_unsigned_t v) { return unsigned_number(v); }
+    bool number_float(json::number_float_t, const std::string&) { return value(Kind::other, "a non-integer number"); }
+    bool string(std::string& s) { return value(Kind::string, "a string", &s); }
+    bool binary(json::binary_t&) { return value(Kind::other, "binary data"); }  // never in JSON text
+    bool start_object(std::size_t) { return value(Kind::object, "an object"); }
+    bool start_array(std::size_t) { return value(Kind::array, "an array"); }
+    bool end_object();
+    bool end_array();
+    bool key(std::string& k);
+    bool parse_error(std::size_t, const std::string&, const json_exception& e) {
+        return fail(where_ + "the header is not valid JSON: " + clipped(e.what()));
     }
-    if (!header.is_object()) throw Error(where + "the header is not a JSON object");
-    std::vector<Entry> entries;
-    for (auto it = header.begin(); it != header.end(); ++it) {
-        if (it.key() == "__metadata__") continue;
-        const std::string t = where + "tensor '" + it.key() + "': ";
-        const json& v = it.value();
-        if (!v.is_object() || !v.contains("dtype") || !v.contains("shape") || !v.contains("data_offsets"))
-            throw Error(t + "needs dtype, shape and data_offsets");
-        Entry e;
-        e.name = it.key();
-        if (!v["dtype"].is_string()) throw Error(t + "dtype is not a string");
-        e.dtype = v["dtype"].get<std::string>();
-        if (!dtype_size(e.dtype)) throw Error(t + "dtype " + e.dtype + " is not one kiln reads (F32, F64, F16, BF16)");
-        if (!v["shape"].is_array()) throw Error(t + "shape is not an array");
-        std::uint64_t count = 1;
-        for (const auto& d : v["shape"]) {
-            if (!d.is_number_unsigned()) throw Error(t + "shape holds a value that is not a non-negative integer");
-            const std::uint64_t extent = d.get<std::uint64_t>();
-            if (extent && count > std::numeric_limits<std::uint64_t>::max() / extent / 8) throw Error(t + "shape is absurdly large");
-            count *= extent;
-            e.shape.push_back(extent);
+
+  private:
+    enum class State { start, top, tensor, shape, offsets, metadata, done };
+    enum class Kind { other, string, object, array };
+    enum Field : unsigned { dtype = 1, shape = 2, offsets = 4 };
+
+    bool fail(std::string why) {
+        if (error.empty()) error = std::move(why);
+        return false;
+    }
+    std::string tensor_where() const { return where_ + "tensor " + shown_name(key_) + ": "; }
+    bool unsigned_number(std::uint64_t v);
+    // One value (or the start of an object or array) where the state expects one; `text` for a string.
+    bool value(Kind kind, const char* what, std::string* text = nullptr);
+    bool finish_tensor();
+
+    std::string where_;
+    std::uint64_t data_size_;
+    State state_ = State::start;
+    std::string key_;             // the top-level key being read
+    std::string metadata_key_;    // the __metadata__ key being read
+    bool have_metadata_ = false;
+    std::set<std::string> metadata_keys_;
+    Field field_ = dtype;         // the tensor field whose value comes next
+    unsigned fields_seen_ = 0;
+    Entry entry_;
+    std::uint64_t elements_ = 1;
+    std::size_t offsets_read_ = 0;
+};
+
+bool HeaderReader::key(std::string& k) {
+    switch (state_) {
+        case State::top:
+            if (k == "__metadata__" ? have_metadata_ : entries.count(k) != 0)
+                return fail(where_ + shown_name(k) + " appears twice in the header");
+            key_ = std::move(k);
+            return true;
+        case State::tensor: {
+            const Field f = k == "dtype" ? dtype : k == "shape" ? shape : k == "data_offsets" ? offsets : Field(0);
+            if (!f) return fail(tensor_where() + "unknown field " + shown_name(k) + " (a tensor has dtype, shape and data_offsets)");
+            if (fields_seen_ & f) return fail(tensor_where() + "field " + k + " appears twice");
+            fields_seen_ |= f;
+            field_ = f;
+            return true;
         }
-        const json& o = v["data_offsets"];
-        if (!o.is_array() || o.size() != 2 || !o[0].is_number_unsigned() || !o[1].is_number_unsigned())
-            throw Error(t + "data_offsets must be two non-negative integers");
-        e.begin = o[0].get<std::uint64_t>();
-        e.end = o[1].get<std::uint64_t>();
-        if (e.begin > e.end || e.end > data_size)
-            throw Error(t + "data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) + ") lie outside the " +
-                        std::to_string(data_size) + " data bytes");
-        if (e.end - e.begin != count * dtype_size(e.dtype))
-            throw Error(t + "shape " + shape_string(e.shape) + " of " + e.dtype + " needs " + std::to_string(count * dtype_size(e.dtype)) +
-                        " bytes, data_offsets give " + std::to_string(e.end - e.begin));
-        entries.push_back(std::move(e));
+        case State::metadata:
+            if (!metadata_keys_.insert(k).second) return fail(where_ + "__metadata__ key " + shown_name(k) + " appears twice");
+            if (metadata_keys_.size() > max_metadata_entries)
+                return fail(where_ + "__metadata__ holds more than " + std::to_string(max_metadata_entries) + " entries");
+            metadata_key_ = std::move(k);
+            return true;
+        default:
+            return fail(where_ + "the header is not valid JSON");  // nlohmann sends keys only inside objects
     }
-    std::vector<const Entry*> sorted;
-    for (const auto& e : entries) sorted.push_back(&e);
-    std::sort(sorted.begin(), sorted.end(), [](const Entry* a, const Entry* b) { return a->begin < b->begin; });
+}
+
+bool HeaderReader::value(Kind kind, const char* what, std::string* text) {
+    switch (state_) {
+        case State::start:
+            if (kind != Kind::object) return fail(where_ + "the header is not a JSON object");
+            state_ = State::top;
+            return true;
+        case State::top:
+            if (key_ == "__metadata__") {
+                if (kind != Kind::object) return fail(where_ + "__metadata__ must be an object mapping strings to strings, not " + what);
+                have_metadata_ = true;
+                state_ = State::metadata;
+                return true;
+            }
+            if (kind != Kind::object) return fail(tensor_where() + "must be an object with dtype, shape and data_offsets, not " + what);
+            state_ = State::tensor;
+            fields_seen_ = 0;
+            entry_ = Entry{};
+            elements_ = 1;
+            return true;
+        case State::tensor:
+            if (field_ == dtype) {
+                if (kind != Kind::string) return fail(tensor_where() + "dtype is not a string");
+                if (!dtype_size(*text))
+                    return fail(tensor_where() + "dtype " + cut_short(*text) + " is not one kiln reads (F32, F64, F16, BF16)");
+                entry_.dtype = *text;
+                return true;
+            }
+            if (kind != Kind::array)
+                return fail(tensor_where() + (field_ == shape ? "shape is not an array" : "data_offsets must be two non-negative integers"));
+            state_ = field_ == shape ? State::shape : State::offsets;
+            offsets_read_ = 0;
+            return true;
+        case State::shape:
+            return fail(tensor_where() + "shape holds a value that is not a non-negative integer (" + what + ")");
+        case State::offsets:
+            return fail(tensor_where() + "data_offsets must be two non-negative integers");
+        case State::metadata:
+            if (kind != Kind::string)
+                return fail(where_ + "__metadata__ must map strings to strings; " + shown_name(metadata_key_) + " maps to " + what);
+            return true;
+        case State::done:
+            break;
+    }
+    return fail(where_ + "the header is not valid JSON");  // nlohmann ends the parse after the top-level value
+}
+
+bool HeaderReader::unsigned_number(std::uint64_t v) {
+    if (state_ == State::shape) {
+        if (entry_.shape.size() == max_dims) return fail(tensor_where() + "shape has more than " + std::to_string(max_dims) + " dimensions");
+        if (v && elements_ > std::numeric_limits<std::uint64_t>::max() / v / 8) return fail(tensor_where() + "shape is absurdly large");
+        elements_ *= v;
+        entry_.shape.push_back(v);
+        return true;
+    }
+    if (state_ == State::offsets) {
+        if (offsets_read_ == 2) return fail(tensor_where() + "data_offsets must be two non-negative integers");
+        (offsets_read_++ == 0 ? entry_.begin : entry_.end) = v;
+        return true;
+    }
+    return value(Kind::other, "a number");
+}
+
+bool HeaderReader::end_array() {
+    if (state_ == State::offsets && offsets_read_ != 2) return fail(tensor_where() + "data_offsets must be two non-negative integers");
+    state_ = State::tensor;  // nlohmann pairs brackets; arrays are opened only for shape and data_offsets
+    return true;
+}
+
+bool HeaderReader::end_object() {
+    switch (state_) {
+        case State::top:
+            state_ = State::done;
+            return true;
+        case State::metadata:
+            state_ = State::top;
+            return true;
+        case State::tensor:
+            state_ = State::top;
+            return finish_tensor();
+        default:
+            return fail(where_ + "the header is not valid JSON");
+    }
+}
+
+bool HeaderReader::finish_tensor() {
+    const std::string t = tensor_where();
+    if (fields_seen_ != (dtype | shape | offsets)) {
+        std::string missing;
+        for (const auto& [f, name] : {std::pair{dtype, "dtype"}, {shape, "shape"}, {offsets, "data_offsets"}})
+            if (!(fields_seen_ & f)) missing += (missing.empty() ? "" : ", ") + std::string(name);
+        return fail(t + "needs dtype, shape and data_offsets (missing " + missing + ")");
+    }
+    const Entry& e = entry_;
+    if (e.begin > e.end || e.end > data_size_)
+        return fail(t + "data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) + ") lie outside the " +
+                    std::to_string(data_size_) + " data bytes");
+    const std::uint64_t bytes = elements_ * dtype_size(e.dtype);
+    if (e.end - e.begin != bytes)
+        return fail(t + "shape " + shape_string(e.shape) + " of " + e.dtype + " needs " + std::to_string(bytes) +
+                    " bytes, data_offsets give " + std::to_string(e.end - e.begin));
+    entries.emplace(std::move(key_), std::move(entry_));
+    return true;
+}
+
+// The header, validated as a container (nothing net-specific yet). `file` holds at least 8 bytes.
+std::map<std::string, Entry> parse_header(const std::string& where, const unsigned char* file, std::uint64_t size,
+                                          std::uint64_t& data_start) {
+    const std::uint64_t n = header_length(where, file, size);
+    data_start = 8 + n;
+    const std::uint64_t data_size = size - data_start;
+    HeaderReader reader(where, data_size);
+    if (!json::sax_parse(file + 8, file + data_start, &reader) || !reader.error.empty())
+        throw Error(reader.error.empty() ? where + "the header is not valid JSON" : reader.error);
+    // Sorted by range, a zero-byte tensor before the one starting where it lies, as the reference
+    // implementation accepts.
+    std::vector<std::pair<const std::string*, const Entry*>> sorted;
+    for (const auto& [name, e] : reader.entries) sorted.emplace_back(&name, &e);
+    std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+        return std::pair(a.second->begin, a.second->end) < std::pair(b.second->begin, b.second->end);
+    });
     std::uint64_t next = 0;
-    for (const Entry* e : sorted) {
-        if (e->begin < next) throw Error(where + "tensor '" + e->name + "' overlaps the tensor before it in the data");
-        if (e->begin > next) throw Error(where + "the data has a hole before tensor '" + e->name + "'");
+    for (const auto& [name, e] : sorted) {
+        if (e->begin < next) throw Error(where + "tensor " + shown_name(*name) + " overlaps the tensor before it in the data");
+        if (e->begin > next) throw Error(where + "the data has a hole before tensor " + shown_name(*name));
         next = e->end;
     }
     if (next != data_size) throw Error(where + std::to_string(data_size - next) + " data bytes after the last tensor belong to none");
-    return entries;
+    return std::move(reader.entries);
 }
 
 // Row-major shape a kiln tensor has in the file for a layout, and the element index map.
@@ -180,44 +367,120 @@ Placement placement(const ParamSpec& p, const NetSpec& net, WeightLayout layout)
     return pl;
 }
 
-}  // namespace
+// Runs `read`, letting only kiln::Error out: memory exhaustion says so, and anything else would be
+// a bug in this file (the fuzz harness aborts on "internal error").
+template <class Read>
+auto only_kiln_errors(const std::string& where, Read read) -> decltype(read()) {
+    try {
+        return read();
+    } catch (const Error&) {
+        throw;
+    } catch (const std::bad_alloc&) {
+        throw Error(where + "not enough memory to read it");
+    } catch (const std::exception& e) {
+        throw Error(where + "internal error in kiln's safetensors reader: " + e.what());
+    } catch (...) {
+        throw Error(where + "internal error in kiln's safetensors reader: an exception that is not a std::exception");
+    }
+}
 
-Weights load_safetensors(const NetSpec& net, const std::string& path, const SafetensorsOptions& options) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error("cannot open safetensors file " + path);
-    const std::vector<unsigned char> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+Weights read_weights(const NetSpec& net, const unsigned char* file, std::size_t size, const SafetensorsOptions& options,
+                     const std::string& source) {
+    const std::string where = source + ": ";
+    if (size < 8) throw Error(where + "truncated: " + std::to_string(size) + " bytes, not even the header length");
     std::uint64_t data_start = 0;
-    const std::vector<Entry> entries = parse_header(path, file, data_start);
-    std::map<std::string, const Entry*> by_name;
-    for (const auto& e : entries) by_name[e.name] = &e;
+    const std::map<std::string, Entry> entries = parse_header(where, file, size, data_start);
 
     Weights w = Weights::for_net(net);
     std::set<std::string> used;
     for (const ParamSpec& p : w.specs()) {
         const auto mapped = options.names.find(p.name);
         const std::string file_name = mapped == options.names.end() ? p.name : mapped->second;
-        const std::string what = "tensor '" + file_name + "' (layer " + layer_of(p.name) + ", " + p.role + ")";
-        const auto found = by_name.find(file_name);
-        if (found == by_name.end()) throw Error("safetensors file " + path + ": " + what + " is missing");
-        const Entry& e = *found->second;
+        const std::string what = "tensor " + shown_name(file_name) + " (layer " + layer_of(p.name) + ", " + p.role + ")";
+        const auto found = entries.find(file_name);
+        if (found == entries.end()) throw Error(where + what + " is missing");
+        const Entry& e = found->second;
         const Placement pl = placement(p, net, options.layout);
         if (e.shape != pl.file_shape)
-            throw Error("safetensors file " + path + ": " + what + " has shape " + shape_string(e.shape) + ", the layer needs " +
-                        shape_string(pl.file_shape) + (options.layout == WeightLayout::pytorch ? " (PyTorch layout)" : " (kiln layout)"));
+            throw Error(where + what + " has shape " + shape_string(e.shape) + ", the layer needs " + shape_string(pl.file_shape) +
+                        (options.layout == WeightLayout::pytorch ? " (PyTorch layout)" : " (kiln layout)"));
         std::vector<float>& values = w[p.name];
-        const std::size_t size = dtype_size(e.dtype);
-        const unsigned char* data = file.data() + data_start + e.begin;
+        const std::size_t element_size = dtype_size(e.dtype);
+        const unsigned char* data = file + data_start + e.begin;
         for (std::size_t k = 0; k < values.size(); ++k) {
             const std::size_t dst = pl.kiln_index_of_file_element.empty() ? k : pl.kiln_index_of_file_element[k];
-            values[dst] = read_value(data + k * size, e.dtype);
+            values[dst] = read_value(data + k * element_size, e.dtype);
         }
         used.insert(file_name);
     }
     std::string extra;
-    for (const auto& e : entries)
-        if (!used.count(e.name)) extra += (extra.empty() ? "" : ", ") + e.name;
-    if (!extra.empty()) throw Error("safetensors file " + path + " holds tensors the net does not declare: " + extra);
+    std::size_t extras = 0;
+    for (const auto& [name, e] : entries)
+        if (!used.count(name) && ++extras <= 20) extra += (extra.empty() ? "" : ", ") + name;
+    if (extras > 20) extra += " and " + std::to_string(extras - 20) + " more";
+    if (extras) throw Error(source + " holds tensors the net does not declare: " + extra);
     return w;
+}
+
+// Reads all of `fd` up to `size` bytes; fewer only at the end of the file.
+std::size_t read_up_to(int fd, unsigned char* into, std::size_t size, const std::string& where) {
+    std::size_t done = 0;
+    while (done < size) {
+        const ssize_t got = ::read(fd, into + done, size - done);
+        if (got == 0) break;
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            throw Error(where + "reading failed: " + std::strerror(errno));
+        }
+        done += std::size_t(got);
+    }
+    return done;
+}
+
+// The whole file, refused before anything big is allocated unless it is a regular file whose
+// header length fits it.
+std::vector<unsigned char> read_file(const std::string& path, const std::string& where) {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below).
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) throw Error("cannot open safetensors file " + path + ": " + std::strerror(errno));
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) throw Error(where + "cannot stat it: " + std::strerror(errno));
+    if (S_ISDIR(st.st_mode)) throw Error(where + "is a directory, not a file");
+    if (!S_ISREG(st.st_mode)) throw Error(where + "is not a regular file (a FIFO, device or socket); weights are read only from regular files");
+    const std::uint64_t size = std::uint64_t(st.st_size);
+    unsigned char first8[8];
+    const std::size_t got = read_up_to(fd, first8, std::size_t(std::min<std::uint64_t>(size, 8)), where);
+    if (got < 8) return std::vector<unsigned char>(first8, first8 + got);  // read_weights says "truncated"
+    header_length(where, first8, size);
+    std::vector<unsigned char> file;
+    try {
+        file.resize(std::size_t(size));
+    } catch (const std::exception&) {
+        throw Error(where + "cannot hold its " + std::to_string(size) + " bytes in memory");
+    }
+    std::memcpy(file.data(), first8, 8);
+    const std::size_t rest = read_up_to(fd, file.data() + 8, file.size() - 8, where);
+    if (rest != file.size() - 8)
+        throw Error(where + "the file shrank while being read (" + std::to_string(8 + rest) + " of " + std::to_string(size) + " bytes)");
+    return file;
+}
+
+}  // namespace
+
+Weights load_safetensors_from_memory(const NetSpec& net, const unsigned char* data, std::size_t size, const SafetensorsOptions& options,
+                                     const std::string& name) {
+    const std::string source = "safetensors " + name;
+    return only_kiln_errors(source + ": ", [&] { return read_weights(net, data, size, options, source); });
+}
+
+Weights load_safetensors(const NetSpec& net, const std::string& path, const SafetensorsOptions& options) {
+    const std::string where = "safetensors file " + path + ": ";
+    const std::vector<unsigned char> file = only_kiln_errors(where, [&] { return read_file(path, where); });
+    return load_safetensors_from_memory(net, file.data(), file.size(), options, "file " + path);
 }
 
 void save_safetensors(const Weights& weights, const std::string& path) {

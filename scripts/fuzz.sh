@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Builds kiln's libFuzzer harnesses (tests/fuzz/) with clang++-14, ASan and UBSan into build/fuzz/
+# (not part of the CMake build, which uses g++), then runs each for SECONDS from a scratch copy of
+# its committed seed corpus, so the committed one stays as it is. Exits non-zero on a finding,
+# naming the file libFuzzer saved the input in.
+# Usage: scripts/fuzz.sh [SECONDS]    build if needed, then fuzz each harness SECONDS (default 60)
+#        scripts/fuzz.sh --build-only
+#        scripts/fuzz.sh --make-corpus  regenerate tests/fuzz/corpus/ with kiln's writer
+# Needs clang-14 and libclang-rt-14-dev (scripts/install-deps.sh installs them). KILN_FUZZ_DIR
+# overrides build/fuzz.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out="${KILN_FUZZ_DIR:-build/fuzz}"
+mode=fuzz
+seconds=60
+case "${1:-}" in
+  --build-only) mode=build ;;
+  --make-corpus) mode=corpus ;;
+  "") ;;
+  0 | *[!0-9]*) echo "usage: scripts/fuzz.sh [SECONDS > 0] | --build-only | --make-corpus" >&2; exit 2 ;;
+  *) seconds="$1" ;;
+esac
+
+cxx=clang++-14
+command -v "$cxx" >/dev/null || { echo "kiln fuzz: $cxx not found (apt-get install clang-14 libclang-rt-14-dev)" >&2; exit 2; }
+[ -f "$("$cxx" -print-runtime-dir)/libclang_rt.fuzzer-$(uname -m).a" ] ||
+  { echo "kiln fuzz: libFuzzer's runtime not found (apt-get install libclang-rt-14-dev)" >&2; exit 2; }
+sanitizers=address,undefined
+flags=(-std=c++17 -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all -Idsl/include -Iruntime/include -Itests/fuzz)
+runtime_sources=(runtime/src/safetensors.cpp runtime/src/weights.cpp)
+harnesses=(safetensors)
+mkdir -p "$out"
+
+# Rebuilds `binary` from `sources` unless it is newer than everything it may depend on.
+build() {
+  local binary="$1" fsan="$2"; shift 2
+  if [ -x "$binary" ] && [ -z "$(find dsl/include runtime/include runtime/src tests/fuzz scripts/fuzz.sh -newer "$binary" -type f | head -1)" ]; then
+    echo "kiln fuzz: $binary is up to date"
+    return
+  fi
+  echo "kiln fuzz: building $binary ($cxx -fsanitize=$fsan)"
+  "$cxx" "${flags[@]}" -fsanitize="$fsan" "$@" -o "$binary"
+}
+
+if [ "$mode" = corpus ]; then
+  build "$out/make_safetensors_corpus" "$sanitizers" tests/fuzz/make_safetensors_corpus.cpp "${runtime_sources[@]}"
+  mkdir -p tests/fuzz/corpus/safetensors
+  "$out/make_safetensors_corpus" tests/fuzz/corpus/safetensors
+  exit 0
+fi
+
+for h in "${harnesses[@]}"; do
+  build "$out/${h}_fuzz" "fuzzer,$sanitizers" "tests/fuzz/${h}_fuzz.cpp" "${runtime_sources[@]}"
+done
+[ "$mode" = build ] && exit 0
+
+status=0
+for h in "${harnesses[@]}"; do
+  work="$out/corpus/$h" artifacts="$out/artifacts/$h/" log="$out/$h.log"
+  mkdir -p "$work" "$artifacts"
+  cp tests/fuzz/corpus/"$h"/* "$work"/
+  echo "kiln fuzz: $h for ${seconds}s from $(ls "$work" | wc -l) inputs in $work (log: $log)"
+  set +e
+  "$out/${h}_fuzz" "$work" -dict="tests/fuzz/$h.dict" -max_total_time="$seconds" -print_final_stats=1 \
+    -timeout=10 -rss_limit_mb=2048 -max_len=4096 -artifact_prefix="$artifacts" 2>&1 |
+    tee "$log" | grep --line-buffered -E '^#[0-9]+[[:space:]]+(INITED|pulse|DONE)|ERROR|SUMMARY|Test unit written|stat::|deadly|panic'
+  rc=${PIPESTATUS[0]}
+  set -e
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  if [ "$rc" -ne 0 ]; then
+    echo "kiln fuzz: $h FOUND A PROBLEM (libFuzzer exit $rc) after ${execs:-?} executions; input saved as:"
+    grep -o 'Test unit written to .*' "$log" | sed 's/^Test unit written to /  /' || echo "  (none saved; see $log)"
+    echo "kiln fuzz: replay with $out/${h}_fuzz FILE"
+    status=1
+  else
+    echo "kiln fuzz: $h: ${execs:-?} executions in ${seconds}s, no crash, leak or undefined behavior"
+  fi
+done
+exit "$status"

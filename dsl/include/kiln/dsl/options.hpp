@@ -142,23 +142,26 @@ template <class... Accepted, class... Options>
 struct option_audit<boost::hana::basic_tuple<Accepted...>, Options...> {
     static constexpr Check run() {
         constexpr bool accepted[] = {true, is_one_of<category_of_t<Options>, Accepted...>()...};
-        constexpr const void* ids[] = {nullptr, id<category_of_t<Options>>()...};
+        // Where each option's category first appears: a later option of the same category repeats
+        // it. (Compared as types: comparing addresses of tag objects in a constant expression did
+        // not compile under g++'s -fsanitize=null.)
+        constexpr int first[] = {0, first_of<category_of_t<Options>>()...};
         constexpr int n = sizeof...(Options);
         for (int i = 0; i < n; ++i)
             if (!accepted[i + 1]) return fail(Rule::option_not_accepted, i);
         for (int i = 0; i < n; ++i)
-            for (int j = 0; j < i; ++j)
-                if (ids[i + 1] == ids[j + 1]) return fail(Rule::duplicate_option, i);
+            if (first[i + 1] != i) return fail(Rule::duplicate_option, i);
         return check_ok();
     }
 
   private:
-    template <class T>
-    static constexpr const void* id() {
-        return &tag<T>;
+    template <class Cat>
+    static constexpr int first_of() {
+        constexpr bool same[] = {false, std::is_same_v<category_of_t<Options>, Cat>...};
+        for (int i = 0; i < int(sizeof...(Options)); ++i)
+            if (same[i + 1]) return i;
+        return -1;
     }
-    template <class T>
-    static constexpr char tag = 0;
 };
 
 }  // namespace detail

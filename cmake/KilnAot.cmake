@@ -3,7 +3,7 @@
 #
 # At build time: builds a generator from HEADER, runs it, and makes <target> a static library of
 # the generated kernel. Link it and include "<NAME>.hpp": kiln_kernels::<NAME>::run(in, weights, out).
-# Defaults: NAME = <target>, SCHEDULE default, TARGET host, BATCH 1.
+# Defaults: NAME = <target>, SCHEDULE default, TARGET ${KILN_AOT_DEFAULT_TARGET} (host), BATCH 1.
 #
 # Every kernel is emitted without a Halide runtime; one runtime (kiln_halide_runtime), built for the
 # union of all kernels' targets once the whole project is configured, is linked by all of them. So
@@ -11,6 +11,9 @@
 include_guard(GLOBAL)
 
 set(KILN_AOT_SOURCE_DIR ${CMAKE_CURRENT_LIST_DIR}/..)
+# The target of kernels that name none; scripts/sanitize.sh sets host-asan, so that Halide
+# instruments the generated kernels' own loads and stores.
+set(KILN_AOT_DEFAULT_TARGET host CACHE STRING "Halide target of kiln_add_net kernels that name no TARGET")
 
 # The Halide runtime headers (HalideRuntime.h): headers only, no libHalide.
 get_target_property(kiln_halide_includes Halide::Halide INTERFACE_INCLUDE_DIRECTORIES)
@@ -31,7 +34,7 @@ function(kiln_add_net target)
     set(ARG_SCHEDULE default)
   endif()
   if(NOT ARG_TARGET)
-    set(ARG_TARGET host)
+    set(ARG_TARGET ${KILN_AOT_DEFAULT_TARGET})
   endif()
   if(NOT ARG_BATCH)
     set(ARG_BATCH 1)

@@ -4,6 +4,7 @@
 #include <limits>
 #include <thread>
 
+#include "reference/reference_net.hpp"
 #include "support.hpp"
 
 using namespace kiln;
@@ -135,4 +136,28 @@ TEST_CASE("run() from several threads on one JitNet gives each caller its own ri
     for (int i = 0; i < 4; ++i)
         CHECK(std::equal(got[std::size_t(i)].values().begin(), got[std::size_t(i)].values().end(),
                          expected[std::size_t(i)].values().begin()));
+}
+
+// The contract for autoscheduled nets: any batch may run, and where Halide's schedule tiled the
+// batch it was tuned for and refuses another (Adams2019 on W1 tuned for 4, run at 1, reads batch
+// -1 on this Zen 5), the error says which batch to use. Either way the answer is never wrong.
+TEST_CASE("an autoscheduled net run at another batch than it was tuned for: right, or an error naming the batch") {
+    using W1 = Net<Input<24, 24, 3>, Conv<64, Kernel<5>, Same>, Relu, MaxPool<Window<3>, Stride<2>, Same>>;
+    auto rng = test::rng_for("autoschedule batch");
+    const NetSpec spec = describe<W1>();
+    Weights w = Weights::for_net(spec);
+    w.fill_random(rng());
+    for (const char* schedule : {"auto-adams2019", "auto-mullapudi2016"}) {
+        INFO(std::string(schedule));
+        codegen::JitNet net(spec, codegen::JitOptions{schedule, 4});
+        Tensor in(1, spec.input);
+        test::fill_uniform(in, rng);
+        try {
+            test::check_close(net.run(in, w), ref::run_net(spec, w, test::to_ref(in)));
+        } catch (const kiln::Error& e) {
+            CHECK(std::string(e.what()).find("was tuned for batch 4 and may not run other batches: run batch 4") !=
+                  std::string::npos);
+            MESSAGE(schedule << " refused batch 1: " << e.what());
+        }
+    }
 }

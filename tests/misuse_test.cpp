@@ -93,14 +93,15 @@ TEST_CASE("NaN and Inf in inputs and weights propagate as in PyTorch") {
         for (float& v : w["l1_conv.bias"]) v = 0.0f;
         Tensor in = Tensor::for_input<Pooled>(1);
         for (float& v : in.values()) v = -1.0f;  // ReLU makes every clean output 0
-        in(0, 0, 0, 1) = nan;                     // pooled cell (0, 0)
+        in(0, 1, 0, 1) = nan;                     // pooled cell (0, 0), not its window's first tap
+        in(0, 2, 1, 2) = -nan;                    // a negative NaN (x86's default one): pooled (1, 0)
         in(0, 3, 3, 0) = inf;                     // pooled cell (1, 1)
         const Tensor out = net.run(in, w);
         for (extent_t c = 0; c < 16; ++c) {
             CHECK(std::isnan(out(0, 0, 0, c)));
+            CHECK(std::isnan(out(0, 1, 0, c)));
             CHECK(out(0, 1, 1, c) == inf);
             CHECK(out(0, 0, 1, c) == 0.0f);
-            CHECK(out(0, 1, 0, c) == 0.0f);
         }
         // A NaN weight poisons its filter's channel everywhere, and only that channel.
         for (float& v : in.values()) v = 1.0f;

@@ -18,9 +18,9 @@ struct LayerInput {
 // clamp keeps bounds inference inside the input.
 Halide::Func pad_spatial(const LayerInput& li, Pads rows, Pads cols, Halide::Expr fill);
 
-// max(a, b), NaN if either is NaN, as PyTorch's relu and max_pool2d give. Halide's max lowers to
-// the x86 max instruction, which returns its second operand when either is NaN, so max(v, 0) turned
-// a NaN into 0 and a NaN input into a finite answer.
+// max(a, b), NaN if either is NaN, as PyTorch's max_pool2d gives: Halide's max lowers to the x86
+// max instruction, which returns its second operand when either is NaN. Two tests per call: the
+// pools with unrolled windows and ReLU use cheaper forms (lower_pool.cpp, lower_elementwise.cpp).
 Halide::Expr nan_propagating_max(Halide::Expr a, Halide::Expr b);
 
 LayerStages lower_conv(const LayerInput& li, const ConvAttrs& a);

@@ -12,6 +12,14 @@ LayerStages single(Func f) {
     s.output = f;
     return s;
 }
+// max(v, 0), but a NaN stays NaN as in PyTorch: x86's max returns its second operand when either
+// is NaN, and Halide simplifies select(v < 0, 0, v) to that max. Tested on the bits instead: the
+// numbers to clear are those whose bits, as a signed integer, are at most -infinity's (negative
+// NaNs lie above it), one integer compare per vector.
+Expr relu_keeping_nan(Expr v) {
+    return select(reinterpret<int32_t>(v) <= int32_t(0xff800000u), 0.0f, v);
+}
+
 }  // namespace
 
 LayerStages lower_activation(const LayerInput& li, const ActivationAttrs& a) {
@@ -19,7 +27,7 @@ LayerStages lower_activation(const LayerInput& li, const ActivationAttrs& a) {
     Expr v = li.in(c, x, y, n);
     Expr out;
     switch (a.function) {
-    case ActivationFunction::relu: out = nan_propagating_max(v, Expr(0.0f)); break;
+    case ActivationFunction::relu: out = relu_keeping_nan(v); break;
     case ActivationFunction::leaky_relu: out = select(v > 0.0f, v, float(a.slope) * v); break;
     case ActivationFunction::sigmoid: out = 1.0f / (1.0f + exp(-v)); break;
     case ActivationFunction::tanh: out = tanh(v); break;

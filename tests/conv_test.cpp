@@ -78,7 +78,7 @@ void check_conv(const ConvAttrs& a, kiln::Shape in, const long pads[4], PaddingK
                      g, a.flip);
     const kiln::Tensor got = net.run(input, w);
     CHECK(test::bit_exact(got, want));
-    CHECK(test::zero_fraction(got) < 0.9);
+    if (got.size() >= 16) CHECK(test::zero_fraction(got) < 0.9);  // one output may sum to 0 by chance
 }
 
 void run_case(const ConvCase& cc, std::mt19937_64& rng) {

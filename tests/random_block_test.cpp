@@ -166,7 +166,27 @@ TEST_CASE("random conv blocks: the shapes the first soak runs failed on (regress
     pool = PoolAttrs{};
     pool.window = Extent2{1, 2}, pool.stride = Extent2{3, 2}, pool.padding = Padding{PaddingKind::explicit_pads, {0, 0}, {0, 1}};
     const NetSpec strided_pool = block_of(Shape{4, 2, 6}, conv, pool);
-    for (const NetSpec* spec : {&skipped_row, &padded_rows, &padded_rows_strided, &strided_pool})
+    // Strided, dilated convs under a pool: Halide read one pooled step's input rows beyond a fold
+    // sized for the window (seeds 14540622450404176499, 16259944295510024459).
+    conv = ConvAttrs{};
+    conv.filters = 2, conv.kernel = Extent2{3, 1}, conv.stride = Extent2{3, 1}, conv.dilation = Extent2{3, 3};
+    conv.padding = Padding{PaddingKind::same, {}, {}};
+    pool = PoolAttrs{};
+    pool.window = Extent2{1, 2}, pool.stride = Extent2{1, 2};
+    const NetSpec strided_conv = block_of(Shape{8, 10, 2}, conv, pool);
+    conv.filters = 32, conv.kernel = Extent2{1, 3}, conv.dilation = Extent2{3, 2};
+    pool.stride = Extent2{1, 3}, pool.padding = Padding{PaddingKind::explicit_pads, {0, 0}, {0, 1}};
+    const NetSpec strided_wide = block_of(Shape{5, 13, 16}, conv, pool);
+    // A 1x1/2 pool over a stride-2 conv of ragged channels: the folded rows were accessed out of
+    // order (seed 320943102368348832).
+    conv = ConvAttrs{};
+    conv.filters = 7, conv.kernel = Extent2{5, 2}, conv.stride = Extent2{2, 3};
+    conv.padding = Padding{PaddingKind::explicit_pads, {0, 0}, {2, 0}};
+    pool = PoolAttrs{};
+    pool.window = Extent2{1, 1}, pool.stride = Extent2{2, 1};
+    const NetSpec skipping_pool = block_of(Shape{12, 11, 16}, conv, pool);
+    for (const NetSpec* spec :
+         {&skipped_row, &padded_rows, &padded_rows_strided, &strided_pool, &strided_conv, &strided_wide, &skipping_pool})
         for (const char* schedule : {"fused", "unfused"})
             for (int batch_estimate : {1, 8}) check_schedule(*spec, schedule, batch_estimate, 2, rng);
 }

@@ -65,7 +65,9 @@ double zero_fraction(const kiln::Tensor& t) {
 void check_close(const kiln::Tensor& got, const ref::Tensor& want, double tol, double max_zero) {
     const double err = test::relative_error(got, want);
     CHECK(err <= tol);
-    CHECK(zero_fraction(got) <= max_zero);
+    // A handful of outputs may all be zero by chance (an average of 2, -1, -1; the soak drew one):
+    // the guard against vacuous passes applies from 16 values on.
+    if (got.size() >= 16) CHECK(zero_fraction(got) <= max_zero);
 }
 
 kiln::NetSpec net_of(std::vector<kiln::LayerSpec> layers) {

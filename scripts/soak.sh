@@ -43,6 +43,7 @@ run_one() {
   KILN_SEED="$seed" "$tests" --test-case="$filter" >"$log" 2>&1 || verdict=FAIL
   [ "$verdict" = FAIL ] || rm -f "$log"
   echo "$verdict $seed ($index/$n)"
+  echo "$verdict $seed ($index/$n)" >&2  # progress; stdout is collected for the summary
 }
 export -f run_one
 export tests filter n
@@ -50,7 +51,7 @@ export tests filter n
 start=$(date +%s)
 echo "soak: $n seeds x [$filter], $jobs at a time"
 results=$(for ((i = 0; i < n; ++i)); do echo "$((i + 1)) ${seeds[i]}"; done |
-  xargs -P "$jobs" -L1 bash -c 'run_one "$0" "$1"' | tee /dev/stderr)
+  xargs -P "$jobs" -L1 bash -c 'run_one "$0" "$1"')
 failed=$(grep -c '^FAIL' <<<"$results" || true)
 echo "soak: $((n - failed)) passed, $failed failed in $(($(date +%s) - start)) s"
 if [ "$failed" -gt 0 ]; then

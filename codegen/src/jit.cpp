@@ -62,7 +62,39 @@ JitNet::JitNet(const NetSpec& spec, const JitOptions& options) : state_(std::mak
     } catch (const std::bad_alloc&) {
         throw Error("out of memory while compiling the net");
     }
-    if (options.verify_autoschedule && options.schedule.rfind("auto-", 0) == 0) verify_against_unfused(options);
+    if (options.verify_autoschedule && options.schedule.rfind("auto-", 0) == 0) {
+        refuse_sliding_across_reductions(options);
+        verify_against_unfused(options);
+    }
+}
+
+// The Halide 14 miscompile behind most refusals (README, known defects): a stage stored at one of
+// a reduction's loops and computed at another slides across the reduction, and the pipeline
+// computes garbage, fails a bounds check, or reads far outside its buffers and crashes the process
+// (Adams2019 on a conv -> pool -> strided conv net: SIGSEGV). A crash cannot be caught by running
+// the pipeline, so such a schedule is refused from its source before it ever runs.
+void JitNet::refuse_sliding_across_reductions(const JitOptions& options) const {
+    const std::string& source = state().net.schedule_source;
+    std::size_t begin = 0;
+    while (begin < source.size()) {
+        const std::size_t end = std::min(source.find(';', begin), source.size());
+        const std::string statement = source.substr(begin, end - begin);
+        begin = end + 1;
+        const auto argument_of = [&](const std::string& call) -> std::string {
+            const std::size_t at = statement.find(call);
+            if (at == std::string::npos) return "";
+            const std::size_t open = at + call.size(), close = statement.find(')', open);
+            return close == std::string::npos ? "" : statement.substr(open, close - open);
+        };
+        const std::string stored = argument_of(".store_at("), computed = argument_of(".compute_at(");
+        if (stored.empty() || computed.empty() || stored == computed) continue;
+        const auto func_of = [](const std::string& args) { return args.substr(0, args.find(',')); };
+        const bool reduction_loop = stored.find("_r_") != std::string::npos || computed.find("_r_") != std::string::npos;
+        if (func_of(stored) == func_of(computed) && reduction_loop)
+            throw Error("schedule " + options.schedule + ": Halide would compile a pipeline that slides a stage across the reduction loops of " +
+                        func_of(stored) + " (store_at(" + stored + "), compute_at(" + computed +
+                        ")); this is a Halide 14 autoscheduler miscompile, see README 'Known defects'. Use fused, unfused or another autoscheduler.");
+    }
 }
 
 void JitNet::verify_against_unfused(const JitOptions& options) const {

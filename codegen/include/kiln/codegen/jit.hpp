@@ -60,6 +60,7 @@ class JitNet {
     Tensor run(const Tensor& input, const Weights& weights) const;
 
   private:
+    void refuse_sliding_across_reductions(const JitOptions& options) const;
     void verify_against_unfused(const JitOptions& options) const;
     struct State;
     State& state() const;

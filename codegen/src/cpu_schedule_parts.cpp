@@ -88,14 +88,14 @@ int row_bands(int rows, int independent_tasks) {
 void fold_to_pooled_row(Func conv_input, const Lowered& net, const FusionGroup& group, const LayerStages& pool) {
     const auto& conv = std::get<ConvAttrs>(net.layers[group.first()].spec->attrs);
     const auto& window = std::get<PoolAttrs>(pool.spec->attrs).window;
-    // The fold holds the input rows of two pooled steps' conv rows (window + stride): with a
-    // strided conv Halide 14 read one step's rows beyond a fold sized for the window alone (the
-    // soak found 2 such shapes). On W1-W5 this keeps the old fold or doubles a few KiB of rows.
     const extent_t pool_stride = std::get<PoolAttrs>(pool.spec->attrs).stride.h;
     // A pool whose stride exceeds its window leaves conv rows unread, and Halide 14's fold check
     // then saw the folded rows accessed out of order (a 1x1/2 pool over a stride-2 conv): such a
     // pool, absent from real nets, keeps each task's whole padded input.
     if (pool_stride > window.h) return;
+    // The fold holds the input rows of two pooled steps' conv rows (window + stride): with a
+    // strided conv Halide 14 read one step's rows beyond a fold sized for the window alone (the
+    // soak found 2 such shapes). On W1-W5 this keeps the old fold or doubles a few KiB of rows.
     const extent_t conv_rows = window.h + pool_stride;
     const extent_t rows = input_span(conv_rows, conv.kernel.h, conv.stride.h, conv.dilation.h);
     int fold = 1;

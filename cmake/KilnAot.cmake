@@ -1,9 +1,11 @@
 # kiln_add_net(<target> HEADER <file> NET <C++ type> [NAME <c identifier>] [SCHEDULE <name>]
-#              [TARGET <halide target>] [BATCH <estimate>])
+#              [TARGET <halide target>] [BATCH <estimate>] [MACHINE <cpu[,field=value...]>])
 #
 # At build time: builds a generator from HEADER, runs it, and makes <target> a static library of
 # the generated kernel. Link it and include "<NAME>.hpp": kiln_kernels::<NAME>::run(in, weights, out).
-# Defaults: NAME = <target>, SCHEDULE default, TARGET ${KILN_AOT_DEFAULT_TARGET} (host), BATCH 1.
+# Defaults: NAME = <target>, SCHEDULE default, TARGET ${KILN_AOT_DEFAULT_TARGET} (host), BATCH 1,
+# MACHINE ${KILN_AOT_DEFAULT_MACHINE} (host: the build machine). MACHINE names the CPU the kernel is
+# scheduled for (kiln/codegen/machine_model.hpp): "zen3", "xeon-spr,cores=8", "host,l2=512KiB".
 #
 # Every kernel is emitted without a Halide runtime; one runtime (kiln_halide_runtime), built for the
 # union of all kernels' targets once the whole project is configured, is linked by all of them. So
@@ -14,13 +16,14 @@ set(KILN_AOT_SOURCE_DIR ${CMAKE_CURRENT_LIST_DIR}/..)
 # The target of kernels that name none; scripts/sanitize.sh sets host-asan, so that Halide
 # instruments the generated kernels' own loads and stores.
 set(KILN_AOT_DEFAULT_TARGET host CACHE STRING "Halide target of kiln_add_net kernels that name no TARGET")
+set(KILN_AOT_DEFAULT_MACHINE host CACHE STRING "CPU that kiln_add_net kernels naming no MACHINE are scheduled for")
 
 # The Halide runtime headers (HalideRuntime.h): headers only, no libHalide.
 get_target_property(kiln_halide_includes Halide::Halide INTERFACE_INCLUDE_DIRECTORIES)
 set(KILN_HALIDE_RUNTIME_INCLUDES ${kiln_halide_includes} CACHE INTERNAL "")
 
 function(kiln_add_net target)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "HEADER;NET;NAME;SCHEDULE;TARGET;BATCH" "")
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "HEADER;NET;NAME;SCHEDULE;TARGET;BATCH;MACHINE" "")
   if(NOT ARG_HEADER OR NOT ARG_NET)
     message(FATAL_ERROR "kiln_add_net(${target}): HEADER and NET are required")
   endif()
@@ -39,6 +42,9 @@ function(kiln_add_net target)
   if(NOT ARG_BATCH)
     set(ARG_BATCH 1)
   endif()
+  if(NOT ARG_MACHINE)
+    set(ARG_MACHINE ${KILN_AOT_DEFAULT_MACHINE})
+  endif()
   get_filename_component(header "${ARG_HEADER}" ABSOLUTE)
 
   set(generator ${target}_generator)
@@ -51,9 +57,9 @@ function(kiln_add_net target)
   add_custom_command(
     OUTPUT ${out}/${ARG_NAME}.o ${out}/${ARG_NAME}.h ${out}/${ARG_NAME}.hpp
     COMMAND ${generator} --name ${ARG_NAME} --out ${out} --schedule ${ARG_SCHEDULE} --target ${ARG_TARGET}
-            --batch ${ARG_BATCH}
+            --batch ${ARG_BATCH} --machine ${ARG_MACHINE}
     DEPENDS ${generator}
-    COMMENT "kiln: generating ${ARG_NAME} (${ARG_NET}, schedule ${ARG_SCHEDULE}, target ${ARG_TARGET})"
+    COMMENT "kiln: generating ${ARG_NAME} (${ARG_NET}, schedule ${ARG_SCHEDULE}, target ${ARG_TARGET}, machine ${ARG_MACHINE})"
     VERBATIM)
   add_library(${target} STATIC ${out}/${ARG_NAME}.o ${out}/${ARG_NAME}.h ${out}/${ARG_NAME}.hpp)
   set_target_properties(${target} PROPERTIES LINKER_LANGUAGE CXX)

@@ -42,6 +42,9 @@ void check_kernel(const kiln::NetSpec& spec, std::size_t batch, std::mt19937_64&
 TEST_CASE("AOT kernels match the reference: W1 unfused, TF CIFAR-10 and model 4 fused") {
     auto rng = fresh_rng();
     check_kernel<kiln_kernels::w1_unfused>(kiln::describe<aot_nets::W1>(), 3, rng);
+    // kiln_add_net(... MACHINE generic,cores=3) reached the plan.
+    CHECK(std::string(kiln_kernels::w1_unfused::machine).rfind("generic: ", 0) == 0);
+    CHECK(std::string(kiln_kernels::w1_unfused::machine).find(" 3 cores,") != std::string::npos);
     check_kernel<kiln_kernels::cifar10_fused>(kiln::describe<nets::TensorFlowCifar10>(), 2, rng);
     check_kernel<kiln_kernels::cifar10_model4_fused>(kiln::describe<nets::Cifar10Model4>(), 2, rng);
 }

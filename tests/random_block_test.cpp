@@ -104,8 +104,8 @@ NetSpec random_block(std::mt19937_64& rng, std::string& described) {
 // own check catches disagreeing with `unfused` may be refused (README, known defects): a clear
 // error is kiln's contract there, a wrong answer never is.
 void check_schedule(const NetSpec& spec, const std::string& schedule, int batch_estimate, long batch,
-                    std::mt19937_64& rng) {
-    INFO("schedule " << schedule << " (batch estimate " << batch_estimate << "), batch " << batch);
+                    std::mt19937_64& rng, const std::string& machine = "host") {
+    INFO("schedule " << schedule << " (batch estimate " << batch_estimate << ", machine " << machine << "), batch " << batch);
     Weights w = Weights::for_net(spec);
     w.fill_random(rng());
     // An autoscheduled pipeline runs at the batch it was tuned for (jit.hpp).
@@ -114,7 +114,9 @@ void check_schedule(const NetSpec& spec, const std::string& schedule, int batch_
     test::fill_uniform(input, rng);
     std::optional<codegen::JitNet> net;
     try {
-        net.emplace(spec, codegen::JitOptions{schedule, batch_estimate});
+        codegen::JitOptions options{schedule, batch_estimate};
+        options.machine = machine;
+        net.emplace(spec, options);
     } catch (const kiln::Error& e) {
         REQUIRE(schedule.rfind("auto-", 0) == 0);
         REQUIRE(std::string(e.what()).find("autoscheduler miscompile") != std::string::npos);
@@ -191,6 +193,44 @@ TEST_CASE("random conv blocks: the shapes the first soak runs failed on (regress
             for (int batch_estimate : {1, 8}) check_schedule(*spec, schedule, batch_estimate, 2, rng);
 }
 
+// Each block is planned for a machine drawn from these: the host, and models whose small L2 and
+// odd core counts push small shapes into the plans big nets get (reduction blocks, row bands).
+// Every one of them can run the host's target, so the plan runs here whatever it was made for.
+const char* const machines[] = {"host", "host,l2=64KiB", "generic,cores=7,l2=128KiB", "xeon-spr,cores=16"};
+
+// Each of the plan's loops (conv_group_plan.hpp) on a block small enough to run in a second, made
+// to take it by the machine it is planned for: a 16 KiB L2 blocks the reduction, 64 cores cut the
+// rows into bands, 12 channels are not whole vectors.
+TEST_CASE("random conv blocks: every plan loop, forced by the machine model, matches the reference") {
+    auto rng = test::rng_for("plan loops");
+    ConvAttrs conv;
+    conv.filters = 32, conv.kernel = Extent2{3, 3}, conv.padding = Padding{PaddingKind::same, {}, {}};
+    PoolAttrs pool;
+    pool.window = Extent2{3, 3}, pool.stride = Extent2{2, 2}, pool.padding = Padding{PaddingKind::same, {}, {}};
+    const NetSpec block = block_of(Shape{11, 13, 32}, conv, pool);
+    conv.filters = 12;
+    const NetSpec ragged = block_of(Shape{11, 13, 32}, conv, pool);
+    const struct {
+        const NetSpec* spec;
+        const char* machine;
+        const char* loop;
+    } cases[] = {{&block, "host,l2=16KiB", "reduction blocks of "},
+                 {&block, "host,l2=16MiB,cores=64", "register tiles "},
+                 {&ragged, "host,cores=5", "channel rows "}};
+    for (const auto& c : cases) {
+        for (int batch_estimate : {1, 8}) {
+            codegen::JitOptions options{"fused", batch_estimate};
+            options.machine = c.machine;
+            const std::string plan = codegen::JitNet(*c.spec, options).lowered().schedule_plan;
+            INFO(c.machine << ": " << plan);
+            CHECK(plan.find(std::string(": ") + c.loop) != std::string::npos);
+            if (std::string(c.machine).find("cores=") != std::string::npos && batch_estimate == 1)
+                CHECK(plan.find(" 1 band ") == std::string::npos);
+            check_schedule(*c.spec, "fused", batch_estimate, 3, rng, c.machine);
+        }
+    }
+}
+
 TEST_CASE("random conv blocks match the reference under fused and unfused, tuned for batch 1 and 8") {
     auto rng = test::rng_for("random blocks");
     for (int i = 0; i < 8; ++i) {
@@ -198,8 +238,9 @@ TEST_CASE("random conv blocks match the reference under fused and unfused, tuned
         const NetSpec spec = random_block(rng, described);
         INFO("block " << i << ": " << described);
         const long batch = pick(rng, 1, 3);
+        const std::string machine = machines[pick(rng, 0, 3)];
         for (const char* schedule : {"fused", "unfused"})
-            for (int batch_estimate : {1, 8}) check_schedule(spec, schedule, batch_estimate, batch, rng);
+            for (int batch_estimate : {1, 8}) check_schedule(spec, schedule, batch_estimate, batch, rng, machine);
     }
 }
 

@@ -1,14 +1,16 @@
 // The pieces the CPU schedules (`fused`, `unfused`) are built from.
 #pragma once
 
+#include "kiln/codegen/conv_group_plan.hpp"
 #include "kiln/codegen/fusion.hpp"
 #include "kiln/codegen/lowered.hpp"
+#include "kiln/codegen/machine_model.hpp"
 
 namespace kiln::codegen::detail {
 
 // Every stage of the layer that must be stored (its output and its reductions) computed at root,
 // parallel over rows and batch, vectorized over channels; helper stages stay inlined.
-void schedule_layer_at_root(Lowered& net, std::size_t layer, const Halide::Target& target);
+void schedule_layer_at_root(Lowered& net, std::size_t layer, const MachineModel& machine);
 
 // A conv group (see fusion.hpp) as one loop nest: its last stage at root, parallel over row bands
 // × batch; with a pooling layer, the pooled rows pull conv rows through a sliding window, so the
@@ -16,10 +18,14 @@ void schedule_layer_at_root(Lowered& net, std::size_t layer, const Halide::Targe
 // channels × columns, its accumulators never leaving registers, with bias and the element-wise
 // layers applied on the way out. When a channel block's weights would not stay in L2 (W5's second
 // conv: 16x16x256 -> 128, 5x5), the band's conv rows are instead computed whole, one slice of input
-// channels at a time, then pooled. A group of the conv alone is the `unfused` conv.
-void schedule_conv_group(Lowered& net, const FusionGroup& group, const Halide::Target& target);
+// channels at a time, then pooled. A group of the conv alone is the `unfused` conv. The sizes of
+// all of this come from `plan` (conv_group_plan.hpp), checked before it is applied.
+void schedule_conv_group(Lowered& net, const FusionGroup& group, const ConvGroupPlan& plan);
+
+// The plan the cost rules choose, recorded in Lowered::schedule_plan and applied.
+void plan_and_schedule_conv_group(Lowered& net, const FusionGroup& group, const MachineModel& machine);
 
 // The net's output stage: a copy of the last layer, computed at root.
-void schedule_net_output(Lowered& net, const Halide::Target& target);
+void schedule_net_output(Lowered& net, const MachineModel& machine);
 
 }  // namespace kiln::codegen::detail

@@ -62,7 +62,9 @@ void print_report(std::ostream& out, const Lowered& net, int batch) {
     for (std::size_t b = 0; b < blocks.size(); ++b)
         for (std::size_t l : blocks[b].layers) block_of[l] = b;
     char line[512];
-    out << "schedule " << net.schedule_name << ", batch " << batch << "\n\n";
+    out << "schedule " << net.schedule_name << ", batch " << batch << "\nmachine " << net.machine << "\n";
+    if (!net.schedule_plan.empty()) out << "conv group plans (codegen/src/plan_conv_group.cpp):\n" << net.schedule_plan;
+    out << "\n";
     std::snprintf(line, sizeof line, "%-16s %-10s %-12s %-44s %s\n", "layer", "kind", "output", "Halide stages", "computed");
     out << line;
     for (std::size_t i = 0; i < net.layers.size(); ++i) {

@@ -50,9 +50,10 @@ JitNet::JitNet(const NetSpec& spec, const JitOptions& options) : state_(std::mak
     state_->target = jit_target(options);
     state_->options = options;
     state_->signature = net_signature(spec);
+    const MachineModel machine = MachineModel::for_target(state_->target, options.machine);
     try {
         state_->net = lower(spec, options.batch_estimate);
-        apply_schedule(state_->net, options.schedule, state_->target);
+        apply_schedule(state_->net, options.schedule, state_->target, machine);
         state_->pipeline = Pipeline(state_->net.output);
         state_->pipeline.jit_handlers().custom_malloc = detail::cached_malloc;
         state_->pipeline.jit_handlers().custom_free = detail::cached_free;

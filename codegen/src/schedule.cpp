@@ -6,14 +6,14 @@
 namespace kiln::codegen {
 
 namespace {
-void schedule_default(Lowered& net, const Halide::Target& target) {
-    if (target.has_gpu_feature()) schedule_cuda(net, target);
-    else schedule_fused(net, target);
+void schedule_default(Lowered& net, const Halide::Target& target, const MachineModel& machine) {
+    if (target.has_gpu_feature()) schedule_cuda(net, target, machine);
+    else schedule_fused(net, target, machine);
 }
 
 struct Entry {
     const char* name;
-    void (*apply)(Lowered&, const Halide::Target&);
+    void (*apply)(Lowered&, const Halide::Target&, const MachineModel&);
 };
 const Entry registry[] = {{"default", schedule_default},
                           {"fused", schedule_fused},
@@ -30,11 +30,12 @@ std::vector<std::string> schedule_names() {
     return names;
 }
 
-void apply_schedule(Lowered& net, const std::string& name, const Halide::Target& target) {
+void apply_schedule(Lowered& net, const std::string& name, const Halide::Target& target, const MachineModel& machine) {
     for (const auto& e : registry) {
         if (name != e.name) continue;
         net.schedule_name = name;
-        return e.apply(net, target);
+        net.machine = machine.describe();
+        return e.apply(net, target, machine);
     }
     std::string valid;
     for (const auto& n : schedule_names()) valid += (valid.empty() ? "" : ", ") + n;

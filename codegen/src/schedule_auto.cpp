@@ -3,7 +3,6 @@
 #include <cstdlib>
 #include <mutex>
 #include <set>
-#include <thread>
 
 #include "kiln/codegen/schedule.hpp"
 #include "kiln/runtime/error.hpp"
@@ -47,25 +46,23 @@ void autoschedule(Lowered& net, const Target& target, const char* plugin_file, c
     }
 }
 
-int hardware_threads() { return int(std::max(1u, std::thread::hardware_concurrency())); }
-
 }  // namespace
 
-void schedule_mullapudi2016(Lowered& net, const Target& target) {
+void schedule_mullapudi2016(Lowered& net, const Target& target, const MachineModel& machine) {
     if (target.has_gpu_feature()) throw Error("auto-mullapudi2016 makes CPU schedules only; use auto-li2018 or cuda for a GPU target");
-    autoschedule(net, target, "libautoschedule_mullapudi2016.so", "Mullapudi2016", hardware_threads());
+    autoschedule(net, target, "libautoschedule_mullapudi2016.so", "Mullapudi2016", machine.cores);
 }
 
-void schedule_adams2019(Lowered& net, const Target& target) {
+void schedule_adams2019(Lowered& net, const Target& target, const MachineModel& machine) {
     if (target.has_gpu_feature()) throw Error("auto-adams2019 in Halide 14 makes CPU schedules only; use auto-li2018 or cuda for a GPU target");
     // Halide 14's Adams2019 reads its search settings from the environment only. Its default beam
     // of 32 takes minutes per net; a greedy pass (beam 1) takes seconds. HL_BEAM_SIZE still wins.
     setenv("HL_BEAM_SIZE", "1", /*overwrite=*/0);
     setenv("HL_NUM_PASSES", "1", 0);
-    autoschedule(net, target, "libautoschedule_adams2019.so", "Adams2019", hardware_threads());
+    autoschedule(net, target, "libautoschedule_adams2019.so", "Adams2019", machine.cores);
 }
 
-void schedule_li2018(Lowered& net, const Target& target) {
+void schedule_li2018(Lowered& net, const Target& target, const MachineModel&) {
     // With parallelism > 1, Li2018 rfactors small reductions (a dense layer's) into atomic vector
     // stores that Halide 14 cannot compile ("Atomic predicated store is not supported",
     // halide/Halide#8280). At 1 it still parallelizes the outer pure loops.

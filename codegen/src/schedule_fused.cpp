@@ -4,17 +4,17 @@
 
 namespace kiln::codegen {
 
-void schedule_fused(Lowered& net, const Halide::Target& target) {
+void schedule_fused(Lowered& net, const Halide::Target&, const MachineModel& machine) {
     const std::vector<FusionGroup> groups = fusion_groups(net);
     for (const auto& group : groups) {
         if (group.starts_with_conv) {
-            detail::schedule_conv_group(net, group, target);
+            detail::plan_and_schedule_conv_group(net, group, machine);
         } else {
-            detail::schedule_layer_at_root(net, group.first(), target);
+            detail::schedule_layer_at_root(net, group.first(), machine);
         }
     }
     // A conv group that ends the net schedules Lowered::output itself.
-    if (!groups.back().starts_with_conv) detail::schedule_net_output(net, target);
+    if (!groups.back().starts_with_conv) detail::schedule_net_output(net, machine);
 }
 
 }  // namespace kiln::codegen

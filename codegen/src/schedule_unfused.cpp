@@ -4,20 +4,20 @@
 
 namespace kiln::codegen {
 
-void schedule_unfused(Lowered& net, const Halide::Target& target) {
+void schedule_unfused(Lowered& net, const Halide::Target&, const MachineModel& machine) {
     bool output_scheduled = false;
     for (std::size_t i = 0; i < net.layers.size(); ++i) {
         if (std::holds_alternative<ConvAttrs>(net.layers[i].spec->attrs)) {
             FusionGroup alone;
             alone.layers = {i};
             alone.starts_with_conv = true;
-            detail::schedule_conv_group(net, alone, target);
+            detail::plan_and_schedule_conv_group(net, alone, machine);
             output_scheduled |= is_last_layer(net, i);
         } else {
-            detail::schedule_layer_at_root(net, i, target);
+            detail::schedule_layer_at_root(net, i, machine);
         }
     }
-    if (!output_scheduled) detail::schedule_net_output(net, target);
+    if (!output_scheduled) detail::schedule_net_output(net, machine);
 }
 
 }  // namespace kiln::codegen

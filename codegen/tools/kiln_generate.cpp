@@ -2,7 +2,7 @@
 // KILN_NET_HEADER and KILN_NET_TYPE naming the user's declaration; built without them, it only
 // writes the shared Halide runtime.
 //
-//   generator --name N --out DIR [--schedule S] [--target T] [--batch B]
+//   generator --name N --out DIR [--schedule S] [--target T] [--batch B] [--machine M]
 //   generator --runtime FILE.o --target T
 #include <cstdio>
 #include <string>
@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
             else if (flag == "--schedule") options.schedule = value;
             else if (flag == "--target") options.target = value;
             else if (flag == "--batch") options.batch_estimate = std::stoi(value);
+            else if (flag == "--machine") options.machine = value;
             else if (flag == "--runtime") runtime = value;
             else throw kiln::Error("unknown flag " + flag);
         }

@@ -1,13 +1,14 @@
 // kiln-inspect: what a schedule made of a net.
 //
-//   kiln-inspect NET [--schedule S] [--batch B] [--target T] [--out DIR] [--profile]
+//   kiln-inspect NET [--schedule S] [--batch B] [--target T] [--machine M] [--out DIR] [--profile]
 //
-// Prints, per declared layer, the Halide stages it became and where they are computed; per stored
-// block, FLOPs, bytes read and written at the root level and arithmetic intensity; and Halide's
-// loop nest. With --out, also writes Halide's HTML statement view, the assembly, the loop nest, the
-// schedule source (the autoschedulers' own output), and the net as a Graphviz picture with its
-// fusion groups (SVG when `dot` is installed). --profile runs the net with Halide's profiler and
-// prints its per-stage times. NET is one of the example nets (run without arguments for the list).
+// Prints the machine model the schedule planned for and its plan per conv group; per declared
+// layer, the Halide stages it became and where they are computed; per stored block, FLOPs, bytes
+// read and written at the root level and arithmetic intensity; and Halide's loop nest. With --out,
+// also writes Halide's HTML statement view, the assembly, the loop nest, the schedule source (the
+// autoschedulers' own output), and the net as a Graphviz picture with its fusion groups (SVG when
+// `dot` is installed). --profile runs the net with Halide's profiler and prints its per-stage
+// times. NET is one of the example nets (run without arguments for the list).
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -44,12 +45,14 @@ const std::map<std::string, std::function<kiln::NetSpec()>>& known_nets() {
 }
 
 int usage(const char* why) {
-    std::fprintf(stderr, "kiln-inspect: %s\nusage: kiln-inspect NET [--schedule S] [--batch B] [--target T] [--out DIR] [--profile]\nnets:",
+    std::fprintf(stderr, "kiln-inspect: %s\nusage: kiln-inspect NET [--schedule S] [--batch B] [--target T] [--machine M] [--out DIR] [--profile]\nnets:",
                  why);
     for (const auto& n : known_nets()) std::fprintf(stderr, " %s", n.first.c_str());
     std::fprintf(stderr, "\nschedules:");
     for (const auto& s : kiln::codegen::schedule_names()) std::fprintf(stderr, " %s", s.c_str());
-    std::fprintf(stderr, "\n");
+    std::fprintf(stderr, "\nmachines: host");
+    for (const auto& m : kiln::codegen::MachineModel::cpu_names()) std::fprintf(stderr, " %s", m.c_str());
+    std::fprintf(stderr, " (each may add ,field=value: l1d l2 l3 cores fma)\n");
     return 2;
 }
 
@@ -65,7 +68,7 @@ void write_file(const std::string& path, const std::string& text) {
 int main(int argc, char** argv) {
     if (argc < 2) return usage("which net?");
     const std::string name = argv[1];
-    std::string schedule = "fused", out_dir, target_string;
+    std::string schedule = "fused", out_dir, target_string, machine = "host";
     int batch = 1;
     bool profile = false;
     for (int i = 2; i < argc; ++i) {
@@ -80,6 +83,7 @@ int main(int argc, char** argv) {
         else if (flag == "--batch") batch = std::atoi(value.c_str());
         else if (flag == "--target") target_string = value;
         else if (flag == "--out") out_dir = value;
+        else if (flag == "--machine") machine = value;
         else return usage(("unknown flag " + flag).c_str());
     }
     const auto found = known_nets().find(name);
@@ -88,6 +92,7 @@ int main(int argc, char** argv) {
     try {
         kiln::codegen::JitOptions options{schedule, batch, target_string};
         options.verify_autoschedule = false;  // inspect what the autoscheduler made, even if wrong
+        options.machine = machine;
         const kiln::codegen::JitNet net(found->second(), options);
         const kiln::codegen::Lowered& lowered = net.lowered();
         kiln::codegen::print_report(std::cout, lowered, batch);

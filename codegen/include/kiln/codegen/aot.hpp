@@ -16,6 +16,9 @@ struct AotOptions {
     std::string schedule = "default";  // see schedule.hpp
     std::string target = "host";       // Halide target string; kiln adds no_runtime
     int batch_estimate = 1;
+    // The CPU the kernel is scheduled for (machine_model.hpp); a kernel for another machine names
+    // it ("xeon-spr,cores=8") rather than being planned for the build host.
+    std::string machine = "host";
 };
 
 // Writes <name>.o, <name>.h (Halide's C header) and <name>.hpp (kiln's typed header).

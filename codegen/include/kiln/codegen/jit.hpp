@@ -9,6 +9,7 @@
 #include <string>
 
 #include "kiln/codegen/lowered.hpp"
+#include "kiln/codegen/machine_model.hpp"
 #include "kiln/dsl/describe.hpp"
 #include "kiln/runtime/tensor.hpp"
 #include "kiln/runtime/weights.hpp"
@@ -26,6 +27,9 @@ struct JitOptions {
     // With this on, an autoscheduled net is run once on random data beside the `unfused` schedule
     // and refused with kiln::Error if the two disagree, rather than handed out wrong.
     bool verify_autoschedule = true;
+    // The CPU the schedule plans for (machine_model.hpp): "host", a named CPU such as "zen3" or
+    // "xeon-spr", and field overrides ("host,cores=1", "zen4,l2=2MiB").
+    std::string machine = "host";
 };
 
 // Thread safety: run() may be called from several threads on one JitNet; the calls are

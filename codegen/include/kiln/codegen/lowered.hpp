@@ -40,9 +40,12 @@ struct Lowered {
     Halide::Func output;                              // the net's result, dims (c, x, y, n)
     int batch_estimate = 1;                           // the batch schedules plan for
 
-    // Filled by the schedule that was applied: its name, and for the autoschedulers the schedule
-    // source Halide produced (kiln-inspect shows it).
+    // Filled by the schedule that was applied: its name, the machine model it planned for
+    // (machine_model.hpp), kiln's plan per conv group (conv_group_plan.hpp), one line each, and
+    // for the autoschedulers the schedule source Halide produced (kiln-inspect shows all four).
     std::string schedule_name;
+    std::string machine;
+    std::string schedule_plan;
     std::string schedule_source;
 
     // Every learned tensor in the order all_params(spec) lists them.

@@ -17,21 +17,23 @@
 #include <vector>
 
 #include "kiln/codegen/lowered.hpp"
+#include "kiln/codegen/machine_model.hpp"
 
 namespace kiln::codegen {
 
 // The names apply_schedule accepts.
 std::vector<std::string> schedule_names();
 
-// Applies the named schedule for `target`; an unknown name, or a schedule the target cannot run
-// (cuda without the cuda feature), throws kiln::Error saying so.
-void apply_schedule(Lowered& net, const std::string& name, const Halide::Target& target);
+// Applies the named schedule for `target` on `machine` (machine_model.hpp: the only source of what a
+// schedule knows of the CPU); an unknown name, or a schedule the target cannot run (cuda without
+// the cuda feature), throws kiln::Error saying so.
+void apply_schedule(Lowered& net, const std::string& name, const Halide::Target& target, const MachineModel& machine);
 
-void schedule_unfused(Lowered& net, const Halide::Target& target);
-void schedule_fused(Lowered& net, const Halide::Target& target);
-void schedule_cuda(Lowered& net, const Halide::Target& target);
-void schedule_mullapudi2016(Lowered& net, const Halide::Target& target);
-void schedule_adams2019(Lowered& net, const Halide::Target& target);
-void schedule_li2018(Lowered& net, const Halide::Target& target);
+void schedule_unfused(Lowered& net, const Halide::Target& target, const MachineModel& machine);
+void schedule_fused(Lowered& net, const Halide::Target& target, const MachineModel& machine);
+void schedule_cuda(Lowered& net, const Halide::Target& target, const MachineModel& machine);
+void schedule_mullapudi2016(Lowered& net, const Halide::Target& target, const MachineModel& machine);
+void schedule_adams2019(Lowered& net, const Halide::Target& target, const MachineModel& machine);
+void schedule_li2018(Lowered& net, const Halide::Target& target, const MachineModel& machine);
 
 }  // namespace kiln::codegen

@@ -1,0 +1,47 @@
+// How the CPU schedules (`fused`, `unfused`) compute one conv group (fusion.hpp): every choice they
+// take from the shapes and the machine, made in one place (plan_conv_group) and applied in another
+// (cpu_schedule_parts.cpp), so a plan can be printed, tested, and searched by a tuner.
+#pragma once
+
+#include <string>
+
+#include "kiln/codegen/fusion.hpp"
+#include "kiln/codegen/lowered.hpp"
+#include "kiln/codegen/machine_model.hpp"
+
+namespace kiln::codegen {
+
+struct ConvGroupPlan {
+    enum class Loop {
+        // Output channels are not whole vectors: a conv row at a time, vectorized with a guard.
+        channel_rows,
+        // Register tiles of tile_vectors x vector_lanes channels x tile_columns columns, their
+        // accumulators in registers; under a pool, the conv rows slide down each band.
+        register_tiles,
+        // As register_tiles, but a band's conv rows computed whole, reduction_block input
+        // channels at a time, because a channel block's weights would not stay in L2.
+        reduction_blocks,
+    };
+    Loop loop = Loop::channel_rows;
+    int vector_lanes = 8;
+    int tile_vectors = 1, tile_columns = 1;  // the register tile (not channel_rows)
+    int channel_blocks = 1;                  // parallel blocks of tile_vectors * vector_lanes channels
+    int row_bands = 1, band_rows = 1;        // parallel bands of the stored stage's rows
+    int reduction_block = 0;                 // input channels per reduction slice (reduction_blocks)
+    int fold_rows = 0;                       // padded input rows each task keeps; 0: all of them
+    int batch = 1;                           // the batch the plan was made for
+
+    int channel_block() const { return tile_vectors * vector_lanes; }
+    int tasks() const { return batch * channel_blocks * row_bands; }
+    // "register tiles 2x16 ch x 6 cols, 2 channel blocks x 1 band of 12 rows, 2 tasks, fold 16 rows"
+    std::string describe() const;
+};
+
+// The plan the cost rules choose for `group` of `net` (its batch_estimate) on `machine`.
+ConvGroupPlan plan_conv_group(const Lowered& net, const FusionGroup& group, const MachineModel& machine);
+
+// Throws kiln::Error when `plan` cannot schedule `group` (a tile that does not divide the channels,
+// bands that do not cover the rows...): a plan from a tuning file is checked before it is applied.
+void check_conv_group_plan(const Lowered& net, const FusionGroup& group, const ConvGroupPlan& plan);
+
+}  // namespace kiln::codegen

@@ -1,0 +1,184 @@
+// The cost rules that choose a conv group's plan (see conv_group_plan.hpp). Each rule is a
+// measured choice; the comment beside it says where it was measured.
+#include "kiln/codegen/conv_group_plan.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "kiln/runtime/error.hpp"
+
+namespace kiln::codegen {
+
+namespace {
+
+// Input channels per reduction block when a channel block's weights would not stay in L2 across
+// the register tiles: the largest divisor of `in_channels` whose weight slice fits a quarter of L2
+// (the rest holds the block's accumulators and its input rows). 0: no blocking needed.
+int reduction_block(int in_channels, int taps, int out_channels, long l2) {
+    const auto slice = [&](int ci) { return 4L * taps * ci * out_channels; };
+    if (slice(in_channels) <= l2 / 2) return 0;
+    for (int ci = in_channels / 2; ci >= 1; --ci)
+        if (in_channels % ci == 0 && slice(ci) <= l2 / 4) return ci;
+    return 1;
+}
+
+struct RegisterTile {
+    int vectors = 1;  // output-channel vectors per tile
+    int columns = 1;  // output columns per tile
+};
+
+// The largest tile that fits the registers, discounting the narrower last tile of a ragged row
+// (it issues fewer FMAs per load and per loop iteration), that loads at most one value (weight
+// vector or broadcast input) per FMA: a 1 x 24 tile would load 25 per 24 FMAs and run a third
+// slower than 2 x 12 on W1. Between equal tiles, `prefer_narrow` picks fewer channels: more
+// channel blocks to run in parallel.
+//
+// A tile of v channel vectors x k columns holds v*k accumulators, its v weight vectors and one
+// broadcast input value, and leaves one register spare: W5's 4 x 3 tile on AVX2 (17) spilled and
+// ran at half speed, W4's 3 x 4 (exactly 16) ran 5-20 % slower than 2 x 6 in three A/B runs.
+RegisterTile choose_register_tile(int channel_vectors, int width, int registers, bool prefer_narrow, int max_vectors = 4) {
+    RegisterTile best;
+    double best_score = 0, best_useful = 0;
+    for (int v = std::min(max_vectors, channel_vectors); v >= 1; --v) {
+        if (channel_vectors % v) continue;
+        // At most 3/4 of the registers as accumulators (2 x 12 measured best on AVX-512 for W1).
+        const int max_cols = std::min((registers - v - 2) / v, registers * 3 / 4 / v);
+        for (int cols = std::min(max_cols, width); cols >= 1; --cols) {
+            if (v + cols > v * cols) continue;
+            const int tiles = (width + cols - 1) / cols;
+            const double useful = double(width) / (tiles * cols);  // of the tile slots run
+            const double score = v * cols * useful;
+            // Between equal scores the tile with the fuller last tile wins (4 x 4 over a 4 x 6
+            // that runs a 6- and a 2-column tile for an 8-wide row), then the narrower if asked.
+            const bool tie = std::abs(score - best_score) < 1e-9;
+            if (score > best_score + 1e-9 || (tie && useful > best_useful + 1e-9) ||
+                (tie && std::abs(useful - best_useful) < 1e-9 && prefer_narrow))
+                best_score = score, best_useful = useful, best = {v, cols};
+        }
+    }
+    return best;
+}
+
+// Row bands per image: only as many as needed to give every core work once batch and channel
+// blocks are counted, since each band recomputes the conv rows its pooling windows share.
+int row_bands(int rows, int independent_tasks, int cores) {
+    if (independent_tasks >= cores) return 1;
+    return std::min(rows, (cores + independent_tasks - 1) / independent_tasks);
+}
+
+// Bands of equal height; the count is what that height gives (12 rows in 8 bands are 6 of 2).
+void set_bands(ConvGroupPlan& plan, int rows, int bands) {
+    plan.band_rows = (rows + bands - 1) / bands;
+    plan.row_bands = (rows + plan.band_rows - 1) / plan.band_rows;
+}
+
+// Under a pool, the padded input's rows are consumed through the sliding conv rows, and Halide 14
+// neither slides nor folds a stage two levels down: it kept each task's whole padded input (W4:
+// 861 KiB beside the weights in a 512 KiB L2; fused slower than unfused at batch 1). Fold it to the
+// input rows one pooled row reads, rounded up to a power of two. 0: no fold.
+int padded_input_fold(const ConvAttrs& conv, const PoolAttrs& pool) {
+    // A pool whose stride exceeds its window leaves conv rows unread, and Halide 14's fold check
+    // then saw the folded rows accessed out of order (a 1x1/2 pool over a stride-2 conv): such a
+    // pool, absent from real nets, keeps each task's whole padded input.
+    if (pool.stride.h > pool.window.h) return 0;
+    // The fold holds the input rows of two pooled steps' conv rows (window + stride): with a
+    // strided conv Halide 14 read one step's rows beyond a fold sized for the window alone (the
+    // soak found 2 such shapes). On W1-W5 this keeps the old fold or doubles a few KiB of rows.
+    const extent_t conv_rows = pool.window.h + pool.stride.h;
+    const extent_t rows = input_span(conv_rows, conv.kernel.h, conv.stride.h, conv.dilation.h);
+    int fold = 1;
+    while (fold < rows) fold *= 2;
+    return fold;
+}
+
+const PoolAttrs* group_pool(const Lowered& net, const FusionGroup& group) {
+    if (!group.ends_with_pool) return nullptr;
+    return std::get_if<PoolAttrs>(&net.layers[group.last()].spec->attrs);
+}
+
+// The rows of the group's stored stage: the pooled rows under a pool, else the conv's.
+int stored_rows(const Lowered& net, const FusionGroup& group) {
+    return int(net.layers[group_pool(net, group) ? group.last() : group.first()].spec->out.h);
+}
+
+}  // namespace
+
+std::string ConvGroupPlan::describe() const {
+    std::ostringstream s;
+    switch (loop) {
+        case Loop::channel_rows: s << "channel rows (" << vector_lanes << "-lane vectors, guarded)"; break;
+        case Loop::register_tiles: s << "register tiles " << channel_block() << " ch x " << tile_columns << " cols"; break;
+        case Loop::reduction_blocks:
+            s << "reduction blocks of " << reduction_block << " input ch, register tiles " << channel_block() << " ch x "
+              << tile_columns << " cols";
+            break;
+    }
+    s << ", " << channel_blocks << " channel block" << (channel_blocks == 1 ? "" : "s") << " x " << row_bands << " band"
+      << (row_bands == 1 ? "" : "s") << " of " << band_rows << " rows x batch " << batch << " = " << tasks() << " tasks";
+    if (fold_rows > 0) s << ", padded input folded to " << fold_rows << " rows";
+    return s.str();
+}
+
+ConvGroupPlan plan_conv_group(const Lowered& net, const FusionGroup& group, const MachineModel& machine) {
+    const LayerSpec& conv_layer = *net.layers[group.first()].spec;
+    const auto& conv = std::get<ConvAttrs>(conv_layer.attrs);
+    const PoolAttrs* pool = group_pool(net, group);
+    const Pads rows_pad = conv.rows(conv_layer.in), cols_pad = conv.cols(conv_layer.in);
+    const bool padded = rows_pad.begin || rows_pad.end || cols_pad.begin || cols_pad.end;
+    const int vec = machine.vector_lanes;
+    const int rows = stored_rows(net, group);
+    const int channels = int(conv_layer.out.c);
+
+    ConvGroupPlan plan;
+    plan.vector_lanes = vec;
+    plan.batch = std::max(1, net.batch_estimate);
+    plan.fold_rows = pool && padded ? padded_input_fold(conv, *pool) : 0;
+    if (channels % vec != 0) {
+        plan.loop = ConvGroupPlan::Loop::channel_rows;
+        set_bands(plan, rows, row_bands(rows, plan.batch, machine.cores));
+        return plan;
+    }
+    // Parallel tasks: batch x channel blocks x row bands. Channel blocks cost nothing extra (conv,
+    // element-wise and pool are all per channel), so they are preferred to row bands.
+    const int taps = int(conv.kernel.h * conv.kernel.w), in_channels = int(conv_layer.in.c), width = int(conv_layer.out.w);
+    RegisterTile tile = choose_register_tile(channels / vec, width, machine.vector_registers, plan.batch < machine.cores);
+    int rblock = pool ? reduction_block(in_channels, taps, tile.vectors * vec, machine.l2_bytes) : 0;
+    if (rblock > 0) {
+        // At most two channel vectors: W5's second conv at batch 128 on AVX-512 ran 2 x 8 in 97 ms,
+        // 4 x 4 in 126 ms; on AVX2, 2 x 6 (6 + 6 + 4 columns over a 16-wide row) beats 2 x 4.
+        tile = choose_register_tile(channels / vec, width, machine.vector_registers, true, 2);
+        rblock = reduction_block(in_channels, taps, tile.vectors * vec, machine.l2_bytes);
+    }
+    plan.loop = rblock > 0 ? ConvGroupPlan::Loop::reduction_blocks : ConvGroupPlan::Loop::register_tiles;
+    plan.tile_vectors = tile.vectors;
+    plan.tile_columns = tile.columns;
+    plan.reduction_block = rblock;
+    plan.channel_blocks = channels / plan.channel_block();
+    set_bands(plan, rows, row_bands(rows, plan.batch * plan.channel_blocks, machine.cores));
+    return plan;
+}
+
+void check_conv_group_plan(const Lowered& net, const FusionGroup& group, const ConvGroupPlan& plan) {
+    const LayerSpec& conv_layer = *net.layers[group.first()].spec;
+    const int channels = int(conv_layer.out.c), rows = stored_rows(net, group);
+    const int in_channels = int(conv_layer.in.c);
+    auto refuse = [&](const std::string& why) {
+        throw Error("conv group plan for layer " + conv_layer.name + " (" + plan.describe() + "): " + why);
+    };
+    if (plan.vector_lanes < 1) refuse("vector_lanes must be at least 1");
+    if (plan.row_bands < 1 || plan.band_rows < 1 || plan.row_bands * plan.band_rows < rows || plan.band_rows > rows)
+        refuse("row bands must cover the " + std::to_string(rows) + " rows, each band at most all of them");
+    if (plan.fold_rows < 0 || (plan.fold_rows & (plan.fold_rows - 1)) != 0) refuse("fold_rows must be 0 or a power of two");
+    if (plan.loop == ConvGroupPlan::Loop::channel_rows) return;
+    if (plan.tile_vectors < 1 || plan.tile_columns < 1) refuse("the register tile must be at least 1 x 1");
+    if (channels % plan.channel_block() != 0)
+        refuse("the channel block of " + std::to_string(plan.channel_block()) + " does not divide the " + std::to_string(channels) +
+               " output channels");
+    if (plan.channel_blocks * plan.channel_block() != channels) refuse("channel_blocks x channel block must be the output channels");
+    if (plan.loop == ConvGroupPlan::Loop::reduction_blocks &&
+        (!group.ends_with_pool || plan.reduction_block < 1 || in_channels % plan.reduction_block != 0))
+        refuse("reduction blocks need a pool and a block dividing the " + std::to_string(in_channels) + " input channels");
+}
+
+}  // namespace kiln::codegen

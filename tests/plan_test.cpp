@@ -1,0 +1,256 @@
+// The machine model and the conv group plans made from it: what each named CPU and override
+// gives, the errors for bad descriptions, the rules every plan keeps on every machine (register
+// tiles that fit the registers, weight slices that fit L2, tasks for every core), and the plans a
+// few real shapes get on machines that differ in the one property the plan depends on. Whether a
+// plan computes the right answer is tested in random_block_test.cpp, under several machines.
+#include <functional>
+#include <thread>
+
+#include "kiln/codegen/conv_group_plan.hpp"
+#include "kiln/codegen/fusion.hpp"
+#include "kiln/codegen/machine_model.hpp"
+#include "nets/cifar10.hpp"
+#include "nets/googlenet.hpp"
+#include "nets/workloads.hpp"
+#include "support.hpp"
+
+using namespace kiln;
+using codegen::ConvGroupPlan;
+using codegen::MachineModel;
+
+namespace {
+
+const Halide::Target avx2("x86-64-linux-avx2-fma-f16c-sse41");
+const Halide::Target avx512("x86-64-linux-avx2-fma-f16c-sse41-avx512-avx512_skylake");
+
+std::string error_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const kiln::Error& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+struct PlannedGroup {
+    codegen::FusionGroup group;
+    ConvGroupPlan plan;
+};
+
+// Every conv group of `spec` at `batch`, planned for `machine`.
+std::vector<PlannedGroup> plans(const codegen::Lowered& net, const MachineModel& machine) {
+    std::vector<PlannedGroup> out;
+    for (const auto& g : codegen::fusion_groups(net))
+        if (g.starts_with_conv) out.push_back({g, codegen::plan_conv_group(net, g, machine)});
+    return out;
+}
+
+ConvGroupPlan first_plan(const NetSpec& spec, int batch, const MachineModel& machine, std::size_t group = 0) {
+    const codegen::Lowered net = codegen::lower(spec, batch);
+    return plans(net, machine).at(group).plan;
+}
+
+}  // namespace
+
+TEST_CASE("machine model: named CPUs take the vector width from the target, caches from the CPU") {
+    const MachineModel spr = MachineModel::for_target(avx512, "xeon-spr");
+    CHECK(spr.vector_lanes == 16);
+    CHECK(spr.vector_registers == 32);
+    CHECK(spr.l1d_bytes == 48 << 10);
+    CHECK(spr.l2_bytes == 2 << 20);
+    CHECK(spr.fma_lanes_per_cycle == 32);
+    const MachineModel zen3 = MachineModel::for_target(avx2, "zen3");
+    CHECK(zen3.vector_lanes == 8);
+    CHECK(zen3.vector_registers == 16);
+    CHECK(zen3.l2_bytes == 512 << 10);
+    CHECK(zen3.fma_lanes_per_cycle == 16);
+    // AVX2 code on Zen 5 issues two 8-lane FMAs per cycle, not two 16-lane ones.
+    CHECK(MachineModel::for_target(avx2, "zen5").fma_lanes_per_cycle == 16);
+    CHECK(MachineModel::for_target(avx512, "zen5").fma_lanes_per_cycle == 32);
+    // A named CPU's core count is the running machine's until overridden.
+    CHECK(spr.cores == int(std::max(1u, std::thread::hardware_concurrency())));
+    CHECK(spr.cores_from_host);
+    for (const auto& name : MachineModel::cpu_names()) {
+        INFO(name);
+        const MachineModel m = MachineModel::for_target(avx2, name);
+        CHECK(m.cpu == name);
+        CHECK(m.l1d_bytes < m.l2_bytes);
+        CHECK(m.l2_bytes < m.l3_bytes);
+    }
+}
+
+TEST_CASE("machine model: fields override the CPU's, the host is read from the running machine") {
+    const MachineModel m = MachineModel::for_target(avx512, "zen4,cores=16,l2=2MiB,l1d=48K,l3=1.5MiB,fma=8");
+    CHECK(m.cpu == "zen4");
+    CHECK(m.cores == 16);
+    CHECK_FALSE(m.cores_from_host);
+    CHECK(m.l2_bytes == 2 << 20);
+    CHECK(m.l1d_bytes == 48 << 10);
+    CHECK(m.l3_bytes == 3 << 19);
+    CHECK(m.fma_lanes_per_cycle == 8);
+    CHECK(m.describe().find("zen4: 16 fp32 lanes, 32 vector registers, L1d 48 KiB, L2 2 MiB") == 0);
+    CHECK(m.describe().find("16 cores,") != std::string::npos);
+
+    const MachineModel host = MachineModel::for_target(avx2);
+    CHECK(host.cpu.rfind("host (", 0) == 0);
+    CHECK(host.l2_bytes > 0);
+    CHECK(host.describe().find("(host)") != std::string::npos);
+    // Overrides alone apply to the host.
+    CHECK(MachineModel::for_target(avx2, "l2=512KiB").l2_bytes == 512 << 10);
+    CHECK(MachineModel::for_target(avx2, "host,cores=3").cores == 3);
+}
+
+TEST_CASE("machine model: a bad description is an error that says what is valid") {
+    CHECK(error_of([] { MachineModel::for_target(avx2, "zen9"); }).find("unknown CPU 'zen9'; valid CPUs: host, generic, zen3") !=
+          std::string::npos);
+    CHECK(error_of([] { MachineModel::for_target(avx512, "zen3"); }).find("zen3 cannot run target") != std::string::npos);
+    CHECK(error_of([] { MachineModel::for_target(avx2, "zen4,l2=big"); }).find("l2=big is not a size") != std::string::npos);
+    CHECK(error_of([] { MachineModel::for_target(avx2, "zen4,l2=0"); }).find("l2=0 is not a size") != std::string::npos);
+    CHECK(error_of([] { MachineModel::for_target(avx2, "zen4,l2=2TiB"); }).find("is not a size") != std::string::npos);
+    CHECK(error_of([] { MachineModel::for_target(avx2, "zen4,cores=0"); }).find("cores=0 is not a whole number from 1") !=
+          std::string::npos);
+    CHECK(error_of([] { MachineModel::for_target(avx2, "zen4,cores=2x"); }).find("cores=2x") != std::string::npos);
+    CHECK(error_of([] { MachineModel::for_target(avx2, "zen4,ways=8"); }).find("unknown field 'ways'") != std::string::npos);
+    CHECK(error_of([] { MachineModel::for_target(avx2, "zen4,cores"); }).find("is not field=value") != std::string::npos);
+    CHECK(error_of([] { MachineModel::for_target(avx2, "cores=2,zen4"); }).find("is not field=value") != std::string::npos);
+    // And through the JIT, before anything is compiled.
+    codegen::JitOptions options;
+    options.machine = "zen9";
+    CHECK(error_of([&] { codegen::JitNet::compile<nets::W1>(options); }).find("unknown CPU 'zen9'") != std::string::npos);
+}
+
+TEST_CASE("conv group plans keep their rules on every machine, ISA, batch and real shape") {
+    const std::vector<NetSpec> specs = {describe<nets::W1>(),           describe<nets::W2>(), describe<nets::W3>(),
+                                        describe<nets::W4>(),           describe<nets::Cifar10Model4>(),
+                                        describe<nets::Cifar10Model3>(), describe<nets::GoogLeNet>()};
+    std::vector<std::string> machines;
+    for (const auto& name : MachineModel::cpu_names())
+        for (const char* cores : {"1", "2", "7", "64"}) machines.push_back(name + ",cores=" + cores);
+    machines.push_back("generic,l2=64KiB,cores=3");
+    int checked = 0;
+    for (const auto& spec : specs)
+        for (int batch : {1, 2, 8, 128}) {
+            const codegen::Lowered net = codegen::lower(spec, batch);
+            for (const auto* target : {&avx2, &avx512})
+                for (const auto& description : machines) {
+                    if (target == &avx512 && description.rfind("zen3", 0) == 0) continue;  // no AVX-512
+                    const MachineModel m = MachineModel::for_target(*target, description);
+                    for (const auto& [group, plan] : plans(net, m)) {
+                        const LayerSpec& conv = *net.layers[group.first()].spec;
+                        INFO(description << ", " << target->to_string() << ", batch " << batch << ", layer " << conv.name
+                                         << ": " << plan.describe());
+                        REQUIRE_NOTHROW(codegen::check_conv_group_plan(net, group, plan));
+                        CHECK(plan.vector_lanes == m.vector_lanes);
+                        CHECK(plan.batch == batch);
+                        const int rows = int(net.layers[group.last()].spec->out.h);
+                        // Bands only when batch and channel blocks leave cores idle, and no more
+                        // than the cores need (each band recomputes the rows its windows share).
+                        const int independent = batch * plan.channel_blocks;
+                        // Equal bands may fall short of the cores (12 rows for 5 cores: 4 bands
+                        // of 3), never by half.
+                        if (independent >= m.cores) CHECK(plan.row_bands == 1);
+                        else CHECK(2 * plan.tasks() >= std::min(m.cores, independent * rows));
+                        CHECK(plan.row_bands <= std::max(1, (m.cores + independent - 1) / independent));
+                        ++checked;
+                        if (plan.loop == ConvGroupPlan::Loop::channel_rows) {
+                            CHECK(conv.out.c % m.vector_lanes != 0);
+                            continue;
+                        }
+                        // The tile: accumulators, its weight vectors, one broadcast input and one
+                        // spare register; accumulators at most 3/4 of them; at most one load per FMA.
+                        const int v = plan.tile_vectors, cols = plan.tile_columns;
+                        CHECK(v * cols + v + 2 <= m.vector_registers);
+                        CHECK(v * cols <= m.vector_registers * 3 / 4);
+                        CHECK(cols <= conv.out.w);
+                        const auto& attrs = std::get<ConvAttrs>(conv.attrs);
+                        const auto slice = [&](long in_channels) {
+                            return 4L * attrs.kernel.h * attrs.kernel.w * in_channels * plan.channel_block();
+                        };
+                        if (plan.loop == ConvGroupPlan::Loop::reduction_blocks) {
+                            CHECK(slice(conv.in.c) > m.l2_bytes / 2);
+                            CHECK(v <= 2);
+                            CHECK(conv.in.c % plan.reduction_block == 0);
+                            if (plan.reduction_block > 1) CHECK(slice(plan.reduction_block) <= m.l2_bytes / 4);
+                        } else if (group.ends_with_pool) {
+                            CHECK(slice(conv.in.c) <= m.l2_bytes / 2);
+                        }
+                    }
+                }
+        }
+    CHECK(checked > 5000);
+}
+
+TEST_CASE("conv group plans: the tile follows the registers, the reduction block L2, the bands the cores") {
+    // W1 (24 columns, 64 channels) on AVX-512: 2 x 12 and 4 x 6 both keep 24 accumulators busy;
+    // at batch 1 the narrower wins, giving 2 channel blocks to run in parallel.
+    const MachineModel spr2 = MachineModel::for_target(avx512, "xeon-spr,cores=2");
+    const ConvGroupPlan w1 = first_plan(describe<nets::W1>(), 1, spr2);
+    CHECK(w1.loop == ConvGroupPlan::Loop::register_tiles);
+    CHECK(w1.tile_vectors == 2);
+    CHECK(w1.tile_columns == 12);
+    CHECK(w1.channel_blocks == 2);
+    CHECK(w1.row_bands == 1);
+    CHECK(w1.tasks() == 2);
+    CHECK(w1.fold_rows == 16);  // (3 + 2) pooled conv rows read 9 padded input rows
+    // 16 cores: the 2 channel blocks leave 14 idle, so the 12 pooled rows go in bands of 2.
+    const ConvGroupPlan w1_16 = first_plan(describe<nets::W1>(), 1, MachineModel::for_target(avx512, "xeon-spr,cores=16"));
+    CHECK(w1_16.band_rows == 2);
+    CHECK(w1_16.row_bands == 6);
+    CHECK(w1_16.tasks() == 12);
+    // At batch 8 the batch alone fills 2 cores.
+    CHECK(first_plan(describe<nets::W1>(), 8, spr2).row_bands == 1);
+
+    // W4 (56 columns, 192 channels) on AVX2's 16 registers: 2 x 6, 12 accumulators.
+    const ConvGroupPlan w4 = first_plan(describe<nets::W4>(), 1, MachineModel::for_target(avx2, "zen3,cores=2"));
+    CHECK(w4.tile_vectors == 2);
+    CHECK(w4.tile_columns == 6);
+    CHECK(w4.channel_blocks == 12);
+
+    // Model 4's second conv (16 x 16 x 256 -> 128, 5 x 5): a 4 x 6 tile's 1.6 MB weight slice
+    // exceeds half of a 1 or 2 MiB L2, so the tile narrows to 2 x 8 (819 KB). On Zen 4's 1 MiB
+    // that is still over half: the reduction is blocked, 64 of the 256 input channels a slice
+    // (a quarter of L2). The Xeon's 2 MiB holds it whole.
+    const NetSpec model4 = describe<nets::Cifar10Model4>();
+    const ConvGroupPlan zen4 = first_plan(model4, 1, MachineModel::for_target(avx512, "zen4,cores=2"), 1);
+    CHECK(zen4.loop == ConvGroupPlan::Loop::reduction_blocks);
+    CHECK(zen4.tile_vectors == 2);
+    CHECK(zen4.tile_columns == 8);
+    CHECK(zen4.reduction_block == 64);
+    const ConvGroupPlan spr = first_plan(model4, 1, MachineModel::for_target(avx512, "xeon-spr,cores=2"), 1);
+    CHECK(spr.loop == ConvGroupPlan::Loop::register_tiles);
+    CHECK(spr.tile_vectors == 2);
+    CHECK(spr.tile_columns == 8);
+    // A 256 KiB L2 blocks by 16: 16 x 25 taps x 32 channels x 4 bytes = 51 KB, under 64 KiB.
+    CHECK(first_plan(model4, 1, MachineModel::for_target(avx512, "zen4,cores=2,l2=256KiB"), 1).reduction_block == 16);
+    // With a 16 MiB L2 the whole slice fits: register tiles, the 4 x 6 tile back.
+    const ConvGroupPlan big_l2 = first_plan(model4, 1, MachineModel::for_target(avx512, "xeon-spr,cores=2,l2=16MiB"), 1);
+    CHECK(big_l2.loop == ConvGroupPlan::Loop::register_tiles);
+    CHECK(big_l2.tile_vectors == 4);
+    CHECK(big_l2.tile_columns == 6);
+
+    // The plan is what the schedule applies, and what the net reports.
+    codegen::JitOptions options;
+    options.machine = "xeon-spr,cores=16";
+    options.target = "host";
+    const auto net = codegen::JitNet::compile<nets::W2>(options);
+    CHECK(net.lowered().machine.find("xeon-spr") == 0);
+    CHECK(net.lowered().schedule_plan.find("l1_conv..l3_pool: ") == 0);
+}
+
+TEST_CASE("conv group plans: a plan that cannot schedule its group is refused before it is applied") {
+    const codegen::Lowered net = codegen::lower(describe<nets::W1>(), 1);
+    const auto groups = codegen::fusion_groups(net);
+    const ConvGroupPlan good = codegen::plan_conv_group(net, groups.front(), MachineModel::for_target(avx512, "xeon-spr,cores=2"));
+    const auto refused = [&](auto change) {
+        ConvGroupPlan plan = good;
+        change(plan);
+        return error_of([&] { codegen::check_conv_group_plan(net, groups.front(), plan); });
+    };
+    CHECK(refused([](ConvGroupPlan&) {}) == "(no error)");
+    CHECK(refused([](ConvGroupPlan& p) { p.tile_vectors = 3; }).find("does not divide the 64 output channels") != std::string::npos);
+    CHECK(refused([](ConvGroupPlan& p) { p.band_rows = 5; }).find("row bands must cover the 12 rows") != std::string::npos);
+    CHECK(refused([](ConvGroupPlan& p) { p.fold_rows = 12; }).find("power of two") != std::string::npos);
+    CHECK(refused([](ConvGroupPlan& p) { p.loop = ConvGroupPlan::Loop::reduction_blocks, p.reduction_block = 5; })
+              .find("dividing the 3 input channels") != std::string::npos);
+    CHECK(refused([](ConvGroupPlan& p) { p.channel_blocks = 3; }).find("channel_blocks x channel block") != std::string::npos);
+}

@@ -244,6 +244,34 @@ TEST_CASE("random conv blocks match the reference under fused and unfused, tuned
     }
 }
 
+// Blocks the schedule soak drew whose autoscheduled kernels died of SIGILL on a Zen 4 VM (seed
+// 6079894418879014735): Halide 14 took the CPU for Sapphire Rapids and emitted AVX-VNNI
+// (`{vex} vpdpwssd`), which Zen 4 lacks (kiln/codegen/target.hpp).
+TEST_CASE("random conv blocks: autoscheduled shapes that hit Halide 14's Zen 4 misdetection (regression)") {
+    auto rng = test::rng_for("random blocks auto regression");
+    ConvAttrs conv;
+    conv.filters = 6, conv.kernel = Extent2{4, 4}, conv.stride = Extent2{1, 2}, conv.dilation = Extent2{1, 2};
+    conv.padding = Padding{PaddingKind::full, {}, {}};
+    ActivationAttrs leaky;
+    leaky.function = ActivationFunction::leaky_relu, leaky.slope = 0.1, leaky.slope_num = 1, leaky.slope_den = 10;
+    const LayerSpec full_conv = make_layer_spec(conv, Shape{7, 11, 8}, "1");
+    const NetSpec full_padded = test::net_of({full_conv, make_layer_spec(leaky, full_conv.out, "2")});
+    check_schedule(full_padded, "auto-adams2019", 1, 1, rng);
+
+    conv = ConvAttrs{};
+    conv.filters = 8, conv.kernel = Extent2{2, 2}, conv.stride = Extent2{2, 2}, conv.dilation = Extent2{2, 2}, conv.bias = false;
+    conv.padding = Padding{PaddingKind::explicit_pads, {3, 2}, {3, 3}};
+    ActivationAttrs tanh;
+    tanh.function = ActivationFunction::tanh;
+    PoolAttrs pool;
+    pool.function = PoolFunction::average, pool.count_padding = true;
+    pool.window = Extent2{1, 3}, pool.stride = Extent2{1, 2};
+    const LayerSpec dilated = make_layer_spec(conv, Shape{11, 6, 2}, "1");
+    const LayerSpec activated = make_layer_spec(tanh, dilated.out, "2");
+    const NetSpec dilated_pooled = test::net_of({dilated, activated, make_layer_spec(pool, activated.out, "3")});
+    check_schedule(dilated_pooled, "auto-li2018", 1, 1, rng);
+}
+
 TEST_CASE("random conv blocks match the reference under Halide's autoschedulers (or are refused)") {
     auto rng = test::rng_for("random blocks auto");
     for (const char* schedule : {"auto-mullapudi2016", "auto-adams2019", "auto-li2018"}) {

@@ -7,6 +7,7 @@
 #include "kiln/codegen/jit.hpp"
 #include "kiln/codegen/lowered.hpp"
 #include "kiln/codegen/schedule.hpp"
+#include "kiln/codegen/target.hpp"
 #include "kiln/runtime/error.hpp"
 
 namespace kiln::codegen {
@@ -14,12 +15,6 @@ namespace kiln::codegen {
 using namespace Halide;
 
 namespace {
-
-Target parse_target(const std::string& s) {
-    if (!Target::validate_target_string(s))
-        throw Error("'" + s + "' is not a Halide target string (e.g. host, host-cuda, x86-64-linux-avx2-fma)");
-    return Target(s);
-}
 
 bool is_identifier(const std::string& s) {
     if (s.empty() || std::isdigit((unsigned char)s[0])) return false;
@@ -89,7 +84,7 @@ std::string typed_header(const NetSpec& spec, const AotOptions& o, const Target&
 
 void generate_kernel(const NetSpec& spec, const AotOptions& o) {
     if (!is_identifier(o.name)) throw Error("kernel name '" + o.name + "' is not a C identifier");
-    const Target target = parse_target(o.target).with_feature(Target::NoRuntime);
+    const Target target = resolve_target(o.target).with_feature(Target::NoRuntime);
     // An autoscheduled CPU kernel for this machine is checked as JitNet checks it (jit.hpp:
     // verify_autoschedule), so a Halide 14 miscompile fails the build instead of shipping.
     const Target host = get_host_target();
@@ -117,7 +112,7 @@ void generate_kernel(const NetSpec& spec, const AotOptions& o) {
 
 void generate_runtime(const std::string& object_path, const std::string& target) {
     try {
-        compile_standalone_runtime(object_path, parse_target(target));
+        compile_standalone_runtime(object_path, resolve_target(target));
     } catch (const Halide::Error& e) {
         throw Error("Halide could not build its runtime for " + target + ": " + e.what());
     }

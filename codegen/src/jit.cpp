@@ -9,6 +9,7 @@
 
 #include "jit_allocator.hpp"
 #include "kiln/codegen/schedule.hpp"
+#include "kiln/codegen/target.hpp"
 #include "kiln/runtime/error.hpp"
 
 namespace kiln::codegen {
@@ -27,17 +28,11 @@ struct JitNet::State {
 };
 
 namespace {
+// JIT code runs here, whatever the target string says (target.hpp: Halide 14 on Zen 4 and 5).
 Target jit_target(const JitOptions& options) {
-    Target t;
-    if (options.target.empty()) {
-        t = get_jit_target_from_environment();
-    } else if (Target::validate_target_string(options.target)) {
-        t = Target(options.target);
-    } else {
-        throw Error("'" + options.target + "' is not a Halide target string (e.g. host, host-cuda, x86-64-linux-avx2)");
-    }
+    Target t = options.target.empty() ? get_jit_target_from_environment() : resolve_target(options.target);
     if (options.schedule == "cuda") t = t.with_feature(Target::CUDA);
-    return t;
+    return runnable_here(t);
 }
 }  // namespace
 

@@ -161,6 +161,17 @@ TEST_CASE("conv group plans keep their rules on every machine, ISA, batch and re
                         const int v = plan.tile_vectors, cols = plan.tile_columns;
                         CHECK(v * cols + v + 2 <= m.vector_registers);
                         CHECK(v * cols <= m.vector_registers * 3 / 4);
+                        // At most one load per FMA, but for one-vector tiles (1, 7 or 13 channel
+                        // vectors), which must load one more: those fill at least half the
+                        // accumulators the registers allow (or the row), never a 1 x 1 tile.
+                        const int channel_vectors = int(conv.out.c) / m.vector_lanes;
+                        const int max_vectors = plan.loop == ConvGroupPlan::Loop::reduction_blocks ? 2 : 4;
+                        bool one_vector_only = true;
+                        for (int w = 2; w <= std::min(max_vectors, channel_vectors); ++w) one_vector_only &= channel_vectors % w != 0;
+                        if (one_vector_only)
+                            CHECK(cols >= std::min<long>(conv.out.w, m.vector_registers * 3 / 8));
+                        else
+                            CHECK(v + cols <= v * cols);
                         CHECK(cols <= conv.out.w);
                         const auto& attrs = std::get<ConvAttrs>(conv.attrs);
                         const auto slice = [&](long in_channels) {

@@ -37,15 +37,24 @@ struct RegisterTile {
 // A tile of v channel vectors x k columns holds v*k accumulators, its v weight vectors and one
 // broadcast input value, and leaves one register spare: W5's 4 x 3 tile on AVX2 (17) spilled and
 // ran at half speed, W4's 3 x 4 (exactly 16) ran 5-20 % slower than 2 x 6 in three A/B runs.
+//
+// Channel counts of 1, 7 or 13 vectors (GoogLeNet's 16, 112 and 208 on AVX-512) leave only
+// one-vector tiles, which load one value more than they issue FMAs; there the widest such tile
+// is taken, rather than the 1 x 1 tile that loads two values per FMA.
 RegisterTile choose_register_tile(int channel_vectors, int width, int registers, bool prefer_narrow, int max_vectors = 4) {
     RegisterTile best;
     double best_score = 0, best_useful = 0;
+    const bool one_vector_only = [&] {
+        for (int v = std::min(max_vectors, channel_vectors); v >= 2; --v)
+            if (channel_vectors % v == 0) return false;
+        return true;
+    }();
     for (int v = std::min(max_vectors, channel_vectors); v >= 1; --v) {
         if (channel_vectors % v) continue;
         // At most 3/4 of the registers as accumulators (2 x 12 measured best on AVX-512 for W1).
         const int max_cols = std::min((registers - v - 2) / v, registers * 3 / 4 / v);
         for (int cols = std::min(max_cols, width); cols >= 1; --cols) {
-            if (v + cols > v * cols) continue;
+            if (v + cols > v * cols && !one_vector_only) continue;
             const int tiles = (width + cols - 1) / cols;
             const double useful = double(width) / (tiles * cols);  // of the tile slots run
             const double score = v * cols * useful;

@@ -30,6 +30,12 @@ bool skips_padded_rows(const LayerSpec& conv) {
            every_output_reads_image(conv.in.h, rows, a.kernel.h, a.stride.h, a.dilation.h, conv.out.h);
 }
 
+bool pads_input(const LayerSpec& conv) {
+    const auto& a = std::get<ConvAttrs>(conv.attrs);
+    const Pads rows = a.rows(conv.in), cols = a.cols(conv.in);
+    return rows.begin || rows.end || cols.begin || cols.end;
+}
+
 bool skips_padded_columns(const LayerSpec& conv) {
     const auto& a = std::get<ConvAttrs>(conv.attrs);
     const Pads cols = a.cols(conv.in);
@@ -72,7 +78,7 @@ LayerStages lower_conv(const LayerInput& li, const ConvAttrs& a) {
     conv(c, x, y, n) += w(c, r.x, kx, ky) * padded(r.x, ix, iy, n);
 
     LayerStages s;
-    if (rows.begin || rows.end || cols.begin || cols.end) s.funcs.push_back(padded);
+    if (pads_input(li.spec)) s.funcs.push_back(padded);
     s.funcs.push_back(conv);
     s.rdoms.push_back(r);
     s.output = conv;

@@ -133,8 +133,6 @@ ConvGroupPlan plan_conv_group(const Lowered& net, const FusionGroup& group, cons
     const LayerSpec& conv_layer = *net.layers[group.first()].spec;
     const auto& conv = std::get<ConvAttrs>(conv_layer.attrs);
     const PoolAttrs* pool = group_pool(net, group);
-    const Pads rows_pad = conv.rows(conv_layer.in), cols_pad = conv.cols(conv_layer.in);
-    const bool padded = rows_pad.begin || rows_pad.end || cols_pad.begin || cols_pad.end;
     const int vec = machine.vector_lanes;
     const int rows = stored_rows(net, group);
     const int channels = int(conv_layer.out.c);
@@ -142,7 +140,7 @@ ConvGroupPlan plan_conv_group(const Lowered& net, const FusionGroup& group, cons
     ConvGroupPlan plan;
     plan.vector_lanes = vec;
     plan.batch = std::max(1, net.batch_estimate);
-    plan.fold_rows = pool && padded ? padded_input_fold(conv, *pool) : 0;
+    plan.fold_rows = pool && pads_input(conv_layer) ? padded_input_fold(conv, *pool) : 0;
     if (channels % vec != 0) {
         plan.loop = ConvGroupPlan::Loop::channel_rows;
         set_bands(plan, rows, row_bands(rows, plan.batch, machine.cores));

@@ -57,6 +57,8 @@ struct Lowered {
 // Schedules that unroll a register tile over columns must unroll the kernel columns and the tiles
 // too when columns are skipped, so the per-column test folds to constants.
 bool skips_padded_rows(const LayerSpec& conv);
+// Whether the lowered conv reads a zero-padded copy of its input (any pad on any side).
+bool pads_input(const LayerSpec& conv);
 bool skips_padded_columns(const LayerSpec& conv);
 
 // Lowers the net; `batch_estimate` is the batch the autoschedulers plan for.

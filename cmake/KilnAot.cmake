@@ -1,5 +1,6 @@
 # kiln_add_net(<target> HEADER <file> NET <C++ type> [NAME <c identifier>] [SCHEDULE <name>]
-#              [TARGET <halide target>] [BATCH <estimate>] [MACHINE <cpu[,field=value...]>])
+#              [TARGET <halide target>] [BATCH <estimate>] [MACHINE <cpu[,field=value...]>]
+#              [TUNING <file>])
 #
 # At build time: builds a generator from HEADER, runs it, and makes <target> a static library of
 # the generated kernel. Link it and include "<NAME>.hpp": kiln_kernels::<NAME>::run(in, weights, out).
@@ -23,7 +24,7 @@ get_target_property(kiln_halide_includes Halide::Halide INTERFACE_INCLUDE_DIRECT
 set(KILN_HALIDE_RUNTIME_INCLUDES ${kiln_halide_includes} CACHE INTERNAL "")
 
 function(kiln_add_net target)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "HEADER;NET;NAME;SCHEDULE;TARGET;BATCH;MACHINE" "")
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "HEADER;NET;NAME;SCHEDULE;TARGET;BATCH;MACHINE;TUNING" "")
   if(NOT ARG_HEADER OR NOT ARG_NET)
     message(FATAL_ERROR "kiln_add_net(${target}): HEADER and NET are required")
   endif()
@@ -46,6 +47,18 @@ function(kiln_add_net target)
     set(ARG_MACHINE ${KILN_AOT_DEFAULT_MACHINE})
   endif()
   get_filename_component(header "${ARG_HEADER}" ABSOLUTE)
+  # A tuning file (kiln-tune) gives measured plans to the groups it has entries for; the kernel is
+  # regenerated when the file changes.
+  set(tuning_args)
+  set(tuning_depends)
+  if(ARG_TUNING)
+    get_filename_component(tuning "${ARG_TUNING}" ABSOLUTE)
+    if(NOT EXISTS "${tuning}")
+      message(FATAL_ERROR "kiln_add_net(${target}): TUNING file ${tuning} does not exist (write one with kiln-tune)")
+    endif()
+    set(tuning_args --tuning ${tuning})
+    set(tuning_depends ${tuning})
+  endif()
 
   set(generator ${target}_generator)
   add_executable(${generator} ${KILN_AOT_SOURCE_DIR}/codegen/tools/kiln_generate.cpp)
@@ -57,8 +70,8 @@ function(kiln_add_net target)
   add_custom_command(
     OUTPUT ${out}/${ARG_NAME}.o ${out}/${ARG_NAME}.h ${out}/${ARG_NAME}.hpp
     COMMAND ${generator} --name ${ARG_NAME} --out ${out} --schedule ${ARG_SCHEDULE} --target ${ARG_TARGET}
-            --batch ${ARG_BATCH} --machine ${ARG_MACHINE}
-    DEPENDS ${generator}
+            --batch ${ARG_BATCH} --machine ${ARG_MACHINE} ${tuning_args}
+    DEPENDS ${generator} ${tuning_depends}
     COMMENT "kiln: generating ${ARG_NAME} (${ARG_NET}, schedule ${ARG_SCHEDULE}, target ${ARG_TARGET}, machine ${ARG_MACHINE})"
     VERBATIM)
   add_library(${target} STATIC ${out}/${ARG_NAME}.o ${out}/${ARG_NAME}.h ${out}/${ARG_NAME}.hpp)

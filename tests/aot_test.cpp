@@ -15,6 +15,7 @@
 #include "nets/cifar10.hpp"
 #include "reference/compare.hpp"
 #include "reference/reference_net.hpp"
+#include "w1_tuned.hpp"
 #include "w1_unfused.hpp"
 
 namespace {
@@ -39,12 +40,21 @@ void check_kernel(const kiln::NetSpec& spec, std::size_t batch, std::mt19937_64&
 
 }  // namespace
 
-TEST_CASE("AOT kernels match the reference: W1 unfused, TF CIFAR-10 and model 4 fused") {
+TEST_CASE("AOT kernels match the reference: W1 unfused and tuned, TF CIFAR-10 and model 4 fused") {
     auto rng = fresh_rng();
     check_kernel<kiln_kernels::w1_unfused>(kiln::describe<aot_nets::W1>(), 3, rng);
     // kiln_add_net(... MACHINE generic,cores=3) reached the plan.
     CHECK(std::string(kiln_kernels::w1_unfused::machine).rfind("generic: ", 0) == 0);
     CHECK(std::string(kiln_kernels::w1_unfused::machine).find(" 3 cores,") != std::string::npos);
+    // kiln_add_net(... TUNING file) reached the plan, and the tuned kernel is right.
+    check_kernel<kiln_kernels::w1_tuned>(kiln::describe<aot_nets::W1>(), 2, rng);
+    const std::string tuned_plans = kiln_kernels::w1_tuned::plans;
+    const bool one_vector_tile = tuned_plans.find("register tiles 8 ch x 8 cols") != std::string::npos ||
+                                 tuned_plans.find("register tiles 16 ch x 8 cols") != std::string::npos;
+    CHECK(one_vector_tile);
+    CHECK(tuned_plans.find("3 bands of 4 rows x batch 1") != std::string::npos);
+    CHECK(tuned_plans.find(" (tuned)\n") != std::string::npos);
+    CHECK(std::string(kiln_kernels::w1_unfused::plans).find(" (cost model)\n") != std::string::npos);
     check_kernel<kiln_kernels::cifar10_fused>(kiln::describe<nets::TensorFlowCifar10>(), 2, rng);
     check_kernel<kiln_kernels::cifar10_model4_fused>(kiln::describe<nets::Cifar10Model4>(), 2, rng);
 }

@@ -9,6 +9,7 @@
 #include "kiln/codegen/conv_group_plan.hpp"
 #include "kiln/codegen/fusion.hpp"
 #include "kiln/codegen/machine_model.hpp"
+#include "kiln/codegen/plan_space.hpp"
 #include "nets/cifar10.hpp"
 #include "nets/googlenet.hpp"
 #include "nets/workloads.hpp"
@@ -264,4 +265,51 @@ TEST_CASE("conv group plans: a plan that cannot schedule its group is refused be
     CHECK(refused([](ConvGroupPlan& p) { p.loop = ConvGroupPlan::Loop::reduction_blocks, p.reduction_block = 5; })
               .find("dividing the 3 input channels") != std::string::npos);
     CHECK(refused([](ConvGroupPlan& p) { p.channel_blocks = 3; }).find("channel_blocks x channel block") != std::string::npos);
+    // W1's pooled rows read 16 padded input rows: a narrower fold would reuse rows still needed.
+    CHECK(refused([](ConvGroupPlan& p) { p.fold_rows = 8; }).find("at least 16") != std::string::npos);
+    CHECK(refused([](ConvGroupPlan& p) { p.fold_rows = 0; }) == "(no error)");
+    const codegen::Lowered unpadded = codegen::lower(test::net_of({make_layer_spec(ConvAttrs{8, {3, 3}}, Shape{6, 6, 4}, "1")}), 1);
+    ConvGroupPlan no_fold = codegen::plan_conv_group(unpadded, codegen::fusion_groups(unpadded).front(), MachineModel::for_target(avx2, "generic"));
+    no_fold.fold_rows = 4;
+    CHECK(error_of([&] { codegen::check_conv_group_plan(unpadded, codegen::fusion_groups(unpadded).front(), no_fold); })
+              .find("fold_rows must be 0") != std::string::npos);
+}
+
+TEST_CASE("the plan space: every variant a tuner tries is valid, new, and along its own axis") {
+    const std::vector<NetSpec> specs = {describe<nets::W1>(), describe<nets::W2>(), describe<nets::W4>(), describe<nets::GoogLeNet>()};
+    int variants = 0;
+    for (const auto& spec : specs)
+        for (int batch : {1, 8}) {
+            const codegen::Lowered net = codegen::lower(spec, batch);
+            for (const auto* target : {&avx2, &avx512}) {
+                const MachineModel m = MachineModel::for_target(*target, "generic,cores=4");
+                for (const auto& [group, plan] : plans(net, m)) {
+                    INFO(net.layers[group.first()].spec->name << ", batch " << batch << ", " << target->to_string());
+                    for (auto axis : {codegen::PlanAxis::register_tile, codegen::PlanAxis::row_bands, codegen::PlanAxis::reduction}) {
+                        const auto found = codegen::plan_variants(net, group, m, plan, axis);
+                        for (std::size_t i = 0; i < found.size(); ++i) {
+                            const ConvGroupPlan& v = found[i];
+                            ++variants;
+                            CHECK(error_of([&] { codegen::check_conv_group_plan(net, group, v); }) == "(no error)");
+                            CHECK(v != plan);
+                            for (std::size_t j = 0; j < i; ++j) CHECK(found[j] != v);
+                            CHECK(v.batch == plan.batch);
+                            CHECK(v.vector_lanes == plan.vector_lanes);
+                            CHECK(v.fold_rows == plan.fold_rows);
+                            if (axis == codegen::PlanAxis::row_bands) {
+                                CHECK(v.tile_vectors == plan.tile_vectors);
+                                CHECK(v.tile_columns == plan.tile_columns);
+                                CHECK(v.loop == plan.loop);
+                            }
+                            if (axis == codegen::PlanAxis::register_tile) {
+                                CHECK(v.loop == plan.loop);
+                                CHECK(v.tile_vectors * v.tile_columns + v.tile_vectors + 2 <= m.vector_registers);
+                            }
+                            if (axis == codegen::PlanAxis::reduction) CHECK(group.ends_with_pool);
+                        }
+                    }
+                }
+            }
+        }
+    CHECK(variants > 500);
 }

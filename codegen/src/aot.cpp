@@ -27,6 +27,10 @@ bool is_identifier(const std::string& s) {
 std::string c_string_body(const std::string& s) {
     std::string out;
     for (char ch : s) {
+        if (ch == '\n') {
+            out += "\\n";
+            continue;
+        }
         if (ch == '"' || ch == '\\') out += '\\';
         out += ch;
     }
@@ -49,6 +53,8 @@ std::string typed_header(const NetSpec& spec, const AotOptions& o, const Target&
       << "    static constexpr const char* target = \"" << target.to_string() << "\";\n"
       << "    // The machine model the schedule planned for (kiln/codegen/machine_model.hpp).\n"
       << "    static constexpr const char* machine = \"" << c_string_body(net.machine) << "\";\n"
+      << "    // Its plan per conv group and where each came from: the cost model or a tuning file.\n"
+      << "    static constexpr const char* plans = \"" << c_string_body(net.schedule_plan) << "\";\n"
       << "    static constexpr kiln::Shape input_shape = " << shape_literal(spec.input) << ";\n"
       << "    static constexpr kiln::Shape output_shape = " << shape_literal(spec.output) << ";\n"
       << "    static constexpr bool uses_cuda = " << (target.has_feature(Target::CUDA) ? "true" : "false") << ";\n"
@@ -82,7 +88,7 @@ std::string typed_header(const NetSpec& spec, const AotOptions& o, const Target&
 
 }  // namespace
 
-void generate_kernel(const NetSpec& spec, const AotOptions& o) {
+std::string generate_kernel(const NetSpec& spec, const AotOptions& o) {
     if (!is_identifier(o.name)) throw Error("kernel name '" + o.name + "' is not a C identifier");
     const Target target = resolve_target(o.target).with_feature(Target::NoRuntime);
     // An autoscheduled CPU kernel for this machine is checked as JitNet checks it (jit.hpp:
@@ -95,7 +101,7 @@ void generate_kernel(const NetSpec& spec, const AotOptions& o) {
     }
     const MachineModel machine = MachineModel::for_target(target, o.machine);
     Lowered net = lower(spec, o.batch_estimate);
-    apply_schedule(net, o.schedule, target, machine);
+    apply_schedule(net, o.schedule, target, machine, o.tuning);
     std::vector<Argument> args = {net.input};
     for (const auto& p : net.param_list()) args.push_back(p);
     const std::string stem = o.output_dir + "/" + o.name;
@@ -108,6 +114,7 @@ void generate_kernel(const NetSpec& spec, const AotOptions& o) {
     std::ofstream hpp(stem + ".hpp");
     hpp << typed_header(spec, o, target, net);
     if (!hpp) throw Error("could not write " + stem + ".hpp");
+    return net.schedule_plan;
 }
 
 void generate_runtime(const std::string& object_path, const std::string& target) {

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "kiln/runtime/error.hpp"
+
 namespace kiln::codegen::detail {
 
 using namespace Halide;
@@ -176,11 +178,20 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const ConvGroup
     if (stages.skips_padded_columns) conv.update().unroll(r.y);
 }
 
-void plan_and_schedule_conv_group(Lowered& net, const FusionGroup& group, const MachineModel& machine) {
-    const ConvGroupPlan plan = plan_conv_group(net, group, machine);
-    net.schedule_plan += net.layers[group.first()].spec->name;
+void plan_and_schedule_conv_group(Lowered& net, const FusionGroup& group, const MachineModel& machine, const Tuning& tuning) {
+    const TunedPlan* tuned = tuning.find(tuning_key(machine, net, group));
+    const ConvGroupPlan cost_model = plan_conv_group(net, group, machine);
+    const ConvGroupPlan plan = tuned ? tuned->plan : cost_model;
+    const std::string& layer = net.layers[group.first()].spec->name;
+    if (tuned && plan.vector_lanes != machine.vector_lanes)
+        throw Error("tuned plan for layer " + layer + " uses " + std::to_string(plan.vector_lanes) + "-lane vectors, the target " +
+                    std::to_string(machine.vector_lanes));
+    if (tuned && plan.batch != std::max(1, net.batch_estimate))
+        throw Error("tuned plan for layer " + layer + " was made for batch " + std::to_string(plan.batch) + ", the net plans for " +
+                    std::to_string(std::max(1, net.batch_estimate)));
+    net.schedule_plan += layer;
     if (group.fused()) net.schedule_plan += ".." + net.layers[group.last()].spec->name;
-    net.schedule_plan += ": " + plan.describe() + "\n";
+    net.schedule_plan += ": " + plan.describe() + (!tuned ? " (cost model)" : plan == cost_model ? " (tuned: the cost model's plan measured best)" : " (tuned)") + "\n";
     schedule_conv_group(net, group, plan);
 }
 

@@ -5,6 +5,7 @@
 #include "kiln/codegen/fusion.hpp"
 #include "kiln/codegen/lowered.hpp"
 #include "kiln/codegen/machine_model.hpp"
+#include "kiln/codegen/tuning.hpp"
 
 namespace kiln::codegen::detail {
 
@@ -22,8 +23,9 @@ void schedule_layer_at_root(Lowered& net, std::size_t layer, const MachineModel&
 // all of this come from `plan` (conv_group_plan.hpp), checked before it is applied.
 void schedule_conv_group(Lowered& net, const FusionGroup& group, const ConvGroupPlan& plan);
 
-// The plan the cost rules choose, recorded in Lowered::schedule_plan and applied.
-void plan_and_schedule_conv_group(Lowered& net, const FusionGroup& group, const MachineModel& machine);
+// The group's plan from `tuning` when it has one for the group, else the one the cost rules
+// choose; recorded in Lowered::schedule_plan with where it came from, and applied.
+void plan_and_schedule_conv_group(Lowered& net, const FusionGroup& group, const MachineModel& machine, const Tuning& tuning);
 
 // The net's output stage: a copy of the last layer, computed at root.
 void schedule_net_output(Lowered& net, const MachineModel& machine);

@@ -48,7 +48,7 @@ JitNet::JitNet(const NetSpec& spec, const JitOptions& options) : state_(std::mak
     const MachineModel machine = MachineModel::for_target(state_->target, options.machine);
     try {
         state_->net = lower(spec, options.batch_estimate);
-        apply_schedule(state_->net, options.schedule, state_->target, machine);
+        apply_schedule(state_->net, options.schedule, state_->target, machine, options.tuning);
         state_->pipeline = Pipeline(state_->net.output);
         state_->pipeline.jit_handlers().custom_malloc = detail::cached_malloc;
         state_->pipeline.jit_handlers().custom_free = detail::cached_free;

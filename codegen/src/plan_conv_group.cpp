@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <tuple>
 
 #include "kiln/runtime/error.hpp"
+#include "plan_rules.hpp"
 
 namespace kiln::codegen {
 
@@ -69,6 +71,11 @@ RegisterTile choose_register_tile(int channel_vectors, int width, int registers,
     return best;
 }
 
+}  // namespace
+
+// The shared rules (plan_rules.hpp), and the fold only the cost rules and the plan check use.
+namespace detail {
+
 // Row bands per image: only as many as needed to give every core work once batch and channel
 // blocks are counted, since each band recomputes the conv rows its pooling windows share.
 int row_bands(int rows, int independent_tasks, int cores) {
@@ -111,7 +118,9 @@ int stored_rows(const Lowered& net, const FusionGroup& group) {
     return int(net.layers[group_pool(net, group) ? group.last() : group.first()].spec->out.h);
 }
 
-}  // namespace
+}  // namespace detail
+
+using namespace detail;
 
 std::string ConvGroupPlan::describe() const {
     std::ostringstream s;
@@ -127,6 +136,14 @@ std::string ConvGroupPlan::describe() const {
       << (row_bands == 1 ? "" : "s") << " of " << band_rows << " rows x batch " << batch << " = " << tasks() << " tasks";
     if (fold_rows > 0) s << ", padded input folded to " << fold_rows << " rows";
     return s.str();
+}
+
+bool ConvGroupPlan::operator==(const ConvGroupPlan& o) const {
+    const auto fields = [](const ConvGroupPlan& p) {
+        return std::tie(p.loop, p.vector_lanes, p.tile_vectors, p.tile_columns, p.channel_blocks, p.row_bands, p.band_rows,
+                        p.reduction_block, p.fold_rows, p.batch);
+    };
+    return fields(*this) == fields(o);
 }
 
 ConvGroupPlan plan_conv_group(const Lowered& net, const FusionGroup& group, const MachineModel& machine) {
@@ -177,6 +194,12 @@ void check_conv_group_plan(const Lowered& net, const FusionGroup& group, const C
     if (plan.row_bands < 1 || plan.band_rows < 1 || plan.row_bands * plan.band_rows < rows || plan.band_rows > rows)
         refuse("row bands must cover the " + std::to_string(rows) + " rows, each band at most all of them");
     if (plan.fold_rows < 0 || (plan.fold_rows & (plan.fold_rows - 1)) != 0) refuse("fold_rows must be 0 or a power of two");
+    // A fold narrower than the rows a pooled step reads would make Halide reuse rows still needed.
+    const PoolAttrs* pool = group_pool(net, group);
+    const int min_fold = pool && pads_input(conv_layer) ? padded_input_fold(std::get<ConvAttrs>(conv_layer.attrs), *pool) : 0;
+    if (min_fold == 0 && plan.fold_rows != 0) refuse("fold_rows must be 0: this group keeps no folded input rows");
+    if (plan.fold_rows != 0 && plan.fold_rows < min_fold)
+        refuse("fold_rows must be 0 (no fold) or at least " + std::to_string(min_fold) + ", the padded input rows a pooled row reads");
     if (plan.loop == ConvGroupPlan::Loop::channel_rows) return;
     if (plan.tile_vectors < 1 || plan.tile_columns < 1) refuse("the register tile must be at least 1 x 1");
     if (channels % plan.channel_block() != 0)

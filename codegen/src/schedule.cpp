@@ -6,14 +6,14 @@
 namespace kiln::codegen {
 
 namespace {
-void schedule_default(Lowered& net, const Halide::Target& target, const MachineModel& machine) {
-    if (target.has_gpu_feature()) schedule_cuda(net, target, machine);
-    else schedule_fused(net, target, machine);
+void schedule_default(Lowered& net, const Halide::Target& target, const MachineModel& machine, const Tuning& tuning) {
+    if (target.has_gpu_feature()) schedule_cuda(net, target, machine, tuning);
+    else schedule_fused(net, target, machine, tuning);
 }
 
 struct Entry {
     const char* name;
-    void (*apply)(Lowered&, const Halide::Target&, const MachineModel&);
+    void (*apply)(Lowered&, const Halide::Target&, const MachineModel&, const Tuning&);
 };
 const Entry registry[] = {{"default", schedule_default},
                           {"fused", schedule_fused},
@@ -30,12 +30,13 @@ std::vector<std::string> schedule_names() {
     return names;
 }
 
-void apply_schedule(Lowered& net, const std::string& name, const Halide::Target& target, const MachineModel& machine) {
+void apply_schedule(Lowered& net, const std::string& name, const Halide::Target& target, const MachineModel& machine,
+                    const Tuning& tuning) {
     for (const auto& e : registry) {
         if (name != e.name) continue;
         net.schedule_name = name;
         net.machine = machine.describe();
-        return e.apply(net, target, machine);
+        return e.apply(net, target, machine, tuning);
     }
     std::string valid;
     for (const auto& n : schedule_names()) valid += (valid.empty() ? "" : ", ") + n;

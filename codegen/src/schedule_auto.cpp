@@ -48,12 +48,12 @@ void autoschedule(Lowered& net, const Target& target, const char* plugin_file, c
 
 }  // namespace
 
-void schedule_mullapudi2016(Lowered& net, const Target& target, const MachineModel& machine) {
+void schedule_mullapudi2016(Lowered& net, const Target& target, const MachineModel& machine, const Tuning&) {
     if (target.has_gpu_feature()) throw Error("auto-mullapudi2016 makes CPU schedules only; use auto-li2018 or cuda for a GPU target");
     autoschedule(net, target, "libautoschedule_mullapudi2016.so", "Mullapudi2016", machine.cores);
 }
 
-void schedule_adams2019(Lowered& net, const Target& target, const MachineModel& machine) {
+void schedule_adams2019(Lowered& net, const Target& target, const MachineModel& machine, const Tuning&) {
     if (target.has_gpu_feature()) throw Error("auto-adams2019 in Halide 14 makes CPU schedules only; use auto-li2018 or cuda for a GPU target");
     // Halide 14's Adams2019 reads its search settings from the environment only. Its default beam
     // of 32 takes minutes per net; a greedy pass (beam 1) takes seconds. HL_BEAM_SIZE still wins.
@@ -62,7 +62,7 @@ void schedule_adams2019(Lowered& net, const Target& target, const MachineModel& 
     autoschedule(net, target, "libautoschedule_adams2019.so", "Adams2019", machine.cores);
 }
 
-void schedule_li2018(Lowered& net, const Target& target, const MachineModel&) {
+void schedule_li2018(Lowered& net, const Target& target, const MachineModel&, const Tuning&) {
     // With parallelism > 1, Li2018 rfactors small reductions (a dense layer's) into atomic vector
     // stores that Halide 14 cannot compile ("Atomic predicated store is not supported",
     // halide/Halide#8280). At 1 it still parallelizes the outer pure loops.

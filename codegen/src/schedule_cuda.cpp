@@ -68,7 +68,7 @@ void conv_group_kernel(Lowered& net, const FusionGroup& group) {
 
 }  // namespace
 
-void schedule_cuda(Lowered& net, const Target& target, const MachineModel&) {
+void schedule_cuda(Lowered& net, const Target& target, const MachineModel&, const Tuning&) {
     if (!target.has_feature(Target::CUDA))
         throw Error("the cuda schedule needs a target with the cuda feature (e.g. host-cuda), got " + target.to_string());
     const std::vector<FusionGroup> groups = fusion_groups(net);

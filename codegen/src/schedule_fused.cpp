@@ -4,11 +4,11 @@
 
 namespace kiln::codegen {
 
-void schedule_fused(Lowered& net, const Halide::Target&, const MachineModel& machine) {
+void schedule_fused(Lowered& net, const Halide::Target&, const MachineModel& machine, const Tuning& tuning) {
     const std::vector<FusionGroup> groups = fusion_groups(net);
     for (const auto& group : groups) {
         if (group.starts_with_conv) {
-            detail::plan_and_schedule_conv_group(net, group, machine);
+            detail::plan_and_schedule_conv_group(net, group, machine, tuning);
         } else {
             detail::schedule_layer_at_root(net, group.first(), machine);
         }

@@ -4,14 +4,14 @@
 
 namespace kiln::codegen {
 
-void schedule_unfused(Lowered& net, const Halide::Target&, const MachineModel& machine) {
+void schedule_unfused(Lowered& net, const Halide::Target&, const MachineModel& machine, const Tuning& tuning) {
     bool output_scheduled = false;
     for (std::size_t i = 0; i < net.layers.size(); ++i) {
         if (std::holds_alternative<ConvAttrs>(net.layers[i].spec->attrs)) {
             FusionGroup alone;
             alone.layers = {i};
             alone.starts_with_conv = true;
-            detail::plan_and_schedule_conv_group(net, alone, machine);
+            detail::plan_and_schedule_conv_group(net, alone, machine, tuning);
             output_scheduled |= is_last_layer(net, i);
         } else {
             detail::schedule_layer_at_root(net, i, machine);

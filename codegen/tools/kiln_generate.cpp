@@ -2,7 +2,7 @@
 // KILN_NET_HEADER and KILN_NET_TYPE naming the user's declaration; built without them, it only
 // writes the shared Halide runtime.
 //
-//   generator --name N --out DIR [--schedule S] [--target T] [--batch B] [--machine M]
+//   generator --name N --out DIR [--schedule S] [--target T] [--batch B] [--machine M] [--tuning FILE]
 //   generator --runtime FILE.o --target T
 #include <cstdio>
 #include <string>
@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
             else if (flag == "--target") options.target = value;
             else if (flag == "--batch") options.batch_estimate = std::stoi(value);
             else if (flag == "--machine") options.machine = value;
+            else if (flag == "--tuning") options.tuning = kiln::codegen::Tuning::load(value);
             else if (flag == "--runtime") runtime = value;
             else throw kiln::Error("unknown flag " + flag);
         }
@@ -37,7 +38,10 @@ int main(int argc, char** argv) {
             return 0;
         }
 #ifdef KILN_NET_TYPE
-        kiln::codegen::generate_kernel(kiln::describe<KILN_NET_TYPE>(), options);
+        const std::string plans = kiln::codegen::generate_kernel(kiln::describe<KILN_NET_TYPE>(), options);
+        // Build logs say which groups a tuning file reached: a file for another machine or
+        // shape matches nothing, and silently getting the cost model's plans would hide that.
+        if (!options.tuning.entries.empty()) std::printf("kiln generator: %s plans:\n%s", options.name.c_str(), plans.c_str());
         return 0;
 #else
         throw kiln::Error("this generator was built without a net; it only writes runtimes (--runtime)");

@@ -1,6 +1,6 @@
 // kiln-inspect: what a schedule made of a net.
 //
-//   kiln-inspect NET [--schedule S] [--batch B] [--target T] [--machine M] [--out DIR] [--profile]
+//   kiln-inspect NET [--schedule S] [--batch B] [--target T] [--machine M] [--tuning FILE] [--out DIR] [--profile]
 //
 // Prints the machine model the schedule planned for and its plan per conv group; per declared
 // layer, the Halide stages it became and where they are computed; per stored block, FLOPs, bytes
@@ -8,7 +8,8 @@
 // also writes Halide's HTML statement view, the assembly, the loop nest, the schedule source (the
 // autoschedulers' own output), and the net as a Graphviz picture with its fusion groups (SVG when
 // `dot` is installed). --profile runs the net with Halide's profiler and prints its per-stage
-// times. NET is one of the example nets (run without arguments for the list).
+// times. --tuning takes measured plans from a kiln-tune file. NET is one of the example nets (run
+// without arguments for the list).
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -22,30 +23,14 @@
 #include "kiln/codegen/inspect.hpp"
 #include "kiln/codegen/jit.hpp"
 #include "kiln/codegen/schedule.hpp"
-#include "nets/cifar10.hpp"
-#include "nets/googlenet.hpp"
-#include "nets/workloads.hpp"
+#include "example_nets.hpp"
 
 namespace {
 
-const std::map<std::string, std::function<kiln::NetSpec()>>& known_nets() {
-    static const std::map<std::string, std::function<kiln::NetSpec()>> nets = {
-        {"w1", [] { return kiln::describe<nets::W1>(); }},
-        {"w2", [] { return kiln::describe<nets::W2>(); }},
-        {"w3", [] { return kiln::describe<nets::W3>(); }},
-        {"w4", [] { return kiln::describe<nets::W4>(); }},
-        {"tf-cifar10", [] { return kiln::describe<nets::TensorFlowCifar10>(); }},
-        {"cifar10-model1", [] { return kiln::describe<nets::Cifar10Model1>(); }},
-        {"cifar10-model2", [] { return kiln::describe<nets::Cifar10Model2>(); }},
-        {"cifar10-model3", [] { return kiln::describe<nets::Cifar10Model3>(); }},
-        {"cifar10-model4", [] { return kiln::describe<nets::Cifar10Model4>(); }},
-        {"googlenet", [] { return kiln::describe<nets::GoogLeNet>(); }},
-    };
-    return nets;
-}
+using kiln::tools::known_nets;
 
 int usage(const char* why) {
-    std::fprintf(stderr, "kiln-inspect: %s\nusage: kiln-inspect NET [--schedule S] [--batch B] [--target T] [--machine M] [--out DIR] [--profile]\nnets:",
+    std::fprintf(stderr, "kiln-inspect: %s\nusage: kiln-inspect NET [--schedule S] [--batch B] [--target T] [--machine M] [--tuning FILE] [--out DIR] [--profile]\nnets:",
                  why);
     for (const auto& n : known_nets()) std::fprintf(stderr, " %s", n.first.c_str());
     std::fprintf(stderr, "\nschedules:");
@@ -68,7 +53,7 @@ void write_file(const std::string& path, const std::string& text) {
 int main(int argc, char** argv) {
     if (argc < 2) return usage("which net?");
     const std::string name = argv[1];
-    std::string schedule = "fused", out_dir, target_string, machine = "host";
+    std::string schedule = "fused", out_dir, target_string, machine = "host", tuning;
     int batch = 1;
     bool profile = false;
     for (int i = 2; i < argc; ++i) {
@@ -84,6 +69,7 @@ int main(int argc, char** argv) {
         else if (flag == "--target") target_string = value;
         else if (flag == "--out") out_dir = value;
         else if (flag == "--machine") machine = value;
+        else if (flag == "--tuning") tuning = value;
         else return usage(("unknown flag " + flag).c_str());
     }
     const auto found = known_nets().find(name);
@@ -93,6 +79,7 @@ int main(int argc, char** argv) {
         kiln::codegen::JitOptions options{schedule, batch, target_string};
         options.verify_autoschedule = false;  // inspect what the autoscheduler made, even if wrong
         options.machine = machine;
+        if (!tuning.empty()) options.tuning = kiln::codegen::Tuning::load(tuning);
         const kiln::codegen::JitNet net(found->second(), options);
         const kiln::codegen::Lowered& lowered = net.lowered();
         kiln::codegen::print_report(std::cout, lowered, batch);

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "kiln/codegen/tuning.hpp"
 #include "kiln/dsl/layer_spec.hpp"
 
 namespace kiln::codegen {
@@ -19,10 +20,12 @@ struct AotOptions {
     // The CPU the kernel is scheduled for (machine_model.hpp); a kernel for another machine names
     // it ("xeon-spr,cores=8") rather than being planned for the build host.
     std::string machine = "host";
+    Tuning tuning;  // measured plans, as JitOptions::tuning (kiln_add_net's TUNING file)
 };
 
-// Writes <name>.o, <name>.h (Halide's C header) and <name>.hpp (kiln's typed header).
-void generate_kernel(const NetSpec& spec, const AotOptions& options);
+// Writes <name>.o, <name>.h (Halide's C header) and <name>.hpp (kiln's typed header). Returns the
+// plan per conv group and where each came from (the cost model or the tuning), one line each.
+std::string generate_kernel(const NetSpec& spec, const AotOptions& options);
 
 // Writes the Halide runtime for `target` (e.g. "host-cuda": the union of the kernels' targets)
 // as one object file.

@@ -35,6 +35,8 @@ struct ConvGroupPlan {
     int tasks() const { return batch * channel_blocks * row_bands; }
     // "register tiles 2x16 ch x 6 cols, 2 channel blocks x 1 band of 12 rows, 2 tasks, fold 16 rows"
     std::string describe() const;
+    bool operator==(const ConvGroupPlan& other) const;
+    bool operator!=(const ConvGroupPlan& other) const { return !(*this == other); }
 };
 
 // The plan the cost rules choose for `group` of `net` (its batch_estimate) on `machine`.

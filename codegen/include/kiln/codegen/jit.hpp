@@ -10,6 +10,7 @@
 
 #include "kiln/codegen/lowered.hpp"
 #include "kiln/codegen/machine_model.hpp"
+#include "kiln/codegen/tuning.hpp"
 #include "kiln/dsl/describe.hpp"
 #include "kiln/runtime/tensor.hpp"
 #include "kiln/runtime/weights.hpp"
@@ -30,6 +31,10 @@ struct JitOptions {
     // The CPU the schedule plans for (machine_model.hpp): "host", a named CPU such as "zen3" or
     // "xeon-spr", and field overrides ("host,cores=1", "zen4,l2=2MiB").
     std::string machine = "host";
+    // Measured plans (tuning.hpp, written by kiln-tune): `fused` and `unfused` take a conv group's
+    // plan from here when an entry matches the machine and the group's shapes, the cost model's
+    // otherwise; Lowered::schedule_plan says which, per group.
+    Tuning tuning;
 };
 
 // Thread safety: run() may be called from several threads on one JitNet; the calls are

@@ -18,6 +18,7 @@
 
 #include "kiln/codegen/lowered.hpp"
 #include "kiln/codegen/machine_model.hpp"
+#include "kiln/codegen/tuning.hpp"
 
 namespace kiln::codegen {
 
@@ -25,15 +26,17 @@ namespace kiln::codegen {
 std::vector<std::string> schedule_names();
 
 // Applies the named schedule for `target` on `machine` (machine_model.hpp: the only source of what a
-// schedule knows of the CPU); an unknown name, or a schedule the target cannot run (cuda without
-// the cuda feature), throws kiln::Error saying so.
-void apply_schedule(Lowered& net, const std::string& name, const Halide::Target& target, const MachineModel& machine);
+// schedule knows of the CPU); `fused` and `unfused` take a conv group's plan from `tuning` where it
+// has one for the group (tuning.hpp). An unknown name, a schedule the target cannot run (cuda
+// without the cuda feature), or a tuned plan that cannot schedule its group throws kiln::Error.
+void apply_schedule(Lowered& net, const std::string& name, const Halide::Target& target, const MachineModel& machine,
+                    const Tuning& tuning = {});
 
-void schedule_unfused(Lowered& net, const Halide::Target& target, const MachineModel& machine);
-void schedule_fused(Lowered& net, const Halide::Target& target, const MachineModel& machine);
-void schedule_cuda(Lowered& net, const Halide::Target& target, const MachineModel& machine);
-void schedule_mullapudi2016(Lowered& net, const Halide::Target& target, const MachineModel& machine);
-void schedule_adams2019(Lowered& net, const Halide::Target& target, const MachineModel& machine);
-void schedule_li2018(Lowered& net, const Halide::Target& target, const MachineModel& machine);
+void schedule_unfused(Lowered& net, const Halide::Target& target, const MachineModel& machine, const Tuning& tuning);
+void schedule_fused(Lowered& net, const Halide::Target& target, const MachineModel& machine, const Tuning& tuning);
+void schedule_cuda(Lowered& net, const Halide::Target& target, const MachineModel& machine, const Tuning& tuning);
+void schedule_mullapudi2016(Lowered& net, const Halide::Target& target, const MachineModel& machine, const Tuning& tuning);
+void schedule_adams2019(Lowered& net, const Halide::Target& target, const MachineModel& machine, const Tuning& tuning);
+void schedule_li2018(Lowered& net, const Halide::Target& target, const MachineModel& machine, const Tuning& tuning);
 
 }  // namespace kiln::codegen

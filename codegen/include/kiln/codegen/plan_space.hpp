@@ -1,0 +1,22 @@
+// The plans a tuner (tune.hpp) tries for a conv group: variants of a plan along one axis at a
+// time, each completed as the cost model completes its own (channel blocks from the tile, bands
+// for the cores) and checked by check_conv_group_plan. None equals `from`.
+#pragma once
+
+#include <vector>
+
+#include "kiln/codegen/conv_group_plan.hpp"
+
+namespace kiln::codegen {
+
+enum class PlanAxis {
+    register_tile,  // tile_vectors x tile_columns (then channel blocks and bands follow)
+    row_bands,      // how a stored stage's rows are split among tasks
+    reduction,      // register tiles against reduction blocks of several sizes (groups with a pool)
+};
+
+// Best first by the cost model's own measure (the tile's useful FMAs per step) where it has one.
+std::vector<ConvGroupPlan> plan_variants(const Lowered& net, const FusionGroup& group, const MachineModel& machine,
+                                         const ConvGroupPlan& from, PlanAxis axis);
+
+}  // namespace kiln::codegen

@@ -1,0 +1,21 @@
+// The cost rules' pieces that the plan space (plan_space.cpp) derives its variants with, so a
+// varied plan is completed exactly as the cost model completes its own (plan_conv_group.cpp).
+#pragma once
+
+#include "kiln/codegen/conv_group_plan.hpp"
+
+namespace kiln::codegen::detail {
+
+// The group's pool when it ends with one, else null.
+const PoolAttrs* group_pool(const Lowered& net, const FusionGroup& group);
+// The rows of the group's stored stage: the pooled rows under a pool, else the conv's.
+int stored_rows(const Lowered& net, const FusionGroup& group);
+// Row bands per image: only as many as give every core work once `independent_tasks` (batch x
+// channel blocks) are counted.
+int row_bands(int rows, int independent_tasks, int cores);
+// Bands of equal height; the count is what that height gives (12 rows in 8 bands are 6 of 2).
+void set_bands(ConvGroupPlan& plan, int rows, int bands);
+// The padded input rows a task keeps under a pool (a power of two); 0: no fold.
+int padded_input_fold(const ConvAttrs& conv, const PoolAttrs& pool);
+
+}  // namespace kiln::codegen::detail

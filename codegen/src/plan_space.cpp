@@ -1,0 +1,113 @@
+// Plan variants for the tuner (see plan_space.hpp).
+#include "kiln/codegen/plan_space.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "kiln/runtime/error.hpp"
+#include "plan_rules.hpp"
+
+namespace kiln::codegen {
+
+using namespace detail;
+
+namespace {
+
+struct Scored {
+    ConvGroupPlan plan;
+    double score = 0;
+};
+
+// Keeps the plans that pass the check and differ from `from` and from each other, best first.
+std::vector<ConvGroupPlan> valid_distinct(const Lowered& net, const FusionGroup& group, const ConvGroupPlan& from,
+                                          std::vector<Scored> scored) {
+    std::stable_sort(scored.begin(), scored.end(), [](const Scored& a, const Scored& b) { return a.score > b.score; });
+    std::vector<ConvGroupPlan> out;
+    for (const Scored& s : scored) {
+        if (s.plan == from || std::find(out.begin(), out.end(), s.plan) != out.end()) continue;
+        try {
+            check_conv_group_plan(net, group, s.plan);
+        } catch (const Error&) {
+            continue;
+        }
+        out.push_back(s.plan);
+    }
+    return out;
+}
+
+// Every register tile that fits the registers (accumulators, weight vectors, one broadcast, one
+// spare) and issues at least as many FMAs as it loads values, scored by useful FMAs per step.
+std::vector<Scored> tile_variants(const Lowered& net, const FusionGroup& group, const MachineModel& machine,
+                                  const ConvGroupPlan& from) {
+    std::vector<Scored> out;
+    if (from.loop == ConvGroupPlan::Loop::channel_rows) return out;
+    const LayerSpec& conv = *net.layers[group.first()].spec;
+    const int channel_vectors = int(conv.out.c) / from.vector_lanes, width = int(conv.out.w), rows = stored_rows(net, group);
+    const int registers = machine.vector_registers;
+    for (int v = 1; v <= std::min(4, channel_vectors); ++v) {
+        if (channel_vectors % v) continue;
+        for (int cols = 1; cols <= width && v * cols + v + 2 <= registers; ++cols) {
+            if (v * cols < v + cols && !(v == 1 && cols > 1)) continue;
+            ConvGroupPlan p = from;
+            p.tile_vectors = v;
+            p.tile_columns = cols;
+            p.channel_blocks = channel_vectors / v;
+            set_bands(p, rows, row_bands(rows, p.batch * p.channel_blocks, machine.cores));
+            const int tiles = (width + cols - 1) / cols;
+            out.push_back({p, double(v) * cols * width / (tiles * cols)});
+        }
+    }
+    return out;
+}
+
+// Band counts from one to four per core: fewer bands recompute fewer shared conv rows, more
+// balance the cores when the tasks are few.
+std::vector<Scored> band_variants(const Lowered& net, const FusionGroup& group, const MachineModel& machine,
+                                  const ConvGroupPlan& from) {
+    std::vector<Scored> out;
+    const int rows = stored_rows(net, group);
+    std::set<int> counts = {1, 2, 3, 4, 6, 8};
+    for (int k = 1; k <= 4; ++k) counts.insert(k * machine.cores);
+    for (int bands : counts) {
+        if (bands > rows) continue;
+        ConvGroupPlan p = from;
+        set_bands(p, rows, bands);
+        // Closest to the cost model's band count first.
+        out.push_back({p, -double(std::abs(p.row_bands - from.row_bands))});
+    }
+    return out;
+}
+
+// Under a pool: plain register tiles, or reduction blocks of half, a quarter... of the input
+// channels (at least 8), whichever the cost model did not choose.
+std::vector<Scored> reduction_variants(const Lowered& net, const FusionGroup& group, const ConvGroupPlan& from) {
+    std::vector<Scored> out;
+    if (from.loop == ConvGroupPlan::Loop::channel_rows || !group_pool(net, group)) return out;
+    const int in_channels = int(net.layers[group.first()].spec->in.c);
+    ConvGroupPlan tiles = from;
+    tiles.loop = ConvGroupPlan::Loop::register_tiles;
+    tiles.reduction_block = 0;
+    out.push_back({tiles, 0});
+    for (int divisor = 2; in_channels / divisor >= 8; divisor *= 2) {
+        if (in_channels % divisor) break;
+        ConvGroupPlan blocks = from;
+        blocks.loop = ConvGroupPlan::Loop::reduction_blocks;
+        blocks.reduction_block = in_channels / divisor;
+        out.push_back({blocks, -double(divisor)});
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<ConvGroupPlan> plan_variants(const Lowered& net, const FusionGroup& group, const MachineModel& machine,
+                                         const ConvGroupPlan& from, PlanAxis axis) {
+    switch (axis) {
+        case PlanAxis::register_tile: return valid_distinct(net, group, from, tile_variants(net, group, machine, from));
+        case PlanAxis::row_bands: return valid_distinct(net, group, from, band_variants(net, group, machine, from));
+        case PlanAxis::reduction: return valid_distinct(net, group, from, reduction_variants(net, group, from));
+    }
+    return {};
+}
+
+}  // namespace kiln::codegen

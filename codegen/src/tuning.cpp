@@ -1,0 +1,159 @@
+// Tuning files and keys (see tuning.hpp).
+#include "kiln/codegen/tuning.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "kiln/runtime/error.hpp"
+
+namespace kiln::codegen {
+
+namespace {
+
+using nlohmann::json;
+
+const char* loop_name(ConvGroupPlan::Loop loop) {
+    switch (loop) {
+        case ConvGroupPlan::Loop::channel_rows: return "channel_rows";
+        case ConvGroupPlan::Loop::register_tiles: return "register_tiles";
+        case ConvGroupPlan::Loop::reduction_blocks: return "reduction_blocks";
+    }
+    return "?";
+}
+
+std::string shape(Shape s) { return std::to_string(s.h) + "x" + std::to_string(s.w) + "x" + std::to_string(s.c); }
+std::string pair(Extent2 e) { return std::to_string(e.h) + "x" + std::to_string(e.w); }
+std::string pads(Pads rows, Pads cols) {
+    return std::to_string(rows.begin) + "," + std::to_string(rows.end) + "," + std::to_string(cols.begin) + "," +
+           std::to_string(cols.end);
+}
+
+// The integer fields of a plan, in the order the file lists them.
+struct Field {
+    const char* name;
+    int ConvGroupPlan::*member;
+    int min;
+};
+const Field plan_fields[] = {{"vector_lanes", &ConvGroupPlan::vector_lanes, 1},
+                             {"tile_vectors", &ConvGroupPlan::tile_vectors, 1},
+                             {"tile_columns", &ConvGroupPlan::tile_columns, 1},
+                             {"channel_blocks", &ConvGroupPlan::channel_blocks, 1},
+                             {"row_bands", &ConvGroupPlan::row_bands, 1},
+                             {"band_rows", &ConvGroupPlan::band_rows, 1},
+                             {"reduction_block", &ConvGroupPlan::reduction_block, 0},
+                             {"fold_rows", &ConvGroupPlan::fold_rows, 0},
+                             {"batch", &ConvGroupPlan::batch, 1}};
+
+nlohmann::ordered_json plan_json(const ConvGroupPlan& plan) {
+    nlohmann::ordered_json j;
+    j["loop"] = loop_name(plan.loop);
+    for (const auto& f : plan_fields) j[f.name] = plan.*f.member;
+    return j;
+}
+
+ConvGroupPlan plan_from_json(const json& j, const std::string& where) {
+    if (!j.is_object()) throw Error(where + ": \"plan\" must be an object");
+    ConvGroupPlan plan;
+    const std::string loop = j.contains("loop") && j["loop"].is_string() ? j["loop"].get<std::string>() : "";
+    if (loop == "channel_rows") plan.loop = ConvGroupPlan::Loop::channel_rows;
+    else if (loop == "register_tiles") plan.loop = ConvGroupPlan::Loop::register_tiles;
+    else if (loop == "reduction_blocks") plan.loop = ConvGroupPlan::Loop::reduction_blocks;
+    else throw Error(where + ": plan \"loop\" must be channel_rows, register_tiles or reduction_blocks");
+    for (const auto& f : plan_fields) {
+        if (!j.contains(f.name) || !j[f.name].is_number_integer())
+            throw Error(where + ": plan field \"" + f.name + "\" is missing or not an integer");
+        const long long v = j[f.name].get<long long>();
+        if (v < f.min || v > (1 << 20)) throw Error(where + ": plan field \"" + f.name + "\" = " + std::to_string(v) + " is out of range");
+        plan.*f.member = int(v);
+    }
+    for (const auto& item : j.items())
+        if (item.key() != "loop" && std::none_of(std::begin(plan_fields), std::end(plan_fields),
+                                                 [&](const Field& f) { return item.key() == f.name; }))
+            throw Error(where + ": unknown plan field \"" + item.key() + "\"");
+    return plan;
+}
+
+}  // namespace
+
+const TunedPlan* Tuning::find(const std::string& key) const {
+    const auto found = entries.find(key);
+    return found == entries.end() ? nullptr : &found->second;
+}
+
+Tuning Tuning::load(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw Error("could not open tuning file " + path);
+    json doc;
+    try {
+        doc = json::parse(in);
+    } catch (const json::exception& e) {
+        throw Error("tuning file " + path + " is not JSON: " + e.what());
+    }
+    if (!doc.is_object() || !doc.contains("kiln_tuning") || doc["kiln_tuning"] != 1 || !doc.contains("entries") ||
+        !doc["entries"].is_array())
+        throw Error("tuning file " + path + " is not a kiln tuning file (version 1): it needs \"kiln_tuning\": 1 and an \"entries\" array");
+    Tuning tuning;
+    for (std::size_t i = 0; i < doc["entries"].size(); ++i) {
+        const json& e = doc["entries"][i];
+        const std::string where = "tuning file " + path + ", entry " + std::to_string(i);
+        if (!e.is_object() || !e.contains("key") || !e["key"].is_string() || !e.contains("plan"))
+            throw Error(where + ": needs a \"key\" string and a \"plan\"");
+        TunedPlan tuned;
+        tuned.plan = plan_from_json(e["plan"], where);
+        for (const char* time : {"ms", "cost_model_ms"})
+            if (e.contains(time)) {
+                if (!e[time].is_number() || e[time].get<double>() < 0) throw Error(where + ": \"" + time + "\" must be a non-negative number");
+                (std::string(time) == "ms" ? tuned.ms : tuned.cost_model_ms) = e[time].get<double>();
+            }
+        if (!tuning.entries.emplace(e["key"].get<std::string>(), tuned).second) throw Error(where + ": its key appears twice");
+    }
+    return tuning;
+}
+
+void Tuning::save(const std::string& path) const {
+    // In the order a reader wants them (the key first), times to 0.1 microsecond.
+    const auto rounded = [](double ms) { return std::round(ms * 1e4) / 1e4; };
+    nlohmann::ordered_json entries_json = nlohmann::ordered_json::array();
+    for (const auto& [key, tuned] : entries) {
+        nlohmann::ordered_json entry;
+        entry["key"] = key;
+        entry["plan"] = plan_json(tuned.plan);
+        entry["ms"] = rounded(tuned.ms);
+        entry["cost_model_ms"] = rounded(tuned.cost_model_ms);
+        entries_json.push_back(entry);
+    }
+    nlohmann::ordered_json doc;
+    doc["kiln_tuning"] = 1;
+    doc["entries"] = entries_json;
+    // Written beside the target and renamed, so a failed write never leaves half a file.
+    const std::string temporary = path + ".partial";
+    {
+        std::ofstream out(temporary);
+        out << doc.dump(2) << "\n";
+        if (!out) throw Error("could not write tuning file " + temporary);
+    }
+    if (std::rename(temporary.c_str(), path.c_str()) != 0) throw Error("could not write tuning file " + path);
+}
+
+std::string tuning_key(const MachineModel& machine, const Lowered& net, const FusionGroup& group) {
+    std::ostringstream key;
+    key << "machine " << machine.cpu << " " << machine.vector_lanes << "x" << machine.vector_registers << " L1d "
+        << machine.l1d_bytes << " L2 " << machine.l2_bytes << " cores " << machine.cores << " | batch "
+        << std::max(1, net.batch_estimate);
+    for (std::size_t layer : group.layers) {
+        const LayerSpec& l = *net.layers[layer].spec;
+        key << " | " << l.kind() << " " << shape(l.in) << " -> " << shape(l.out);
+        if (const auto* c = std::get_if<ConvAttrs>(&l.attrs))
+            key << " k" << pair(c->kernel) << " s" << pair(c->stride) << " d" << pair(c->dilation) << " p"
+                << pads(c->rows(l.in), c->cols(l.in));
+        if (const auto* p = std::get_if<PoolAttrs>(&l.attrs))
+            key << " w" << pair(p->window) << " s" << pair(p->stride) << " p" << pads(p->rows(l.in), p->cols(l.in));
+    }
+    return key.str();
+}
+
+}  // namespace kiln::codegen

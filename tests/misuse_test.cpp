@@ -158,7 +158,7 @@ TEST_CASE("an autoscheduled net run at another batch than it was tuned for: righ
         } catch (const kiln::Error& e) {
             CHECK(std::string(e.what()).find("was tuned for batch 4 and may not run other batches: run batch 4") !=
                   std::string::npos);
-            MESSAGE(std::string(schedule) + " refused batch 1: " + e.what());
+            MESSAGE((std::string(schedule) + " refused batch 1: " + e.what()));
         }
     }
 }

@@ -7,24 +7,34 @@
 #include <new>
 #include <random>
 
-#include "jit_allocator.hpp"
 #include "kiln/codegen/schedule.hpp"
+#include "kiln/codegen/segments.hpp"
 #include "kiln/codegen/target.hpp"
 #include "kiln/runtime/error.hpp"
+#include "pipeline_cache.hpp"
 
 namespace kiln::codegen {
 
 using namespace Halide;
 
 struct JitNet::State {
-    Lowered net;
-    Pipeline pipeline;
+    // What a call runs: one compiled pipeline for the whole net, or one per segment in order, each
+    // with the net's names of the learned tensors it takes (in its all_params order).
+    struct Stage {
+        std::shared_ptr<detail::CompiledPipeline> compiled;
+        std::vector<std::string> param_names;
+    };
+    std::vector<Stage> stages;
+    Lowered whole;  // the whole net scheduled, when it runs per segment (lowered() shows it)
     Target target;
     JitOptions options;
-    std::string signature;  // of net.spec, checked against the weights' on every call
-    // Calls are serialized: the pipeline's cached intermediates and Halide's JIT state are per
-    // net, and one call already runs on every core.
+    std::string signature;  // of the net's spec, checked against the weights' on every call
+    // The tensors between stages, for the batch of the last call. Calls are serialized: these are
+    // per net, and one call already runs on every core.
+    std::vector<Tensor> between;
     std::mutex mutex;
+
+    const Lowered& net() const { return stages.size() == 1 ? stages.front().compiled->net : whole; }
 };
 
 namespace {
@@ -34,6 +44,19 @@ Target jit_target(const JitOptions& options) {
     if (options.schedule == "cuda") t = t.with_feature(Target::CUDA);
     return runnable_here(t);
 }
+
+bool per_segment(const JitOptions& options, const Target& target) {
+    if (options.pipelines != JitOptions::Pipelines::automatic) return options.pipelines == JitOptions::Pipelines::per_segment;
+    const bool kilns_cpu_schedule = options.schedule == "fused" || options.schedule == "unfused" ||
+                                    (options.schedule == "default" && !target.has_gpu_feature());
+    return kilns_cpu_schedule;
+}
+
+Lowered scheduled(const NetSpec& spec, const JitOptions& options, const Target& target, const MachineModel& machine) {
+    Lowered net = lower(spec, options.batch_estimate);
+    apply_schedule(net, options.schedule, target, machine, options.tuning);
+    return net;
+}
 }  // namespace
 
 JitNet::JitNet(const NetSpec& spec, const JitOptions& options) : state_(std::make_unique<State>()) {
@@ -42,17 +65,28 @@ JitNet::JitNet(const NetSpec& spec, const JitOptions& options) : state_(std::mak
     if (options.batch_estimate < 1 || options.batch_estimate > max_batch_estimate)
         throw Error("batch_estimate must be between 1 and " + std::to_string(max_batch_estimate) + ", got " +
                     std::to_string(options.batch_estimate));
-    state_->target = jit_target(options);
-    state_->options = options;
-    state_->signature = net_signature(spec);
-    const MachineModel machine = MachineModel::for_target(state_->target, options.machine);
+    State& st = *state_;
+    st.target = jit_target(options);
+    st.options = options;
+    st.signature = net_signature(spec);
+    const MachineModel machine = MachineModel::for_target(st.target, options.machine);
     try {
-        state_->net = lower(spec, options.batch_estimate);
-        apply_schedule(state_->net, options.schedule, state_->target, machine, options.tuning);
-        state_->pipeline = Pipeline(state_->net.output);
-        state_->pipeline.jit_handlers().custom_malloc = detail::cached_malloc;
-        state_->pipeline.jit_handlers().custom_free = detail::cached_free;
-        state_->pipeline.compile_jit(state_->target);
+        std::vector<Lowered> nets;
+        std::vector<std::vector<std::string>> names;
+        const std::vector<Segment> segments = per_segment(options, st.target) ? split_into_segments(spec) : std::vector<Segment>{};
+        if (segments.size() > 1) {
+            st.whole = scheduled(spec, options, st.target, machine);
+            for (const Segment& s : segments) {
+                nets.push_back(scheduled(s.spec, options, st.target, machine));
+                names.push_back(s.net_param_names);
+            }
+        } else {
+            nets.push_back(scheduled(spec, options, st.target, machine));
+            names = {std::vector<std::string>()};
+            for (const auto& p : all_params(spec)) names.front().push_back(p.name);
+        }
+        std::vector<std::shared_ptr<detail::CompiledPipeline>> compiled = detail::compile_pipelines(std::move(nets), st.target);
+        for (std::size_t i = 0; i < compiled.size(); ++i) st.stages.push_back({std::move(compiled[i]), std::move(names[i])});
     } catch (const Halide::Error& e) {
         throw Error(std::string("Halide could not compile the net: ") + e.what());
     } catch (const std::bad_alloc&) {
@@ -70,7 +104,7 @@ JitNet::JitNet(const NetSpec& spec, const JitOptions& options) : state_(std::mak
 // (Adams2019 on a conv -> pool -> strided conv net: SIGSEGV). A crash cannot be caught by running
 // the pipeline, so such a schedule is refused from its source before it ever runs.
 void JitNet::refuse_sliding_across_reductions(const JitOptions& options) const {
-    const std::string& source = state().net.schedule_source;
+    const std::string& source = state().net().schedule_source;
     std::size_t begin = 0;
     while (begin < source.size()) {
         const std::size_t end = std::min(source.find(';', begin), source.size());
@@ -138,8 +172,10 @@ JitNet::State& JitNet::state() const {
     return *state_;
 }
 
-const NetSpec& JitNet::spec() const { return state().net.spec; }
-const Lowered& JitNet::lowered() const { return state().net; }
+const NetSpec& JitNet::spec() const { return state().net().spec; }
+const Lowered& JitNet::lowered() const { return state().net(); }
+std::size_t JitNet::pipeline_count() const { return state().stages.size(); }
+void JitNet::forget_unused_pipelines() { detail::forget_unused_pipelines(); }
 const Target& JitNet::target() const { return state().target; }
 
 namespace {
@@ -152,7 +188,7 @@ Buffer<float> view(const Tensor& t) {
 
 void JitNet::run(const Tensor& input, const Weights& weights, Tensor& output) const {
     State& st = state();
-    const NetSpec& spec = st.net.spec;
+    const NetSpec& spec = st.net().spec;
     require_shape(input, spec.input, "the input tensor");
     require_shape(output, spec.output, "the output tensor");
     if (output.batch() != input.batch())
@@ -162,38 +198,49 @@ void JitNet::run(const Tensor& input, const Weights& weights, Tensor& output) co
     // would read input rows it has already overwritten.
     if (input.data() == output.data()) throw Error("the output tensor is the input tensor; pass a separate output");
     weights.require_fits(st.signature, all_params(spec), "the JIT net");
-    ParamMap params;
-    Buffer<float> in = view(input);
-    params.set(st.net.input, in);
-    std::vector<Buffer<float>> held;
-    held.reserve(all_params(spec).size());
-    for (const auto& p : all_params(spec)) {
-        const auto& values = weights[p.name];
-        std::vector<int> dims(p.dims.begin(), p.dims.end());
-        held.emplace_back(const_cast<float*>(values.data()), dims);
-        params.set(st.net.params.at(p.name), held.back());
-    }
-    Buffer<float> out = view(output);
     std::lock_guard<std::mutex> lock(st.mutex);
-    try {
-        st.pipeline.realize(out, st.target, params);
-        if (out.has_device_allocation()) out.copy_to_host();  // a GPU target leaves the result on the device
-    } catch (const Halide::Error& e) {
-        std::string message = std::string("the compiled net failed: ") + e.what();
-        // The contract for autoscheduled nets: any batch may run, but Halide may have tiled the
-        // batch for the one it was tuned for and then refuses others at its bounds check.
-        if (st.options.schedule.rfind("auto-", 0) == 0 && input.batch() != st.options.batch_estimate)
-            message += "\n(schedule " + st.options.schedule + " was tuned for batch " +
-                       std::to_string(st.options.batch_estimate) + " and may not run other batches: run batch " +
-                       std::to_string(st.options.batch_estimate) + ", or compile with JitOptions::batch_estimate = " +
-                       std::to_string(input.batch()) + ")";
-        throw Error(message);
+    if (st.between.size() + 1 != st.stages.size() || (!st.between.empty() && st.between.front().batch() != input.batch())) {
+        st.between.clear();
+        for (std::size_t i = 0; i + 1 < st.stages.size(); ++i)
+            st.between.emplace_back(input.batch(), st.stages[i].compiled->net.spec.output);
+    }
+    for (std::size_t i = 0; i < st.stages.size(); ++i) {
+        const State::Stage& stage = st.stages[i];
+        detail::CompiledPipeline& compiled = *stage.compiled;
+        const std::vector<ParamSpec> params = all_params(compiled.net.spec);
+        ParamMap map;
+        Buffer<float> in = view(i == 0 ? input : st.between[i - 1]);
+        map.set(compiled.net.input, in);
+        std::vector<Buffer<float>> held;
+        held.reserve(params.size());
+        for (std::size_t p = 0; p < params.size(); ++p) {
+            const auto& values = weights[stage.param_names[p]];
+            std::vector<int> dims(params[p].dims.begin(), params[p].dims.end());
+            held.emplace_back(const_cast<float*>(values.data()), dims);
+            map.set(compiled.net.params.at(params[p].name), held.back());
+        }
+        Buffer<float> out = view(i + 1 == st.stages.size() ? output : st.between[i]);
+        std::lock_guard<std::mutex> pipeline_lock(compiled.mutex);
+        try {
+            compiled.pipeline.realize(out, st.target, map);
+            if (out.has_device_allocation()) out.copy_to_host();  // a GPU target leaves the result on the device
+        } catch (const Halide::Error& e) {
+            std::string message = std::string("the compiled net failed: ") + e.what();
+            // The contract for autoscheduled nets: any batch may run, but Halide may have tiled the
+            // batch for the one it was tuned for and then refuses others at its bounds check.
+            if (st.options.schedule.rfind("auto-", 0) == 0 && input.batch() != st.options.batch_estimate)
+                message += "\n(schedule " + st.options.schedule + " was tuned for batch " +
+                           std::to_string(st.options.batch_estimate) + " and may not run other batches: run batch " +
+                           std::to_string(st.options.batch_estimate) + ", or compile with JitOptions::batch_estimate = " +
+                           std::to_string(input.batch()) + ")";
+            throw Error(message);
+        }
     }
 }
 
 Tensor JitNet::run(const Tensor& input, const Weights& weights) const {
-    require_shape(input, state().net.spec.input, "the input tensor");  // before sizing the output by it
-    Tensor out(input.batch(), state().net.spec.output);
+    require_shape(input, state().net().spec.input, "the input tensor");  // before sizing the output by it
+    Tensor out(input.batch(), state().net().spec.output);
     run(input, weights, out);
     return out;
 }

@@ -5,6 +5,7 @@
 //   kiln::Tensor out = net.run(input, w);
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -35,6 +36,15 @@ struct JitOptions {
     // plan from here when an entry matches the machine and the group's shapes, the cost model's
     // otherwise; Lowered::schedule_plan says which, per group.
     Tuning tuning;
+    // How many Halide pipelines the net becomes. Halide 14's compile time grows faster than the
+    // pipeline, so `per_segment` compiles each segment (segments.hpp: a conv group, or a Concat or
+    // Residual, with the layers after it) as its own pipeline, in parallel, sharing compiled
+    // segments across nets and repeated blocks; the tensors between segments are allocated once
+    // per batch. `automatic`: per segment for `fused` and `unfused` (each group's output is
+    // stored whole either way, so the split costs a pipeline call per segment), one pipeline for
+    // the autoschedulers and `cuda`, whose schedules span the whole net.
+    enum class Pipelines { automatic, whole_net, per_segment };
+    Pipelines pipelines = Pipelines::automatic;
 };
 
 // Thread safety: run() may be called from several threads on one JitNet; the calls are
@@ -58,7 +68,16 @@ class JitNet {
     ~JitNet();
 
     const NetSpec& spec() const;
+    // The whole net, lowered and scheduled as it runs (per segment or not, the plans and stored
+    // stages are the same): what kiln-inspect reports.
     const Lowered& lowered() const;
+    // The number of Halide pipelines a call runs (1 unless compiled per segment).
+    std::size_t pipeline_count() const;
+
+    // Compiled pipelines are shared across the process: a net or block compiled again is not
+    // recompiled while a net uses it or it is among the 64 most recently used. This drops the
+    // ones no net holds (to free their memory, or to time a cold compile).
+    static void forget_unused_pipelines();
     const Halide::Target& target() const;
 
     // Checks the input and output shapes and batch, that they are distinct tensors, and that the

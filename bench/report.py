@@ -24,7 +24,8 @@ NOISE_PARTS = {"real_time", "manual_time", "process_time"}
 CONTEXT_KEYS = ["date", "host_name", "num_cpus", "mhz_per_cpu", "caches", "cpu", "threads", "halide", "onednn", "torch"]
 PEERS = {"onednn": "oneDNN", "pytorch": "PyTorch"}
 # chart series: (key, legend label, colour); "auto" is the fastest autoscheduler of the group
-SERIES = [("fused", "kiln fused", "#d95f02"), ("unfused", "kiln unfused", "#fdb863"),
+SERIES = [("fused", "kiln fused", "#d95f02"), ("fused-tuned", "kiln fused, tuned", "#7f2704"),
+          ("unfused", "kiln unfused", "#fdb863"),
           ("auto", "best Halide autoscheduler", "#7570b3"), ("onednn", "oneDNN", "#1f78b4"),
           ("pytorch", "PyTorch", "#e7298a")]
 DASH = "—"
@@ -259,6 +260,32 @@ def cell_ms(impls, impl):
     return "refused" if "error" in row else fmt(row.get("median_ms"))
 
 
+def tuned_section(groups):
+    """fused-tuned (fused with kiln-tune's measured plans) against the cost model's fused and oneDNN,
+    each ratio with the two rows' CVs, so a gain inside the run's noise reads as one."""
+    rows = [(w, b, impls) for (w, b), impls in groups.items() if "fused-tuned" in impls]
+    if not rows:
+        return []
+    out = ["", "### Measured tuning (`fused-tuned`: fused with this machine's kiln-tune plans)", "",
+           "| workload | batch | fused-tuned ms | tuned/fused | tuned/oneDNN | fused/oneDNN | CV tuned, fused, oneDNN |",
+           "|---|---:|---:|---:|---:|---:|---|"]
+    x = lambda v: DASH if v is None else f"{fmt(v)}×"
+    pct = lambda r: DASH if r.get("cv") is None else f"{r['cv'] * 100:.1f} %"
+    ratios = []
+    for w, b, impls in rows:
+        t, f, o = (impls.get(k, {}) for k in ("fused-tuned", "fused", "onednn"))
+        vs_fused = f["median_ms"] / t["median_ms"] if t.get("median_ms") and f.get("median_ms") else None
+        if t.get("speed_vs_onednn"):
+            ratios.append((b, t["speed_vs_onednn"]))
+        out.append(f"| {w} | {DASH if b is None else b} | {cell_ms(impls, 'fused-tuned')} | {x(vs_fused)} "
+                   f"| {x(t.get('speed_vs_onednn'))} | {x(f.get('speed_vs_onednn'))} | {pct(t)}, {pct(f)}, {pct(o)} |")
+    b1 = [r for b, r in ratios if b == 1]
+    large = [r for b, r in ratios if b is not None and b > 1]
+    out += ["", f"- fused-tuned vs oneDNN: batch 1 geomean {x(geomean(b1))}, min {x(min(b1, default=None))}; "
+                f"large batch geomean {x(geomean(large))}, min {x(min(large, default=None))}"]
+    return out
+
+
 def markdown(ctx, ceiling, groups, summary, guard, tol):
     versions = ", ".join(f"{n} {ctx[k]}" for k, n in (("halide", "Halide"), ("onednn", "oneDNN"), ("torch", "PyTorch")))
     out = ["## kiln benchmark results", "",
@@ -280,6 +307,7 @@ def markdown(ctx, ceiling, groups, summary, guard, tol):
         out.append(f"| {w} | {DASH if b is None else b} | {cell_ms(impls, 'fused')} | {fmt(f.get('useful_gflops'))} "
                    f"| {pct} | {x(f.get('speed_vs_onednn'))} | {x(f.get('speed_vs_pytorch'))} | {x(vs_unfused)} "
                    f"| {mib} | {auto_cell} | {cell_ms(impls, 'onednn')} | {cell_ms(impls, 'pytorch')} |")
+    out += tuned_section(groups)
     out += ["", "### Summary", ""]
     for peer, name in PEERS.items():
         for part, title in (("batch1", "batch 1"), ("large_batch", "large batch")):

@@ -6,7 +6,8 @@
 //   W4 GoogLeNet conv2          56x56x64  conv 3x3x192 pad 1, ReLU, max-pool 3x3/2
 //   W5 the lecture's CIFAR-10 model 4 end to end (three conv blocks, dense 10, softmax)
 //   GoogLeNet end to end (batch 1; kiln fused and unfused only: Halide 14 takes ~80 s to compile it)
-// Implementations: every kiln CPU schedule, oneDNN (bench/onednn_net.hpp), PyTorch (a child
+// Implementations: every kiln CPU schedule (and `fused-tuned`, fused with a kiln-tune file's plans,
+// when KILN_BENCH_TUNING names one), oneDNN (bench/onednn_net.hpp), PyTorch (a child
 // process, bench/pytorch_peer.hpp), the tests' plain-loop reference at batch 1 (a sanity floor).
 // Counters: GFLOP/s over nominal MACs (taps in zero padding included), useful_GFLOP/s over the MACs
 // whose tap lies inside the image (what oneDNN counts), and for kiln's fused/unfused the MiB the
@@ -16,6 +17,8 @@
 #include <benchmark/benchmark.h>
 
 #include <dnnl.hpp>
+#include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <kiln/codegen/inspect.hpp>
 #include <kiln/codegen/jit.hpp>
@@ -100,6 +103,16 @@ void run_reference(benchmark::State& state, const Workload& w) {
     flop_counters(state, w, 1);
 }
 
+// KILN_BENCH_TUNING names a tuning file (kiln-tune, run by scripts/bench.sh on this machine first):
+// the `fused-tuned` rows are `fused` with its measured plans, beside the cost model's `fused`.
+const codegen::Tuning& bench_tuning() {
+    static const codegen::Tuning tuning = [] {
+        const char* path = std::getenv("KILN_BENCH_TUNING");
+        return path && *path ? codegen::Tuning::load(path) : codegen::Tuning{};
+    }();
+    return tuning;
+}
+
 // Compiled once per (workload, schedule, batch): Google Benchmark calls a benchmark once per
 // repetition, and compile time is not what is measured.
 const codegen::JitNet* compiled(const Workload& w, const std::string& schedule, int batch, std::string& error) {
@@ -108,7 +121,10 @@ const codegen::JitNet* compiled(const Workload& w, const std::string& schedule, 
     const std::string key = w.name + "/" + schedule + "/" + std::to_string(batch);
     if (!cache.count(key) && !errors.count(key)) {
         try {
-            cache[key] = std::make_unique<codegen::JitNet>(w.spec, codegen::JitOptions{schedule, batch});
+            codegen::JitOptions options{schedule, batch};
+            if (schedule == "fused-tuned") options.schedule = "fused", options.tuning = bench_tuning();
+            if (schedule == "fused-whole") options.schedule = "fused", options.pipelines = codegen::JitOptions::Pipelines::whole_net;
+            cache[key] = std::make_unique<codegen::JitNet>(w.spec, options);
         } catch (const kiln::Error& e) {
             errors[key] = e.what();
         }
@@ -138,10 +154,31 @@ void run_schedule(benchmark::State& state, const Workload& w, const std::string&
         benchmark::DoNotOptimize(out.data());
     }
     flop_counters(state, w, batch);
-    if (schedule == "fused" || schedule == "unfused") {  // the autoschedulers' placement is not known to kiln
+    if (schedule == "fused-tuned") {  // how many groups the tuning file reached (0: it is `fused`)
+        const std::string& plans = net->lowered().schedule_plan;
+        int tuned = 0;
+        for (auto at = plans.find("(tuned"); at != std::string::npos; at = plans.find("(tuned", at + 1)) ++tuned;
+        state.counters["tuned_groups"] = tuned;
+    }
+    if (schedule.rfind("fused", 0) == 0 || schedule == "unfused") {  // the autoschedulers' placement is not known to kiln
         double bytes = 0;
         for (const auto& b : codegen::stored_blocks(net->lowered(), batch)) bytes += b.bytes_read + b.bytes_written;
         state.counters["MiB_moved"] = bytes / (1024.0 * 1024.0);
+    }
+}
+
+// JIT compile time, cold: per segment (the default for `fused`) against the whole net as one
+// Halide pipeline, one compile per repetition. Planned for batch 3, which no timed row uses, so no
+// compiled pipeline of another row (they stay alive for the run) can serve it from the cache.
+void compile_time(benchmark::State& state, const Workload& w, codegen::JitOptions::Pipelines pipelines) {
+    codegen::JitOptions options{"fused", 3};
+    options.pipelines = pipelines;
+    for (auto _ : state) {
+        codegen::JitNet::forget_unused_pipelines();
+        const auto start = std::chrono::steady_clock::now();
+        const codegen::JitNet net(w.spec, options);
+        state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        state.counters["pipelines"] = double(net.pipeline_count());
     }
 }
 
@@ -164,14 +201,26 @@ void add(const std::string& name, int batch, F f, Args&&... args) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const std::vector<std::string> all = {"fused", "unfused", "auto-mullapudi2016", "auto-adams2019", "auto-li2018"};
+    try {
+        bench_tuning();
+    } catch (const kiln::Error& e) {
+        std::fprintf(stderr, "schedules_bench: KILN_BENCH_TUNING: %s\n", e.what());
+        return 2;
+    }
+    std::vector<std::string> all = {"fused", "unfused", "auto-mullapudi2016", "auto-adams2019", "auto-li2018"};
+    // fused-whole: fused as one Halide pipeline, on the nets `fused` splits into several, for what
+    // the split costs at run time.
+    std::vector<std::string> fused_unfused = {"fused", "unfused", "fused-whole"};
+    if (!bench_tuning().entries.empty()) all.push_back("fused-tuned"), fused_unfused.push_back("fused-tuned");
+    std::vector<std::string> w5 = all;
+    w5.push_back("fused-whole");
     static const std::vector<Workload> workloads = {
         workload<nets::W1>("W1", {1, 128}, all),
         workload<nets::W2>("W2", {1, 128}, all),
         workload<nets::W3>("W3", {1, 8}, all),
         workload<nets::W4>("W4", {1, 8}, all),
-        workload<nets::Cifar10Model4>("W5", {1, 128}, all),
-        workload<nets::GoogLeNet>("GoogLeNet", {1}, {"fused", "unfused"}),
+        workload<nets::Cifar10Model4>("W5", {1, 128}, w5),
+        workload<nets::GoogLeNet>("GoogLeNet", {1}, fused_unfused),
     };
     static bench::PyTorchPeer peer(std::getenv("KILN_PYTHON") ? std::getenv("KILN_PYTHON") : "/usr/bin/python3",
                                    KILN_BENCH_DIR "/pytorch_blocks.py");
@@ -182,9 +231,18 @@ int main(int argc, char** argv) {
     benchmark::AddCustomContext("threads", std::to_string(std::thread::hardware_concurrency()));
     benchmark::AddCustomContext("halide", KILN_HALIDE_VERSION);
     benchmark::AddCustomContext("onednn", std::to_string(dnnl->major) + "." + std::to_string(dnnl->minor) + "." + std::to_string(dnnl->patch));
+    benchmark::AddCustomContext("tuning", bench_tuning().entries.empty() ? "none (no fused-tuned rows)"
+                                                                         : std::getenv("KILN_BENCH_TUNING"));
     benchmark::AddCustomContext("torch", peer.available() ? peer.version() : "unavailable: " + peer.why());
 
     benchmark::RegisterBenchmark("ceiling/fma", fma_ceiling)->UseRealTime()->Repetitions(9)->ReportAggregatesOnly();
+    for (const auto& w : workloads) {
+        if (w.name != "W5" && w.name != "GoogLeNet") continue;  // W1-W4 are one segment each
+        for (auto [mode, pipelines] : {std::pair{"per_segment", codegen::JitOptions::Pipelines::per_segment},
+                                       std::pair{"whole_net", codegen::JitOptions::Pipelines::whole_net}})
+            benchmark::RegisterBenchmark(("compile/" + w.name + "/fused/" + mode).c_str(), compile_time, w, pipelines)
+                ->UseManualTime()->Unit(benchmark::kSecond)->Iterations(1)->Repetitions(w.name == "W5" ? 3 : 1);
+    }
     for (const auto& w : workloads)
         for (int batch : w.batches) {
             for (const auto& s : w.schedules) add(w.name + "/" + s, batch, run_schedule, w, s);

@@ -11,6 +11,19 @@ scripts/build.sh
 out=bench/results
 mkdir -p "$out"
 export OPENBLAS_CORETYPE=SkylakeX  # OpenBLAS 0.3.21 takes this AMD Zen 5 for a Haswell
+# Measured plans for this machine first (kiln-tune; KILN_BENCH_TUNE_SECONDS per net and batch, 0 to
+# skip), so the run has `fused-tuned` rows beside the cost model's `fused`. The file is kept and
+# reused: entries already in it (same machine, batch and shapes) are not tuned again.
+tune_seconds="${KILN_BENCH_TUNE_SECONDS:-30}"
+if [ "$tune_seconds" != 0 ]; then
+  tuning="$out/tuning.json"
+  for run in "w1 1" "w1 128" "w2 1" "w2 128" "w3 1" "w3 8" "w4 1" "w4 8" "cifar10-model4 1" "cifar10-model4 128" "googlenet 1"; do
+    read -r net batch <<< "$run"  # not `set --`: "$@" goes to the benchmark below
+    echo "bench: tuning $net at batch $batch (up to $tune_seconds s; progress in $out/tuning.log)" >&2
+    build/examples/kiln-tune "$net" --batch "$batch" --seconds "$tune_seconds" --out "$tuning" 2>>"$out/tuning.log"
+  done
+  export KILN_BENCH_TUNING="$tuning"
+fi
 build/bench/schedules_bench --benchmark_enable_random_interleaving=true \
   --benchmark_out="$out/results.json" --benchmark_out_format=json "$@"
 /usr/bin/python3 bench/report.py "$out/results.json" --out "$out"

@@ -122,7 +122,7 @@ def build_rows(records):
     ceiling = ceiling * scale if ceiling else None
     rows = []
     for (workload, impl, batch), rec in records.items():
-        if workload == "ceiling" and batch is None:
+        if (workload == "ceiling" and batch is None) or workload == "compile":  # compile: see compile_rows
             continue
         row = {"workload": workload, "batch": batch, "impl": impl}
         if rec["error"] and stat(rec, "real_time") is None:
@@ -260,6 +260,28 @@ def cell_ms(impls, impl):
     return "refused" if "error" in row else fmt(row.get("median_ms"))
 
 
+def compile_rows(records):
+    """Cold JIT compile times, e.g. 'compile/GoogLeNet/fused/per_segment': [(net, schedule, mode, s, pipelines)]."""
+    out = []
+    for (workload, impl, _), rec in records.items():
+        if workload != "compile" or impl.count("/") != 2:
+            continue
+        ms = stat(rec, "real_time", in_ms=True)
+        out.append((*impl.split("/"), ms / 1e3 if ms is not None else None, stat(rec, "pipelines")))
+    return sorted(out)
+
+
+def compile_section(rows):
+    if not rows:
+        return []
+    out = ["", "### JIT compile time (cold, one process, every core)", "",
+           "| net | schedule | pipelines | compile s |", "|---|---|---|---:|"]
+    for net, schedule, mode, secs, pipelines in rows:
+        count = DASH if pipelines is None else f"{int(pipelines)} ({mode.replace('_', ' ')})"
+        out.append(f"| {net} | {schedule} | {count} | {fmt(secs)} |")
+    return out
+
+
 def tuned_section(groups):
     """fused-tuned (fused with kiln-tune's measured plans) against the cost model's fused and oneDNN,
     each ratio with the two rows' CVs, so a gain inside the run's noise reads as one."""
@@ -286,7 +308,7 @@ def tuned_section(groups):
     return out
 
 
-def markdown(ctx, ceiling, groups, summary, guard, tol):
+def markdown(ctx, ceiling, groups, summary, guard, tol, compiles=()):
     versions = ", ".join(f"{n} {ctx[k]}" for k, n in (("halide", "Halide"), ("onednn", "oneDNN"), ("torch", "PyTorch")))
     out = ["## kiln benchmark results", "",
            f"{ctx['date']} · CPU: {ctx['cpu']} · threads: {ctx['threads']} · {versions} · "
@@ -308,6 +330,7 @@ def markdown(ctx, ceiling, groups, summary, guard, tol):
                    f"| {pct} | {x(f.get('speed_vs_onednn'))} | {x(f.get('speed_vs_pytorch'))} | {x(vs_unfused)} "
                    f"| {mib} | {auto_cell} | {cell_ms(impls, 'onednn')} | {cell_ms(impls, 'pytorch')} |")
     out += tuned_section(groups)
+    out += compile_section(compiles)
     out += ["", "### Summary", ""]
     for peer, name in PEERS.items():
         for part, title in (("batch1", "batch 1"), ("large_batch", "large batch")):
@@ -416,8 +439,10 @@ def main():
     groups = group_rows(rows)
     summary = summarize(groups)
     guard = fusion_guard(groups, args.guard_tolerance)
-    md = markdown(ctx, ceiling, groups, summary, guard, args.guard_tolerance)
+    compiles = compile_rows(records)
+    md = markdown(ctx, ceiling, groups, summary, guard, args.guard_tolerance, compiles)
     report = {"context": ctx, "ceiling_gflops": ceiling, "rows": rows, "summary": summary,
+              "compile_seconds": [dict(zip(("net", "schedule", "pipelines_mode", "seconds", "pipelines"), c)) for c in compiles],
               "fusion_guard": guard[0], "fusion_guard_within_noise": guard[1]}
     try:
         os.makedirs(args.out, exist_ok=True)

@@ -142,7 +142,13 @@ void fix_bounds(OutputImageParam p, const std::vector<extent_t>& dims, int batch
         p.dim(int(dims.size())).set_min(0);
         estimates.push_back(Range(0, batch_estimate));
     }
-    p.dim(0).set_stride(1);
+    // Dense strides, as every kiln tensor and weight has them: constants let LLVM fold a tile's
+    // addresses into immediate offsets, and a buffer with other strides is refused, not misread.
+    int stride = 1;
+    for (std::size_t d = 0; d <= dims.size() && (d < dims.size() || batch_estimate > 0); ++d) {
+        p.dim(int(d)).set_stride(stride);
+        if (d < dims.size()) stride *= int(dims[d]);
+    }
     p.set_estimates(estimates);
 }
 
@@ -178,6 +184,9 @@ Lowered lower(const NetSpec& spec, int batch_estimate) {
     result.dim(1).set_bounds(0, int(out.w));
     result.dim(2).set_bounds(0, int(out.h));
     result.dim(3).set_min(0);
+    result.dim(1).set_stride(int(out.c));
+    result.dim(2).set_stride(int(out.c * out.w));
+    result.dim(3).set_stride(int(out.c * out.w * out.h));
     return net;
 }
 

@@ -1,6 +1,7 @@
 // Segments (codegen/segments.hpp) and JIT nets compiled per segment: the split covers every layer
 // and learned tensor once, renames repeated blocks alike, and a net run per segment computes what
 // the reference computes, as the same net compiled as one pipeline does.
+#include <algorithm>
 #include <set>
 
 #include "kiln/codegen/jit.hpp"
@@ -20,32 +21,51 @@ using Blocks = Net<Input<9, 10, 16>, Residual<Body<Conv<16, Kernel<3>, Same>, Re
                           Branch<MaxPool<Window<3>, Stride<1>, Same>, Conv<16, Kernel<1>>>>,
                    Conv<56, Kernel<3>, Same>, Relu, Conv<56, Kernel<3>, Same>, Relu, MaxPool<Window<2>>, Dense<12>, Relu, Dense<5>, Softmax>;
 
-void check_split(const NetSpec& net) {
-    const std::vector<codegen::Segment> segments = codegen::split_into_segments(net);
-    REQUIRE(!segments.empty());
+using PassThrough = Net<Input<6, 6, 8>, Concat<Branch<>, Branch<Conv<8, Kernel<3>, Same>, Relu>>, Conv<4, Kernel<1>>>;
+using Nested = Net<Input<6, 7, 8>, Conv<8, Kernel<1>>,
+                   Concat<Branch<Conv<4, Kernel<1>>, Concat<Branch<Conv<2, Kernel<1>>>, Branch<Conv<3, Kernel<3>, Same>>>>,
+                          Branch<MaxPool<Window<3>, Stride<1>, Same>>>>;
+
+// The graph's invariants: segments in dataflow order, each reading a tensor that is whole by then
+// and writing its own channels of another; every layer and learned tensor in exactly one segment,
+// in the net's order; no conv group cut and no Concat copy left where branches can write slices.
+void check_split(const NetSpec& net, std::size_t expected_segments) {
+    const codegen::SegmentGraph graph = codegen::split_into_segments(net);
+    REQUIRE(graph.tensors.size() >= 2);
+    CHECK(graph.tensors.front() == net.input);
+    CHECK(graph.tensors.back() == net.output);
+    CHECK(graph.segments.size() == expected_segments);
+    // Channels written so far per tensor: a tensor may be read only once every channel is.
+    std::vector<std::vector<int>> written(graph.tensors.size());
+    for (std::size_t t = 0; t < graph.tensors.size(); ++t) written[t].assign(std::size_t(graph.tensors[t].c), t == 0 ? 1 : 0);
+    const auto whole = [&](std::size_t t) { return std::all_of(written[t].begin(), written[t].end(), [](int n) { return n == 1; }); };
     std::vector<std::string> names;
-    std::size_t next = 0;
-    for (const auto& s : segments) {
-        CAPTURE(s.first);
-        CHECK(s.first == next);
-        CHECK(s.end > s.first);
-        next = s.end;
-        // A segment starts at a conv, a Concat or a Residual (the first may start anywhere), and
-        // only there: a conv group is never cut.
-        for (std::size_t i = s.first; i < s.end; ++i) {
-            const LayerSpec& l = net.layers[i];
-            const bool starts = std::holds_alternative<ConvAttrs>(l.attrs) || !l.children.empty();
-            CHECK((i == s.first ? starts || s.first == 0 : !starts));
-        }
-        // The segment is its layers as a net, named from l1, shaped as in the net.
-        REQUIRE(s.spec.layers.size() == s.end - s.first);
+    extent_t macs = 0, params = 0;
+    for (std::size_t i = 0; i < graph.segments.size(); ++i) {
+        const codegen::Segment& s = graph.segments[i];
+        CAPTURE(i);
+        REQUIRE(!s.spec.layers.empty());
+        REQUIRE(s.input < graph.tensors.size());
+        REQUIRE(s.output < graph.tensors.size());
+        CHECK(s.input != s.output);
+        CHECK(whole(s.input));
+        CHECK(s.spec.input == graph.tensors[s.input]);
+        const Shape out = graph.tensors[s.output];
+        CHECK(s.spec.output.h == out.h);
+        CHECK(s.spec.output.w == out.w);
+        REQUIRE(s.channel_offset + std::size_t(s.spec.output.c) <= std::size_t(out.c));
+        for (std::size_t c = 0; c < std::size_t(s.spec.output.c); ++c) ++written[s.output][s.channel_offset + c];
         CHECK(s.spec.layers.front().path == "1");
         CHECK(s.spec.layers.front().name.rfind("l1_", 0) == 0);
-        CHECK(s.spec.input == net.layers[s.first].in);
-        CHECK(s.spec.output == net.layers[s.end - 1].out);
+        for (std::size_t k = 0; k < s.spec.layers.size(); ++k) {
+            const LayerSpec& l = s.spec.layers[k];
+            const bool starts = std::holds_alternative<ConvAttrs>(l.attrs) || !l.children.empty();
+            if (k > 0) CHECK(!starts);  // a conv group is never cut
+            macs += l.macs, params += l.param_count;
+        }
         const std::vector<ParamSpec> own = all_params(s.spec);
         REQUIRE(own.size() == s.net_param_names.size());
-        Weights net_weights = Weights::for_net(net);
+        const Weights net_weights = Weights::for_net(net);
         for (std::size_t p = 0; p < own.size(); ++p) {
             CAPTURE(s.net_param_names[p]);
             CHECK(own[p].dims == net_weights.spec(s.net_param_names[p]).dims);
@@ -53,8 +73,9 @@ void check_split(const NetSpec& net) {
         }
         names.insert(names.end(), s.net_param_names.begin(), s.net_param_names.end());
     }
-    CHECK(next == net.layers.size());
-    // Every learned tensor of the net in exactly one segment, in the net's order.
+    for (std::size_t t = 1; t < graph.tensors.size(); ++t) CHECK(whole(t));  // each channel written exactly once
+    CHECK(macs == net.macs);
+    CHECK(params == net.param_count);
     std::vector<std::string> want;
     for (const auto& p : all_params(net)) want.push_back(p.name);
     CHECK(names == want);
@@ -62,20 +83,28 @@ void check_split(const NetSpec& net) {
 
 }  // namespace
 
-TEST_CASE("segments: every layer and learned tensor once, never cutting a conv group") {
-    check_split(describe<Blocks>());
-    check_split(describe<nets::GoogLeNet>());
-    const auto blocks = codegen::split_into_segments(describe<Blocks>());
-    // residual + relu | concat | conv + relu | conv + relu + pool + dense + relu + dense + softmax
-    REQUIRE(blocks.size() == 4);
-    CHECK(blocks[3].spec.layers.size() == 7);
-    // GoogLeNet: three stem convs, then one segment per inception module.
-    CHECK(codegen::split_into_segments(describe<nets::GoogLeNet>()).size() == 12);
+TEST_CASE("segments: every layer and learned tensor once, never cutting a conv group, concat branches into slices") {
+    // residual + relu | branch 1 | branch 2 | branch 3's pool | branch 3's conv | conv + relu |
+    // conv + relu + pool + dense + relu + dense + softmax
+    check_split(describe<Blocks>(), 7);
+    // GoogLeNet: three stem conv groups; per inception module its four branches as 1 + 2 + 2 + 2
+    // segments (1x1 | 1x1 reduce, 3x3 | 1x1 reduce, 5x5 | pool, 1x1 projection), 9 modules; the two
+    // max pools between modules; average pool, dropout, dense and softmax.
+    check_split(describe<nets::GoogLeNet>(), 3 + 9 * 7 + 2 + 1);
+    // A Concat with an empty branch (its input passed through) stays one segment.
+    check_split(describe<PassThrough>(), 2);
+    // Concats nested in a branch, and one that ends the net, write into slices of the outer tensor.
+    check_split(describe<Nested>(), 5);
+    const codegen::SegmentGraph nested = codegen::split_into_segments(describe<Nested>());
+    CHECK(nested.segments[2].channel_offset == 0);  // the inner concat's branches: channels 0-1 and 2-4
+    CHECK(nested.segments[3].channel_offset == 2);
+    CHECK(nested.segments[4].channel_offset == 5);  // the pool branch of the outer one: 5-12
+    CHECK(nested.segments[4].output == nested.tensors.size() - 1);
 }
 
 TEST_CASE("segments: repeated blocks get equal specs, so one compiled pipeline serves them") {
     using Repeated = Net<Input<8, 8, 16>, Conv<16, Kernel<3>, Same>, Relu, Conv<16, Kernel<3>, Same>, Relu, Conv<16, Kernel<3>, Same>, Sigmoid>;
-    const auto segments = codegen::split_into_segments(describe<Repeated>());
+    const auto segments = codegen::split_into_segments(describe<Repeated>()).segments;
     REQUIRE(segments.size() == 3);
     CHECK(net_signature(segments[0].spec) == net_signature(segments[1].spec));
     CHECK(net_signature(segments[0].spec) != net_signature(segments[2].spec));  // Sigmoid, not ReLU
@@ -95,7 +124,7 @@ TEST_CASE("JIT per segment: the reference's answer, equal to one pipeline's, at 
         const codegen::JitNet segmented(spec, options);
         options.pipelines = JitOptions::Pipelines::whole_net;
         const codegen::JitNet whole(spec, options);
-        CHECK(segmented.pipeline_count() == 4);
+        CHECK(segmented.pipeline_count() == 7);
         CHECK(whole.pipeline_count() == 1);
         // Both report the whole net with the same plans.
         CHECK(segmented.lowered().schedule_plan == whole.lowered().schedule_plan);
@@ -111,8 +140,8 @@ TEST_CASE("JIT per segment: the reference's answer, equal to one pipeline's, at 
         }
     }
     // The default: per segment for kiln's CPU schedules, one pipeline for the autoschedulers.
-    CHECK(codegen::JitNet(spec, JitOptions{"fused"}).pipeline_count() == 4);
-    CHECK(codegen::JitNet(spec, JitOptions{"unfused"}).pipeline_count() == 4);
+    CHECK(codegen::JitNet(spec, JitOptions{"fused"}).pipeline_count() == 7);
+    CHECK(codegen::JitNet(spec, JitOptions{"unfused"}).pipeline_count() == 7);
     JitOptions auto_options{"auto-mullapudi2016"};
     CHECK(codegen::JitNet(spec, auto_options).pipeline_count() == 1);
 }
@@ -131,5 +160,22 @@ TEST_CASE("JIT per segment: repeated blocks and a net compiled again run right, 
         const codegen::JitNet net(spec, JitOptions{"fused", 2});
         CHECK(net.pipeline_count() == 3);
         test::check_close(net.run(input, w), want, 1e-5, 1.0);
+    }
+}
+
+TEST_CASE("JIT per segment: nested concats and a concat that ends the net write their slices; a pass-through branch still copies") {
+    auto rng = test::rng_for("jit concat slices");
+    for (const NetSpec& spec : {describe<Nested>(), describe<PassThrough>()}) {
+        Weights w = Weights::for_net(spec);
+        w.fill_random(rng());
+        for (const char* schedule : {"fused", "unfused"}) {
+            CAPTURE(schedule);
+            const codegen::JitNet net(spec, JitOptions{schedule, 2});
+            for (std::size_t batch : {2, 3}) {
+                Tensor input(batch, spec.input);
+                test::fill_uniform(input, rng);
+                test::check_close(net.run(input, w), ref::run_net(spec, w, test::to_ref(input)), 1e-5, 1.0);
+            }
+        }
     }
 }

@@ -18,20 +18,24 @@ namespace kiln::codegen {
 using namespace Halide;
 
 struct JitNet::State {
-    // What a call runs: one compiled pipeline for the whole net, or one per segment in order, each
-    // with the net's names of the learned tensors it takes (in its all_params order).
+    // What a call runs: one compiled pipeline for the whole net, or one per segment in order
+    // (segments.hpp), each with the net's names of the learned tensors it takes (in its
+    // all_params order) and the tensors it reads and writes.
     struct Stage {
         std::shared_ptr<detail::CompiledPipeline> compiled;
         std::vector<std::string> param_names;
+        std::size_t input = 0, output = 1, channel_offset = 0;
     };
     std::vector<Stage> stages;
+    std::vector<Shape> tensor_shapes = {Shape{}, Shape{}};  // 0: the input, last: the output
     Lowered whole;  // the whole net scheduled, when it runs per segment (lowered() shows it)
     Target target;
     JitOptions options;
     std::string signature;  // of the net's spec, checked against the weights' on every call
-    // The tensors between stages, for the batch of the last call. Calls are serialized: these are
-    // per net, and one call already runs on every core.
-    std::vector<Tensor> between;
+    // The tensors between stages (the first and last slots stay empty: the caller's), for the
+    // batch of the last call. Calls are serialized: these are per net, and one call already runs on
+    // every core.
+    std::vector<Tensor> tensors;
     std::mutex mutex;
 
     const Lowered& net() const { return stages.size() == 1 ? stages.front().compiled->net : whole; }
@@ -52,8 +56,9 @@ bool per_segment(const JitOptions& options, const Target& target) {
     return kilns_cpu_schedule;
 }
 
-Lowered scheduled(const NetSpec& spec, const JitOptions& options, const Target& target, const MachineModel& machine) {
-    Lowered net = lower(spec, options.batch_estimate);
+Lowered scheduled(const NetSpec& spec, const JitOptions& options, const Target& target, const MachineModel& machine,
+                  int output_pixel_stride = 0) {
+    Lowered net = lower(spec, options.batch_estimate, output_pixel_stride);
     apply_schedule(net, options.schedule, target, machine, options.tuning);
     return net;
 }
@@ -72,21 +77,21 @@ JitNet::JitNet(const NetSpec& spec, const JitOptions& options) : state_(std::mak
     const MachineModel machine = MachineModel::for_target(st.target, options.machine);
     try {
         std::vector<Lowered> nets;
-        std::vector<std::vector<std::string>> names;
-        const std::vector<Segment> segments = per_segment(options, st.target) ? split_into_segments(spec) : std::vector<Segment>{};
-        if (segments.size() > 1) {
+        const SegmentGraph graph = per_segment(options, st.target) ? split_into_segments(spec) : SegmentGraph{};
+        if (graph.segments.size() > 1) {
             st.whole = scheduled(spec, options, st.target, machine);
-            for (const Segment& s : segments) {
-                nets.push_back(scheduled(s.spec, options, st.target, machine));
-                names.push_back(s.net_param_names);
+            st.tensor_shapes = graph.tensors;
+            for (const Segment& s : graph.segments) {
+                nets.push_back(scheduled(s.spec, options, st.target, machine, int(graph.tensors[s.output].c)));
+                st.stages.push_back({nullptr, s.net_param_names, s.input, s.output, s.channel_offset});
             }
         } else {
             nets.push_back(scheduled(spec, options, st.target, machine));
-            names = {std::vector<std::string>()};
-            for (const auto& p : all_params(spec)) names.front().push_back(p.name);
+            st.stages.emplace_back();
+            for (const auto& p : all_params(spec)) st.stages.front().param_names.push_back(p.name);
         }
         std::vector<std::shared_ptr<detail::CompiledPipeline>> compiled = detail::compile_pipelines(std::move(nets), st.target);
-        for (std::size_t i = 0; i < compiled.size(); ++i) st.stages.push_back({std::move(compiled[i]), std::move(names[i])});
+        for (std::size_t i = 0; i < compiled.size(); ++i) st.stages[i].compiled = std::move(compiled[i]);
     } catch (const Halide::Error& e) {
         throw Error(std::string("Halide could not compile the net: ") + e.what());
     } catch (const std::bad_alloc&) {
@@ -184,6 +189,16 @@ Buffer<float> view(const Tensor& t) {
     const Shape s = t.shape();
     return Buffer<float>(const_cast<float*>(t.data()), {int(s.c), int(s.w), int(s.h), int(t.batch())});
 }
+
+// Channels [offset, offset + channels) of a tensor, its pixels as far apart as the tensor's: where
+// a Concat branch writes its part.
+Buffer<float> slice_view(const Tensor& t, std::size_t offset, int channels) {
+    const Shape s = t.shape();
+    const int pixel = int(s.c);
+    const halide_dimension_t dims[] = {{0, channels, 1}, {0, int(s.w), pixel}, {0, int(s.h), pixel * int(s.w)},
+                                       {0, int(t.batch()), pixel * int(s.w * s.h)}};
+    return Buffer<float>(const_cast<float*>(t.data()) + offset, 4, dims);
+}
 }  // namespace
 
 void JitNet::run(const Tensor& input, const Weights& weights, Tensor& output) const {
@@ -199,17 +214,18 @@ void JitNet::run(const Tensor& input, const Weights& weights, Tensor& output) co
     if (input.data() == output.data()) throw Error("the output tensor is the input tensor; pass a separate output");
     weights.require_fits(st.signature, all_params(spec), "the JIT net");
     std::lock_guard<std::mutex> lock(st.mutex);
-    if (st.between.size() + 1 != st.stages.size() || (!st.between.empty() && st.between.front().batch() != input.batch())) {
-        st.between.clear();
-        for (std::size_t i = 0; i + 1 < st.stages.size(); ++i)
-            st.between.emplace_back(input.batch(), st.stages[i].compiled->net.spec.output);
+    const std::size_t last = st.tensor_shapes.size() - 1;
+    if (st.tensors.size() != st.tensor_shapes.size() || (last > 1 && st.tensors[1].batch() != input.batch())) {
+        st.tensors.clear();
+        st.tensors.emplace_back();  // the caller's input
+        for (std::size_t t = 1; t < last; ++t) st.tensors.emplace_back(input.batch(), st.tensor_shapes[t]);
+        st.tensors.emplace_back();  // the caller's output
     }
-    for (std::size_t i = 0; i < st.stages.size(); ++i) {
-        const State::Stage& stage = st.stages[i];
+    for (const State::Stage& stage : st.stages) {
         detail::CompiledPipeline& compiled = *stage.compiled;
         const std::vector<ParamSpec> params = all_params(compiled.net.spec);
         ParamMap map;
-        Buffer<float> in = view(i == 0 ? input : st.between[i - 1]);
+        Buffer<float> in = view(stage.input == 0 ? input : st.tensors[stage.input]);
         map.set(compiled.net.input, in);
         std::vector<Buffer<float>> held;
         held.reserve(params.size());
@@ -219,7 +235,8 @@ void JitNet::run(const Tensor& input, const Weights& weights, Tensor& output) co
             held.emplace_back(const_cast<float*>(values.data()), dims);
             map.set(compiled.net.params.at(params[p].name), held.back());
         }
-        Buffer<float> out = view(i + 1 == st.stages.size() ? output : st.between[i]);
+        Buffer<float> out = slice_view(stage.output == last ? output : st.tensors[stage.output], stage.channel_offset,
+                                       int(compiled.net.spec.output.c));
         std::lock_guard<std::mutex> pipeline_lock(compiled.mutex);
         try {
             compiled.pipeline.realize(out, st.target, map);

@@ -155,10 +155,11 @@ void fix_bounds(OutputImageParam p, const std::vector<extent_t>& dims, int batch
 }  // namespace
 }  // namespace detail
 
-Lowered lower(const NetSpec& spec, int batch_estimate) {
+Lowered lower(const NetSpec& spec, int batch_estimate, int output_pixel_stride) {
     Lowered net;
     net.spec = spec;
     net.batch_estimate = batch_estimate;
+    net.output_pixel_stride = output_pixel_stride > 0 ? output_pixel_stride : int(spec.output.c);
     const Shape in = net.spec.input, out = net.spec.output;
     net.input = ImageParam(Float(32), 4, "input");
     detail::fix_bounds(net.input, {in.c, in.w, in.h}, batch_estimate);
@@ -184,9 +185,9 @@ Lowered lower(const NetSpec& spec, int batch_estimate) {
     result.dim(1).set_bounds(0, int(out.w));
     result.dim(2).set_bounds(0, int(out.h));
     result.dim(3).set_min(0);
-    result.dim(1).set_stride(int(out.c));
-    result.dim(2).set_stride(int(out.c * out.w));
-    result.dim(3).set_stride(int(out.c * out.w * out.h));
+    result.dim(1).set_stride(net.output_pixel_stride);
+    result.dim(2).set_stride(net.output_pixel_stride * int(out.w));
+    result.dim(3).set_stride(net.output_pixel_stride * int(out.w * out.h));
     return net;
 }
 

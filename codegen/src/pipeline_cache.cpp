@@ -18,7 +18,8 @@ namespace {
 // Everything that decides the compiled code. The signature names every layer, so blocks share a
 // key only once segments.hpp has renamed them alike.
 std::string key_of(const Lowered& net, const Halide::Target& target) {
-    return net_signature(net.spec) + "\n" + net.schedule_name + " for batch " + std::to_string(net.batch_estimate) + " on " +
+    return net_signature(net.spec) + "\n" + std::to_string(net.output_pixel_stride) + " floats per output pixel\n" +
+           net.schedule_name + " for batch " + std::to_string(net.batch_estimate) + " on " +
            target.to_string() + "\n" + net.machine + "\n" + net.schedule_plan + "\n" + net.schedule_source;
 }
 

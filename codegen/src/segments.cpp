@@ -1,17 +1,27 @@
 // Splitting a net into separately compiled segments (see segments.hpp).
 #include "kiln/codegen/segments.hpp"
 
+#include <algorithm>
 #include <variant>
 
 namespace kiln::codegen {
 
 namespace {
 
+bool is_concat(const LayerSpec& layer) { return std::holds_alternative<ConcatAttrs>(layer.attrs); }
+
+// Concats whose branches each have layers are split branch by branch; any other layer with
+// children (a Residual, a Concat passing its input through) is one segment.
+bool splits_branches(const LayerSpec& layer) {
+    return is_concat(layer) &&
+           std::none_of(layer.children.begin(), layer.children.end(), [](const auto& branch) { return branch.empty(); });
+}
+
 bool starts_segment(const LayerSpec& layer) {
     return std::holds_alternative<ConvAttrs>(layer.attrs) || !layer.children.empty();
 }
 
-// Gives `layer` and everything inside it the path prefix `to` instead of `from` ("9/b2/1" -> "1/b2/1"),
+// Gives `layer` and everything inside it the path prefix `to` instead of `from` ("9/b2/1" -> "1"),
 // and the names the DSL derives from a path.
 void rename(LayerSpec& layer, const std::string& from, const std::string& to) {
     layer.path = to + layer.path.substr(from.size());
@@ -21,31 +31,83 @@ void rename(LayerSpec& layer, const std::string& from, const std::string& to) {
         for (auto& child : branch) rename(child, from, to);
 }
 
-}  // namespace
+class Splitter {
+  public:
+    explicit Splitter(SegmentGraph& graph) : graph_(graph) {}
 
-std::vector<Segment> split_into_segments(const NetSpec& net) {
-    std::vector<Segment> segments;
-    for (std::size_t i = 0; i < net.layers.size(); ++i) {
-        if (segments.empty() || starts_segment(net.layers[i])) {
-            segments.emplace_back();
-            segments.back().first = i;
+    // Splits `layers`, which read tensor `input`; the last segment writes channels from `offset`
+    // of tensor `output`. Returns nothing: every segment is in the graph.
+    void split(const std::vector<LayerSpec>& layers, std::size_t input, std::size_t output, std::size_t offset) {
+        std::size_t current = input;
+        std::vector<const LayerSpec*> open;  // the layers of the segment being gathered
+        const auto close = [&](bool last) {
+            if (open.empty()) return;
+            const std::size_t to = last ? output : new_tensor(open.back()->out);
+            add_segment(open, current, to, last ? offset : 0);
+            current = to;
+            open.clear();
+        };
+        for (std::size_t i = 0; i < layers.size(); ++i) {
+            const LayerSpec& layer = layers[i];
+            const bool last = i + 1 == layers.size();
+            if (splits_branches(layer)) {
+                close(false);
+                const std::size_t concat = last ? output : new_tensor(layer.out);
+                std::size_t channels = last ? offset : 0;
+                for (const auto& branch : layer.children) {
+                    split(branch, current, concat, channels);
+                    channels += std::size_t(branch.back().out.c);
+                }
+                current = concat;
+                continue;
+            }
+            if (starts_segment(layer)) close(false);
+            open.push_back(&layer);
         }
-        Segment& s = segments.back();
-        s.end = i + 1;
-        std::vector<ParamSpec> originals;
-        collect_params({net.layers[i]}, originals);
-        for (const auto& p : originals) s.net_param_names.push_back(p.name);
-        LayerSpec layer = net.layers[i];
-        rename(layer, layer.path, std::to_string(i - s.first + 1));
-        s.spec.layers.push_back(std::move(layer));
+        close(true);
     }
-    for (Segment& s : segments) {
+
+  private:
+    std::size_t new_tensor(Shape shape) {
+        graph_.tensors.push_back(shape);
+        return graph_.tensors.size() - 1;
+    }
+
+    void add_segment(const std::vector<const LayerSpec*>& layers, std::size_t input, std::size_t output, std::size_t offset) {
+        Segment s;
+        s.input = input, s.output = output, s.channel_offset = offset;
+        for (std::size_t k = 0; k < layers.size(); ++k) {
+            std::vector<ParamSpec> originals;
+            collect_params({*layers[k]}, originals);
+            for (const auto& p : originals) s.net_param_names.push_back(p.name);
+            LayerSpec layer = *layers[k];
+            rename(layer, layer.path, std::to_string(k + 1));
+            s.spec.param_count += layer.param_count;
+            s.spec.macs += layer.macs;
+            s.spec.layers.push_back(std::move(layer));
+        }
         s.spec.input = s.spec.layers.front().in;
         s.spec.output = s.spec.layers.back().out;
-        s.spec.strict = net.strict;
-        for (const auto& l : s.spec.layers) s.spec.param_count += l.param_count, s.spec.macs += l.macs;
+        graph_.segments.push_back(std::move(s));
     }
-    return segments;
+
+    SegmentGraph& graph_;
+};
+
+}  // namespace
+
+SegmentGraph split_into_segments(const NetSpec& net) {
+    SegmentGraph graph;
+    graph.tensors.push_back(net.input);
+    // The output tensor goes last once every intermediate is known: split into a placeholder index.
+    constexpr std::size_t output_placeholder = std::size_t(-1);
+    Splitter(graph).split(net.layers, 0, output_placeholder, 0);
+    graph.tensors.push_back(net.output);
+    for (Segment& s : graph.segments) {
+        if (s.output == output_placeholder) s.output = graph.tensors.size() - 1;
+        s.spec.strict = net.strict;
+    }
+    return graph;
 }
 
 }  // namespace kiln::codegen

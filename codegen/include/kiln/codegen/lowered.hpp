@@ -39,6 +39,9 @@ struct Lowered {
     std::vector<LayerStages> layers;                  // depth first, declaration order
     Halide::Func output;                              // the net's result, dims (c, x, y, n)
     int batch_estimate = 1;                           // the batch schedules plan for
+    // Floats between one output pixel and the next: the output's channels, or more when the output
+    // is a slice of a wider tensor (a Concat's, segments.hpp).
+    int output_pixel_stride = 0;
 
     // Filled by the schedule that was applied: its name, the machine model it planned for
     // (machine_model.hpp), kiln's plan per conv group (conv_group_plan.hpp), one line each, and
@@ -61,8 +64,9 @@ bool skips_padded_rows(const LayerSpec& conv);
 bool pads_input(const LayerSpec& conv);
 bool skips_padded_columns(const LayerSpec& conv);
 
-// Lowers the net; `batch_estimate` is the batch the autoschedulers plan for.
-Lowered lower(const NetSpec& spec, int batch_estimate = 1);
+// Lowers the net; `batch_estimate` is the batch the autoschedulers plan for. The output buffer's
+// pixels are `output_pixel_stride` floats apart (0: the output's channels, a dense tensor).
+Lowered lower(const NetSpec& spec, int batch_estimate = 1, int output_pixel_stride = 0);
 
 // The Halide-safe identifier of a ParamSpec name ("l3_conv.weights" -> "l3_conv_weights").
 std::string halide_name(const std::string& name);

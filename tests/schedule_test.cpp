@@ -6,6 +6,7 @@
 
 #include "nets/cifar10.hpp"
 #include "nets/googlenet.hpp"
+#include "nets/resnet.hpp"
 #include "reference/reference_net.hpp"
 #include "support.hpp"
 
@@ -131,6 +132,11 @@ TEST_CASE("schedules: odd channel counts, chained convs, batch norm, avg pool, r
                               Branch<MaxPool<Window<3>, Stride<1>, Same>, Conv<16, Kernel<1>>>>,
                        Conv<32, Kernel<3>, Pad<1>>, LeakyRelu<std::ratio<1, 10>>, MaxPool<Window<2>>, GlobalAvgPool>;
     check_every_schedule(describe<Blocks>(), 3, "schedules blocks");
+}
+
+TEST_CASE("schedules: ResNet-18 (residual blocks, projected shortcuts, batch norm), fused") {
+    // Compiled per segment: each residual block is one pipeline.
+    check_every_schedule(describe<nets::ResNet18>(), 1, "schedules resnet18", {"fused"});
 }
 
 TEST_CASE("schedules: GoogLeNet (inception modules), fused") {

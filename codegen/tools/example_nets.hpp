@@ -8,6 +8,7 @@
 #include "kiln/dsl/describe.hpp"
 #include "nets/cifar10.hpp"
 #include "nets/googlenet.hpp"
+#include "nets/resnet.hpp"
 #include "nets/workloads.hpp"
 
 namespace kiln::tools {
@@ -24,6 +25,7 @@ inline const std::map<std::string, std::function<kiln::NetSpec()>>& known_nets()
         {"cifar10-model3", [] { return kiln::describe<nets::Cifar10Model3>(); }},
         {"cifar10-model4", [] { return kiln::describe<nets::Cifar10Model4>(); }},
         {"googlenet", [] { return kiln::describe<nets::GoogLeNet>(); }},
+        {"resnet18", [] { return kiln::describe<nets::ResNet18>(); }},
     };
     return nets;
 }

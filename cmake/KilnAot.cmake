@@ -62,7 +62,7 @@ function(kiln_add_net target)
 
   set(generator ${target}_generator)
   add_executable(${generator} ${KILN_AOT_SOURCE_DIR}/codegen/tools/kiln_generate.cpp)
-  target_link_libraries(${generator} PRIVATE kiln::codegen)
+  target_link_libraries(${generator} PRIVATE kiln::codegen CLI11::CLI11)
   target_compile_definitions(${generator} PRIVATE KILN_NET_HEADER="${header}" KILN_NET_TYPE=${ARG_NET})
 
   set(out ${CMAKE_CURRENT_BINARY_DIR}/${target}.kernel)
@@ -122,7 +122,7 @@ function(_kiln_add_halide_runtime)
   endforeach()
 
   add_executable(kiln_runtime_generator ${KILN_AOT_SOURCE_DIR}/codegen/tools/kiln_generate.cpp)
-  target_link_libraries(kiln_runtime_generator PRIVATE kiln::codegen)
+  target_link_libraries(kiln_runtime_generator PRIVATE kiln::codegen CLI11::CLI11)
   set(object ${CMAKE_BINARY_DIR}/kiln_halide_runtime.o)
   add_custom_command(
     OUTPUT ${object}

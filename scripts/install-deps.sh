@@ -2,7 +2,8 @@
 # Installs kiln's Debian bookworm dependencies that are missing (needs root or sudo).
 # Usage: scripts/install-deps.sh [--bench]
 set -euo pipefail
-packages=(cmake ninja-build g++ ccache libhalide14-0-dev libboost-dev doctest-dev libbenchmark-dev libpng-dev nlohmann-json3-dev graphviz libdnnl-dev ocl-icd-opencl-dev python3 clang-14 libclang-rt-14-dev)
+packages=(cmake ninja-build g++ ccache libhalide14-0-dev libboost-dev doctest-dev libbenchmark-dev libpng-dev nlohmann-json3-dev libcli11-dev graphviz libdnnl-dev ocl-icd-opencl-dev python3 clang-14 libclang-rt-14-dev)
+# libcli11-dev: the command-line tools' argument parser (kiln-inspect, kiln-tune, the generator).
 # python3: bench/report.py and its test (standard library only).
 # clang-14, libclang-rt-14-dev: the libFuzzer harnesses (scripts/fuzz.sh; a CTest case runs it).
 # ocl-icd-opencl-dev: Debian's dnnl CMake config looks for OpenCL, and libdnnl-dev only recommends it.

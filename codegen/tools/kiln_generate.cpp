@@ -7,7 +7,9 @@
 #include <cstdio>
 #include <string>
 
+#include "cli.hpp"
 #include "kiln/codegen/aot.hpp"
+#include "kiln/codegen/schedule.hpp"
 #include "kiln/runtime/error.hpp"
 
 #ifdef KILN_NET_TYPE
@@ -17,22 +19,25 @@
 
 int main(int argc, char** argv) {
     kiln::codegen::AotOptions options;
-    std::string runtime;
+    std::string runtime, tuning;
+    CLI::App app("kiln's build-time generator (kiln_add_net runs it): writes a net's kernel and headers, or the Halide runtime.",
+                 "kiln-generate");
+    kiln::tools::add_version(app);
+    app.add_option("--name", options.name, "the kernel's C identifier");
+    app.add_option("--out", options.output_dir, "where to write <name>.o, <name>.h and <name>.hpp");
+    app.add_option("--schedule", options.schedule, "the schedule")
+        ->check(kiln::tools::one_of(kiln::codegen::schedule_names(), "schedule"))->capture_default_str();
+    app.add_option("--target", options.target, "Halide target")->capture_default_str();
+    app.add_option("--batch", options.batch_estimate, "the batch the schedule plans for")
+        ->check(kiln::tools::number_in(1, 1 << 16))->capture_default_str();
+    app.add_option("--machine", options.machine, "machine model the schedule plans for")->capture_default_str();
+    app.add_option("--tuning", tuning, "a kiln-tune file whose plans to use")->check(CLI::ExistingFile);
+    app.add_option("--runtime", runtime, "write only the Halide runtime for --target to this object file");
+    const std::string usage =
+        "generator --name N --out DIR [--schedule S] [--target T] [--batch B] [--machine M] [--tuning FILE] | --runtime FILE.o --target T";
+    if (const int done = kiln::tools::parse(app, argc, argv, usage); done >= 0) return done;
     try {
-        for (int i = 1; i < argc; ++i) {
-            const std::string flag = argv[i];
-            if (i + 1 >= argc) throw kiln::Error("flag " + flag + " needs a value");
-            const std::string value = argv[++i];
-            if (flag == "--name") options.name = value;
-            else if (flag == "--out") options.output_dir = value;
-            else if (flag == "--schedule") options.schedule = value;
-            else if (flag == "--target") options.target = value;
-            else if (flag == "--batch") options.batch_estimate = std::stoi(value);
-            else if (flag == "--machine") options.machine = value;
-            else if (flag == "--tuning") options.tuning = kiln::codegen::Tuning::load(value);
-            else if (flag == "--runtime") runtime = value;
-            else throw kiln::Error("unknown flag " + flag);
-        }
+        if (!tuning.empty()) options.tuning = kiln::codegen::Tuning::load(tuning);
         if (!runtime.empty()) {
             kiln::codegen::generate_runtime(runtime, options.target);
             return 0;
@@ -48,6 +53,6 @@ int main(int argc, char** argv) {
 #endif
     } catch (const std::exception& e) {
         std::fprintf(stderr, "kiln generator: %s\n", e.what());
-        return 1;
+        return kiln::tools::failure;
     }
 }

@@ -8,8 +8,8 @@
 // also writes Halide's HTML statement view, the assembly, the loop nest, the schedule source (the
 // autoschedulers' own output), and the net as a Graphviz picture with its fusion groups (SVG when
 // `dot` is installed). --profile runs the net with Halide's profiler and prints its per-stage
-// times. --tuning takes measured plans from a kiln-tune file. NET is one of the example nets (run
-// without arguments for the list).
+// times. --tuning takes measured plans from a kiln-tune file. NET is one of the example nets (--help
+// lists them). Exit status: 0 done, 1 the net failed to compile or run, 2 bad command line.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -23,23 +23,12 @@
 #include "kiln/codegen/inspect.hpp"
 #include "kiln/codegen/jit.hpp"
 #include "kiln/codegen/schedule.hpp"
+#include "cli.hpp"
 #include "example_nets.hpp"
 
 namespace {
 
 using kiln::tools::known_nets;
-
-int usage(const char* why) {
-    std::fprintf(stderr, "kiln-inspect: %s\nusage: kiln-inspect NET [--schedule S] [--batch B] [--target T] [--machine M] [--tuning FILE] [--out DIR] [--profile]\nnets:",
-                 why);
-    for (const auto& n : known_nets()) std::fprintf(stderr, " %s", n.first.c_str());
-    std::fprintf(stderr, "\nschedules:");
-    for (const auto& s : kiln::codegen::schedule_names()) std::fprintf(stderr, " %s", s.c_str());
-    std::fprintf(stderr, "\nmachines: host");
-    for (const auto& m : kiln::codegen::MachineModel::cpu_names()) std::fprintf(stderr, " %s", m.c_str());
-    std::fprintf(stderr, " (each may add ,field=value: l1d l2 l3 cores fma)\n");
-    return 2;
-}
 
 void write_file(const std::string& path, const std::string& text) {
     std::ofstream f(path);
@@ -51,30 +40,29 @@ void write_file(const std::string& path, const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 2) return usage("which net?");
-    const std::string name = argv[1];
-    std::string schedule = "fused", out_dir, target_string, machine = "host", tuning;
+    std::string name, schedule = "fused", out_dir, target_string, machine = "host", tuning;
     int batch = 1;
     bool profile = false;
-    for (int i = 2; i < argc; ++i) {
-        const std::string flag = argv[i];
-        if (flag == "--profile") {
-            profile = true;
-            continue;
-        }
-        if (i + 1 >= argc) return usage(("flag " + flag + " needs a value").c_str());
-        const std::string value = argv[++i];
-        if (flag == "--schedule") schedule = value;
-        else if (flag == "--batch") batch = std::atoi(value.c_str());
-        else if (flag == "--target") target_string = value;
-        else if (flag == "--out") out_dir = value;
-        else if (flag == "--machine") machine = value;
-        else if (flag == "--tuning") tuning = value;
-        else return usage(("unknown flag " + flag).c_str());
-    }
+    std::vector<std::string> nets;
+    for (const auto& n : known_nets()) nets.push_back(n.first);
+    std::string machines = "host";
+    for (const auto& m : kiln::codegen::MachineModel::cpu_names()) machines += ", " + m;
+
+    CLI::App app("Shows what a schedule made of a net: plans, stage placement, traffic, loop nest.", "kiln-inspect");
+    kiln::tools::add_version(app);
+    app.add_option("NET", name, "the net to inspect")->required()->check(kiln::tools::one_of(nets, "net"));
+    app.add_option("--schedule", schedule, "the schedule")
+        ->check(kiln::tools::one_of(kiln::codegen::schedule_names(), "schedule"))->capture_default_str();
+    app.add_option("--batch", batch, "the batch the schedule plans for")->check(kiln::tools::number_in(1, 1 << 16))->capture_default_str();
+    app.add_option("--target", target_string, "Halide target (default: HL_JIT_TARGET or the host)");
+    app.add_option("--machine", machine, "machine model: " + machines + ", each with ,field=value overrides (l1d l2 l3 cores fma)")
+        ->capture_default_str();
+    app.add_option("--tuning", tuning, "a kiln-tune file whose plans to use")->check(CLI::ExistingFile);
+    app.add_option("--out", out_dir, "also write the statement HTML, assembly, loop nest, schedule source and Graphviz picture here");
+    app.add_flag("--profile", profile, "run the net under Halide's profiler and print its per-stage times");
+    const std::string usage = "kiln-inspect NET [--schedule S] [--batch B] [--target T] [--machine M] [--tuning FILE] [--out DIR] [--profile]";
+    if (const int done = kiln::tools::parse(app, argc, argv, usage); done >= 0) return done;
     const auto found = known_nets().find(name);
-    if (found == known_nets().end()) return usage(("unknown net '" + name + "'").c_str());
-    if (batch < 1) return usage("--batch must be at least 1");
     try {
         kiln::codegen::JitOptions options{schedule, batch, target_string};
         options.verify_autoschedule = false;  // inspect what the autoscheduler made, even if wrong

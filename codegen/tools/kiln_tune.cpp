@@ -5,69 +5,43 @@
 //                 [--machine M] [--candidates N]
 //
 // An existing FILE is read first: its entries are kept and their groups not tuned again, so one
-// file can hold several nets, batches and machines. NET is one of the example nets (run without
-// arguments for the list).
+// file can hold several nets, batches and machines. NET is one of the example nets (--help lists
+// them). Exit status: 0 done, 1 tuning failed, 2 bad command line.
 #include <cstdio>
 #include <filesystem>
 #include <string>
 
+#include "cli.hpp"
 #include "example_nets.hpp"
 #include "kiln/codegen/tune.hpp"
 #include "kiln/runtime/error.hpp"
 
-namespace {
-
-const char* const usage_line =
-    "usage: kiln-tune NET [--out FILE] [--seconds S] [--schedule fused|unfused] [--batch B] [--target T] [--machine M] "
-    "[--candidates N]";
-
-int usage(const std::string& why) {
-    std::fprintf(stderr, "kiln-tune: %s\n%s\nnets:", why.c_str(), usage_line);
-    for (const auto& n : kiln::tools::known_nets()) std::fprintf(stderr, " %s", n.first.c_str());
-    std::fprintf(stderr, "\n");
-    return 2;
-}
-
-// A whole positive number, or nullopt-like -1 for anything else ("8x", "", "-3").
-long parse_count(const std::string& text) {
-    if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) return -1;
-    return std::stol(text);
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
-    if (argc < 2) return usage("which net?");
-    const std::string name = argv[1];
     kiln::codegen::TuneOptions options;
-    std::string out;
-    for (int i = 2; i < argc; ++i) {
-        const std::string flag = argv[i];
-        if (i + 1 >= argc) return usage("flag " + flag + " needs a value");
-        const std::string value = argv[++i];
-        if (flag == "--out") out = value;
-        else if (flag == "--schedule") options.schedule = value;
-        else if (flag == "--target") options.target = value;
-        else if (flag == "--machine") options.machine = value;
-        else if (flag == "--batch" || flag == "--candidates") {
-            const long n = parse_count(value);
-            if (n < 1) return usage(flag + " must be a whole number of at least 1, got '" + value + "'");
-            (flag == "--batch" ? options.batch_estimate : options.max_candidates) = int(n);
-        } else if (flag == "--seconds") {
-            char* end = nullptr;
-            options.seconds = std::strtod(value.c_str(), &end);
-            if (value.empty() || *end != '\0' || !(options.seconds > 0) || options.seconds > 1e6)
-                return usage("--seconds must be a number of seconds above 0, got '" + value + "'");
-        } else {
-            return usage("unknown flag " + flag);
-        }
-    }
-    const auto found = kiln::tools::known_nets().find(name);
-    if (found == kiln::tools::known_nets().end()) return usage("unknown net '" + name + "'");
+    std::string name, out;
+    std::vector<std::string> nets;
+    for (const auto& n : kiln::tools::known_nets()) nets.push_back(n.first);
+
+    CLI::App app("Measures each conv group's plans on this machine; writes the fastest to a tuning file.", "kiln-tune");
+    kiln::tools::add_version(app);
+    app.add_option("NET", name, "the net to tune")->required()->check(kiln::tools::one_of(nets, "net"));
+    app.add_option("--out", out, "the tuning file, read first if it exists (default NET.tuning.json)");
+    app.add_option("--seconds", options.seconds, "the whole search's budget")
+        ->check(kiln::tools::number_in(1e-3, 1e6))->capture_default_str();
+    app.add_option("--schedule", options.schedule, "the schedule whose plans are tuned")
+        ->check(kiln::tools::one_of({"fused", "unfused"}, "schedule that takes plans"))->capture_default_str();
+    app.add_option("--batch", options.batch_estimate, "the batch to tune for")->check(kiln::tools::number_in(1, 1 << 16))->capture_default_str();
+    app.add_option("--target", options.target, "Halide target (default: HL_JIT_TARGET or the host)");
+    app.add_option("--machine", options.machine, "machine model: host or a named CPU, with ,field=value overrides")
+        ->capture_default_str();
+    app.add_option("--candidates", options.max_candidates, "plans measured per group, the cost model's included")
+        ->check(kiln::tools::number_in(1, 1000))->capture_default_str();
+    const std::string usage = "kiln-tune NET [--out FILE] [--seconds S] [--schedule fused|unfused] [--batch B] [--target T] "
+                              "[--machine M] [--candidates N]";
+    if (const int done = kiln::tools::parse(app, argc, argv, usage); done >= 0) return done;
+
     if (out.empty()) out = name + ".tuning.json";
-    options.progress = [](const std::string& line) {
-        std::fprintf(stderr, "kiln-tune: %s\n", line.c_str());
-    };
+    options.progress = [](const std::string& line) { std::fprintf(stderr, "kiln-tune: %s\n", line.c_str()); };
     try {
         kiln::codegen::Tuning start;
         if (std::filesystem::exists(out)) {
@@ -76,12 +50,12 @@ int main(int argc, char** argv) {
                          start.entries.size());
         }
         const std::size_t before = start.entries.size();
-        const kiln::codegen::Tuning tuning = kiln::codegen::tune_net(found->second(), options, std::move(start));
+        const kiln::codegen::Tuning tuning = kiln::codegen::tune_net(kiln::tools::known_nets().at(name)(), options, std::move(start));
         tuning.save(out);
         std::printf("wrote %s: %zu entries (%zu new)\n", out.c_str(), tuning.entries.size(), tuning.entries.size() - before);
     } catch (const kiln::Error& e) {
         std::fprintf(stderr, "kiln-tune: %s\n", e.what());
-        return 1;
+        return kiln::tools::failure;
     }
     return 0;
 }

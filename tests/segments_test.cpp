@@ -2,6 +2,9 @@
 // and learned tensor once, renames repeated blocks alike, and a net run per segment computes what
 // the reference computes, as the same net compiled as one pipeline does.
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <mutex>
 #include <set>
 
 #include "kiln/codegen/jit.hpp"
@@ -178,4 +181,37 @@ TEST_CASE("JIT per segment: nested concats and a concat that ends the net write 
             }
         }
     }
+}
+
+TEST_CASE("JIT progress: a GoogLeNet compile over 2 s reports pipelines done and time left, a small one says nothing") {
+    std::vector<std::string> lines;
+    std::mutex mutex;
+    JitOptions options{"fused", 2};  // a batch no other test compiles for
+    options.progress = [&](const std::string& line) {
+        std::lock_guard<std::mutex> lock(mutex);
+        lines.push_back(line);
+    };
+    codegen::JitNet::forget_unused_pipelines();
+    const auto start = std::chrono::steady_clock::now();
+    const codegen::JitNet net(describe<nets::GoogLeNet>(), options);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    CAPTURE(seconds);
+    if (seconds > 2.5) {  // 7-12 s on 2 cores
+        REQUIRE(lines.size() >= 2);
+        CAPTURE(lines.front());
+        CAPTURE(lines.back());
+        // 69 segments; blocks of equal shape share a pipeline, so fewer are compiled.
+        unsigned done = 0, total = 0, compiled = 0;
+        const bool counted = std::sscanf(lines.front().c_str(), "kiln: compiling Halide pipelines: %u of %u done", &done, &total) == 2 ||
+                             std::sscanf(lines.front().c_str(), "kiln: compiling %u Halide pipelines", &total) == 1;
+        CHECK(counted);
+        CHECK(total > 30);
+        CHECK(total <= 69);
+        CHECK(done < total);
+        CHECK(std::sscanf(lines.back().c_str(), "kiln: compiled %u Halide pipelines in ", &compiled) == 1);
+        CHECK(compiled == total);
+    }
+    lines.clear();
+    const codegen::JitNet small(describe<PassThrough>(), options);
+    CHECK(lines.empty());
 }

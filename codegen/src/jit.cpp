@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <new>
 #include <random>
@@ -90,7 +92,8 @@ JitNet::JitNet(const NetSpec& spec, const JitOptions& options) : state_(std::mak
             st.stages.emplace_back();
             for (const auto& p : all_params(spec)) st.stages.front().param_names.push_back(p.name);
         }
-        std::vector<std::shared_ptr<detail::CompiledPipeline>> compiled = detail::compile_pipelines(std::move(nets), st.target);
+        std::vector<std::shared_ptr<detail::CompiledPipeline>> compiled =
+            detail::compile_pipelines(std::move(nets), st.target, options.progress);
         for (std::size_t i = 0; i < compiled.size(); ++i) st.stages[i].compiled = std::move(compiled[i]);
     } catch (const Halide::Error& e) {
         throw Error(std::string("Halide could not compile the net: ") + e.what());
@@ -166,6 +169,14 @@ void JitNet::verify_against_unfused(const JitOptions& options) const {
     if (!(worst <= 1e-4 * std::max(scale, 1e-30)))
         throw refuse("whose output disagrees with the unfused schedule (max difference " + std::to_string(worst) +
                      " on values up to " + std::to_string(scale) + ")");
+}
+
+void JitOptions::progress_to_stderr(const std::string& line) {
+    static const bool quiet = [] {
+        const char* q = std::getenv("KILN_QUIET");
+        return q && *q && std::string(q) != "0";
+    }();
+    if (!quiet) std::fprintf(stderr, "%s\n", line.c_str());
 }
 
 JitNet::JitNet(JitNet&&) noexcept = default;

@@ -6,6 +6,7 @@
 
 #include <Halide.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,7 +25,10 @@ struct CompiledPipeline {
 
 // One compiled pipeline per scheduled net, in order; a net whose key is cached is not compiled
 // again. Halide's errors come back as Halide::Error (the first one, after every thread is done).
-std::vector<std::shared_ptr<CompiledPipeline>> compile_pipelines(std::vector<Lowered> nets, const Halide::Target& target);
+// A compile still running after 2 s reports through `progress` every 2 s (pipelines done of all,
+// time so far, an estimate of the time left), and once more when it is done.
+std::vector<std::shared_ptr<CompiledPipeline>> compile_pipelines(std::vector<Lowered> nets, const Halide::Target& target,
+                                                                 const std::function<void(const std::string&)>& progress = {});
 
 // Drops the cache's own references: pipelines no net holds are freed.
 void forget_unused_pipelines();

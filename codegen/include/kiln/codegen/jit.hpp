@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -45,6 +46,11 @@ struct JitOptions {
     // the autoschedulers and `cuda`, whose schedules span the whole net.
     enum class Pipelines { automatic, whole_net, per_segment };
     Pipelines pipelines = Pipelines::automatic;
+    // A compile still running after 2 s says so here every 2 s (pipelines done, time so far and
+    // left) and once when done. The default writes the lines to stderr; an empty function (or
+    // KILN_QUIET=1 in the environment) silences it.
+    std::function<void(const std::string&)> progress = progress_to_stderr;
+    static void progress_to_stderr(const std::string& line);
 };
 
 // Thread safety: run() may be called from several threads on one JitNet; the calls are

@@ -21,17 +21,10 @@ using codegen::MachineModel;
 
 namespace {
 
+using test::error_of;
+
 const Halide::Target avx2("x86-64-linux-avx2-fma-f16c-sse41");
 const Halide::Target avx512("x86-64-linux-avx2-fma-f16c-sse41-avx512-avx512_skylake");
-
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const kiln::Error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
 
 struct PlannedGroup {
     codegen::FusionGroup group;

@@ -196,7 +196,8 @@ TEST_CASE("JIT progress: a GoogLeNet compile over 2 s reports pipelines done and
     const codegen::JitNet net(describe<nets::GoogLeNet>(), options);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     CAPTURE(seconds);
-    if (seconds > 2.5) {  // 7-12 s on 2 cores
+    if (seconds < 1.9) CHECK(lines.empty());  // a machine fast enough to need no report gets none
+    if (seconds > 2.5) {                        // 7-12 s on 2 cores
         REQUIRE(lines.size() >= 2);
         CAPTURE(lines.front());
         CAPTURE(lines.back());

@@ -79,6 +79,15 @@ kiln::NetSpec net_of(std::vector<kiln::LayerSpec> layers) {
     return net;
 }
 
+std::string error_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const kiln::Error& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
 }  // namespace test
 
 int main(int argc, char** argv) {

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <string>
 
@@ -37,6 +38,9 @@ double zero_fraction(const kiln::Tensor& t);
 
 // Asserts shape equality, relative error <= tol, and that the output is not mostly zero.
 void check_close(const kiln::Tensor& got, const ref::Tensor& want, double tol = 1e-5, double max_zero = 0.9);
+
+// The message of the kiln::Error that `f` throws, or "(no error)".
+std::string error_of(const std::function<void()>& f);
 
 // A one-layer (or few-layer) net built at run time from layer specs.
 kiln::NetSpec net_of(std::vector<kiln::LayerSpec> layers);

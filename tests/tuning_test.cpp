@@ -25,14 +25,7 @@ using codegen::Tuning;
 
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const kiln::Error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
+using test::error_of;
 
 // A file in the build tree's temporary directory, removed when the test ends.
 struct TempFile {

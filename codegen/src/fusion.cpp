@@ -68,4 +68,11 @@ ConvGroupStages conv_group_stages(Lowered& net, const FusionGroup& group) {
     return s;
 }
 
+FusionGroup conv_alone(std::size_t layer) {
+    FusionGroup alone;
+    alone.layers = {layer};
+    alone.starts_with_conv = true;
+    return alone;
+}
+
 }  // namespace kiln::codegen

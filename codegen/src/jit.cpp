@@ -13,6 +13,7 @@
 #include "kiln/codegen/segments.hpp"
 #include "kiln/codegen/target.hpp"
 #include "kiln/runtime/error.hpp"
+#include "output_difference.hpp"
 #include "pipeline_cache.hpp"
 
 namespace kiln::codegen {
@@ -160,15 +161,10 @@ void JitNet::verify_against_unfused(const JitOptions& options) const {
         // Halide's bounds checks catch some of these miscompiles as reads outside the input.
         throw refuse(std::string("that fails on a valid input (") + e.what() + ")");
     }
-    double worst = 0, scale = 0;
-    for (std::size_t i = 0; i < want.size(); ++i) {
-        scale = std::max(scale, double(std::fabs(want.values()[i])));
-        const double d = std::fabs(double(got.values()[i]) - double(want.values()[i]));
-        worst = std::isnan(d) ? INFINITY : std::max(worst, d);
-    }
-    if (!(worst <= 1e-4 * std::max(scale, 1e-30)))
-        throw refuse("whose output disagrees with the unfused schedule (max difference " + std::to_string(worst) +
-                     " on values up to " + std::to_string(scale) + ")");
+    const detail::OutputDifference d = detail::output_difference(got, want);
+    if (!d.agrees())
+        throw refuse("whose output disagrees with the unfused schedule (max difference " + std::to_string(d.worst) +
+                     " on values up to " + std::to_string(d.scale) + ")");
 }
 
 void JitOptions::progress_to_stderr(const std::string& line) {

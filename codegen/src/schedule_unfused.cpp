@@ -8,10 +8,7 @@ void schedule_unfused(Lowered& net, const Halide::Target&, const MachineModel& m
     bool output_scheduled = false;
     for (std::size_t i = 0; i < net.layers.size(); ++i) {
         if (std::holds_alternative<ConvAttrs>(net.layers[i].spec->attrs)) {
-            FusionGroup alone;
-            alone.layers = {i};
-            alone.starts_with_conv = true;
-            detail::plan_and_schedule_conv_group(net, alone, machine, tuning);
+            detail::plan_and_schedule_conv_group(net, conv_alone(i), machine, tuning);
             output_scheduled |= is_last_layer(net, i);
         } else {
             detail::schedule_layer_at_root(net, i, machine);

@@ -16,6 +16,7 @@
 #include "kiln/codegen/plan_space.hpp"
 #include "kiln/codegen/target.hpp"
 #include "kiln/runtime/error.hpp"
+#include "output_difference.hpp"
 
 namespace kiln::codegen {
 
@@ -40,12 +41,7 @@ std::vector<FusionGroup> planned_groups(const Lowered& net, const std::string& s
         return groups;
     }
     for (std::size_t i = 0; i < net.layers.size(); ++i)
-        if (std::holds_alternative<ConvAttrs>(net.layers[i].spec->attrs)) {
-            FusionGroup alone;
-            alone.layers = {i};
-            alone.starts_with_conv = true;
-            groups.push_back(alone);
-        }
+        if (std::holds_alternative<ConvAttrs>(net.layers[i].spec->attrs)) groups.push_back(conv_alone(i));
     return groups;
 }
 
@@ -117,14 +113,9 @@ class GroupTrials {
 
   private:
     std::string disagreement(const Tensor& got) const {
-        double worst = 0, scale = 0;
-        for (std::size_t i = 0; i < got.size(); ++i) {
-            scale = std::max(scale, double(std::fabs(reference_->values()[i])));
-            const double d = std::fabs(double(got.values()[i]) - double(reference_->values()[i]));
-            worst = std::isnan(d) ? INFINITY : std::max(worst, d);
-        }
-        if (worst <= 1e-4 * std::max(scale, 1e-30)) return "";
-        return format("its output differs from the cost model plan's by %g on values up to %g", worst, scale);
+        const detail::OutputDifference d = detail::output_difference(got, *reference_);
+        if (d.agrees()) return "";
+        return format("its output differs from the cost model plan's by %g on values up to %g", d.worst, d.scale);
     }
 
     NetSpec spec_;

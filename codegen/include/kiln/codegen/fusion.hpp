@@ -23,6 +23,8 @@ struct FusionGroup {
 
 // Every layer index of `net` in exactly one group; groups never cross a Concat or Residual boundary.
 std::vector<FusionGroup> fusion_groups(const Lowered& net);
+// The conv at `layer` as a group of its own: what `unfused` plans and schedules.
+FusionGroup conv_alone(std::size_t layer);
 
 // True for the net's last top-level layer, whose output Lowered::output copies (a pure stage there
 // is inlined into Lowered::output).

@@ -1,35 +1,68 @@
 # kiln_add_net(<target> HEADER <file> NET <C++ type> [NAME <c identifier>] [SCHEDULE <name>]
-#              [TARGET <halide target>] [BATCH <estimate>] [MACHINE <cpu[,field=value...]>]
-#              [TUNING <file>])
+#              [TARGETS <halide target>... | TARGET <halide target>] [BATCH <estimate>]
+#              [MACHINE <cpu[,field=value...]>] [TUNING <file>])
 #
 # At build time: builds a generator from HEADER, runs it, and makes <target> a static library of
 # the generated kernel. Link it and include "<NAME>.hpp": kiln_kernels::<NAME>::run(in, weights, out).
-# Defaults: NAME = <target>, SCHEDULE default, TARGET ${KILN_AOT_DEFAULT_TARGET} (host), BATCH 1,
-# MACHINE ${KILN_AOT_DEFAULT_MACHINE} (host: the build machine). MACHINE names the CPU the kernel is
-# scheduled for (kiln/codegen/machine_model.hpp): "zen3", "xeon-spr,cores=8", "host,l2=512KiB".
 #
-# Every kernel is emitted without a Halide runtime; one runtime (kiln_halide_runtime), built for the
-# union of all kernels' targets once the whole project is configured, is linked by all of them. So
-# several nets link into one program with neither duplicate nor missing halide_* symbols.
+# TARGETS: the Halide targets to build the kernel for, most specialized first. With more than one,
+# the library holds one kernel per target and a dispatcher that, on the first call, picks the first
+# target the running CPU supports; the last is the baseline, taken when none of the others is. The
+# default (KILN_AOT_DEFAULT_TARGET) is portable: AVX-512, AVX2+FMA, and plain x86-64 on x86-64 Linux,
+# so a kernel built on an AVX-512 machine still runs on an AVX2 one. TARGET host builds for the
+# build machine's CPU only.
+#
+# Other defaults: NAME = <target>, SCHEDULE default, BATCH 1, MACHINE ${KILN_AOT_DEFAULT_MACHINE}
+# or, when that is empty, "host" for kernels built for host only and "generic" for the others.
+# MACHINE names the CPU the kernel is scheduled for (kiln/codegen/machine_model.hpp): "zen3",
+# "xeon-spr,cores=8", "host,l2=512KiB".
+#
+# Every kernel is emitted without a Halide runtime; one runtime (kiln_halide_runtime), built once
+# the whole project is configured for what every kernel's targets have in common (plus the GPU and
+# other non-ISA features any of them names), is linked by all of them. So several nets link into
+# one program with neither duplicate nor missing halide_* symbols.
+#
+# Works from kiln's own tree, from a project that add_subdirectory()s or FetchContent()s kiln, and
+# after find_package(kiln) against an installed kiln (kilnConfig.cmake sets
+# KILN_GENERATOR_SOURCE_DIR to the installed generator source).
 include_guard(GLOBAL)
 
-set(KILN_AOT_SOURCE_DIR ${CMAKE_CURRENT_LIST_DIR}/..)
-# The target of kernels that name none; scripts/sanitize.sh sets host-asan, so that Halide
+if(NOT DEFINED KILN_GENERATOR_SOURCE_DIR)
+  set(KILN_GENERATOR_SOURCE_DIR ${CMAKE_CURRENT_LIST_DIR}/../codegen/tools)
+endif()
+# A global property, not a variable: kiln_add_net is called from directories that do not see the
+# variables of the one that included this file.
+set_property(GLOBAL PROPERTY KILN_GENERATOR_SOURCE ${KILN_GENERATOR_SOURCE_DIR}/kiln_generate.cpp)
+
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$" AND CMAKE_SYSTEM_NAME STREQUAL "Linux")
+  set(kiln_portable_targets
+      x86-64-linux-avx-avx2-avx512-avx512_skylake-f16c-fma-sse41 x86-64-linux-avx-avx2-f16c-fma-sse41 x86-64-linux)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$" AND CMAKE_SYSTEM_NAME STREQUAL "Linux")
+  set(kiln_portable_targets arm-64-linux-arm_dot_prod-arm_fp16 arm-64-linux)
+else()
+  set(kiln_portable_targets host)
+endif()
+# The targets of kernels that name none; scripts/sanitize.sh sets host-asan, so that Halide
 # instruments the generated kernels' own loads and stores.
-set(KILN_AOT_DEFAULT_TARGET host CACHE STRING "Halide target of kiln_add_net kernels that name no TARGET")
-set(KILN_AOT_DEFAULT_MACHINE host CACHE STRING "CPU that kiln_add_net kernels naming no MACHINE are scheduled for")
+set(KILN_AOT_DEFAULT_TARGET "${kiln_portable_targets}" CACHE STRING
+    "Halide targets (a list, most specialized first) of kiln_add_net kernels that name none")
+set(KILN_AOT_DEFAULT_MACHINE "" CACHE STRING
+    "CPU that kiln_add_net kernels naming no MACHINE are scheduled for (empty: host for host kernels, generic otherwise)")
 
 # The Halide runtime headers (HalideRuntime.h): headers only, no libHalide.
 get_target_property(kiln_halide_includes Halide::Halide INTERFACE_INCLUDE_DIRECTORIES)
-set(KILN_HALIDE_RUNTIME_INCLUDES ${kiln_halide_includes} CACHE INTERNAL "")
+set_property(GLOBAL PROPERTY KILN_HALIDE_RUNTIME_INCLUDES ${kiln_halide_includes})
 
 function(kiln_add_net target)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "HEADER;NET;NAME;SCHEDULE;TARGET;BATCH;MACHINE;TUNING" "")
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "HEADER;NET;NAME;SCHEDULE;TARGET;BATCH;MACHINE;TUNING" "TARGETS")
   if(NOT ARG_HEADER OR NOT ARG_NET)
     message(FATAL_ERROR "kiln_add_net(${target}): HEADER and NET are required")
   endif()
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "kiln_add_net(${target}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
+  endif()
+  if(ARG_TARGET AND ARG_TARGETS)
+    message(FATAL_ERROR "kiln_add_net(${target}): give TARGET or TARGETS, not both")
   endif()
   if(NOT ARG_NAME)
     set(ARG_NAME ${target})
@@ -37,14 +70,23 @@ function(kiln_add_net target)
   if(NOT ARG_SCHEDULE)
     set(ARG_SCHEDULE default)
   endif()
-  if(NOT ARG_TARGET)
-    set(ARG_TARGET ${KILN_AOT_DEFAULT_TARGET})
+  set(targets ${ARG_TARGETS} ${ARG_TARGET})
+  if(NOT targets)
+    set(targets ${KILN_AOT_DEFAULT_TARGET})
   endif()
   if(NOT ARG_BATCH)
     set(ARG_BATCH 1)
   endif()
   if(NOT ARG_MACHINE)
     set(ARG_MACHINE ${KILN_AOT_DEFAULT_MACHINE})
+  endif()
+  if(NOT ARG_MACHINE)
+    set(ARG_MACHINE host)
+    foreach(t IN LISTS targets)
+      if(NOT t MATCHES "^host(-|$)")
+        set(ARG_MACHINE generic)
+      endif()
+    endforeach()
   endif()
   get_filename_component(header "${ARG_HEADER}" ABSOLUTE)
   # A tuning file (kiln-tune) gives measured plans to the groups it has entries for; the kernel is
@@ -61,45 +103,65 @@ function(kiln_add_net target)
   endif()
 
   set(generator ${target}_generator)
-  add_executable(${generator} ${KILN_AOT_SOURCE_DIR}/codegen/tools/kiln_generate.cpp)
+  get_property(generator_source GLOBAL PROPERTY KILN_GENERATOR_SOURCE)
+  add_executable(${generator} ${generator_source})
   target_link_libraries(${generator} PRIVATE kiln::codegen CLI11::CLI11)
+  target_compile_features(${generator} PRIVATE cxx_std_17)
   target_compile_definitions(${generator} PRIVATE KILN_NET_HEADER="${header}" KILN_NET_TYPE=${ARG_NET})
 
+  # One object for one target; for several, one per target (named by the target string as a C
+  # identifier, as the generator names them) and the dispatcher.
   set(out ${CMAKE_CURRENT_BINARY_DIR}/${target}.kernel)
+  list(LENGTH targets target_count)
+  if(target_count EQUAL 1)
+    set(objects ${out}/${ARG_NAME}.o)
+  else()
+    set(objects ${out}/${ARG_NAME}_wrapper.o)
+    foreach(t IN LISTS targets)
+      string(MAKE_C_IDENTIFIER "${t}" suffix)
+      list(APPEND objects ${out}/${ARG_NAME}-${suffix}.o)
+    endforeach()
+  endif()
+  list(JOIN targets "," target_arg)
   file(MAKE_DIRECTORY ${out})
   add_custom_command(
-    OUTPUT ${out}/${ARG_NAME}.o ${out}/${ARG_NAME}.h ${out}/${ARG_NAME}.hpp
-    COMMAND ${generator} --name ${ARG_NAME} --out ${out} --schedule ${ARG_SCHEDULE} --target ${ARG_TARGET}
+    OUTPUT ${objects} ${out}/${ARG_NAME}.h ${out}/${ARG_NAME}.hpp
+    COMMAND ${generator} --name ${ARG_NAME} --out ${out} --schedule ${ARG_SCHEDULE} --target ${target_arg}
             --batch ${ARG_BATCH} --machine ${ARG_MACHINE} ${tuning_args}
     DEPENDS ${generator} ${tuning_depends}
-    COMMENT "kiln: generating ${ARG_NAME} (${ARG_NET}, schedule ${ARG_SCHEDULE}, target ${ARG_TARGET}, machine ${ARG_MACHINE})"
+    COMMENT "kiln: generating ${ARG_NAME} (${ARG_NET}, schedule ${ARG_SCHEDULE}, targets ${target_arg}, machine ${ARG_MACHINE})"
     VERBATIM)
-  add_library(${target} STATIC ${out}/${ARG_NAME}.o ${out}/${ARG_NAME}.h ${out}/${ARG_NAME}.hpp)
+  add_library(${target} STATIC ${objects} ${out}/${ARG_NAME}.h ${out}/${ARG_NAME}.hpp)
   set_target_properties(${target} PROPERTIES LINKER_LANGUAGE CXX)
-  target_include_directories(${target} PUBLIC ${out} ${KILN_HALIDE_RUNTIME_INCLUDES})
+  get_property(runtime_includes GLOBAL PROPERTY KILN_HALIDE_RUNTIME_INCLUDES)
+  target_include_directories(${target} PUBLIC ${out} ${runtime_includes})
   find_package(Threads REQUIRED)
   target_link_libraries(${target} PUBLIC kiln::runtime kiln_halide_runtime Threads::Threads ${CMAKE_DL_LIBS})
 
-  set_property(GLOBAL APPEND PROPERTY KILN_AOT_TARGETS ${ARG_TARGET})
-  get_property(deferred GLOBAL PROPERTY KILN_AOT_RUNTIME_DEFERRED)
+  set_property(GLOBAL APPEND PROPERTY KILN_AOT_TARGETS ${targets})
+  get_property(deferred GLOBAL PROPERTY KILN_AOT_RUNTIME_GENERATOR)
   if(NOT deferred)
-    set_property(GLOBAL PROPERTY KILN_AOT_RUNTIME_DEFERRED ON)
+    # The first net's generator also writes the runtime: a generator links kiln::codegen, which an
+    # installed kiln gives only to the directory that called find_package(kiln).
+    set_property(GLOBAL PROPERTY KILN_AOT_RUNTIME_GENERATOR ${generator})
     cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR} CALL _kiln_add_halide_runtime)
   endif()
 endfunction()
 
-# One runtime for the union of the kernels' targets: the first target's architecture plus every
-# feature any kernel named (e.g. host + host-cuda -> host-cuda).
+# Target features that select instructions; the runtime may only use those every kernel's targets
+# have (a dispatching kernel's baseline has none), or it would fault on the CPUs the baseline is for.
+set(KILN_ISA_FEATURES sse41 avx avx2 fma fma4 f16c avx512 avx512_knl avx512_skylake avx512_cannonlake
+    avx512_sapphirerapids armv7s no_neon arm_dot_prod arm_fp16 armv81a sve sve2 vsx power_arch_2_07
+    CACHE INTERNAL "")
+
+# The runtime's target: kernels' arch-bits-os (host when every kernel is for host), the ISA features
+# every explicit target has, and every other feature any target names (cuda, asan, ...).
 function(_kiln_add_halide_runtime)
   get_property(targets GLOBAL PROPERTY KILN_AOT_TARGETS)
-  list(GET targets 0 first)
-  string(REPLACE "-" ";" parts "${first}")
-  list(GET parts 0 base)
-  if(NOT base STREQUAL "host")  # arch-bits-os, e.g. x86-64-linux
-    list(SUBLIST parts 0 3 base_parts)
-    list(JOIN base_parts "-" base)
-  endif()
-  set(features "")
+  set(base host)
+  set(common_isa "")
+  set(first_explicit ON)
+  set(other_features "")
   foreach(t IN LISTS targets)
     string(REPLACE "-" ";" parts "${t}")
     list(GET parts 0 arch)
@@ -107,13 +169,38 @@ function(_kiln_add_halide_runtime)
       set(skip 1)
     else()
       set(skip 3)
+      list(SUBLIST parts 0 3 base_parts)
+      list(JOIN base_parts "-" base)
     endif()
+    set(features "")
     list(LENGTH parts count)
     if(count GREATER skip)
-      list(SUBLIST parts ${skip} -1 extra)
-      list(APPEND features ${extra})
+      list(SUBLIST parts ${skip} -1 features)
+    endif()
+    set(isa "")
+    foreach(f IN LISTS features)
+      if(f IN_LIST KILN_ISA_FEATURES)
+        list(APPEND isa ${f})
+      else()
+        list(APPEND other_features ${f})
+      endif()
+    endforeach()
+    if(NOT arch STREQUAL "host")
+      if(first_explicit)
+        set(common_isa ${isa})
+        set(first_explicit OFF)
+      else()
+        set(kept "")
+        foreach(f IN LISTS common_isa)
+          if(f IN_LIST isa)
+            list(APPEND kept ${f})
+          endif()
+        endforeach()
+        set(common_isa ${kept})
+      endif()
     endif()
   endforeach()
+  set(features ${common_isa} ${other_features})
   list(REMOVE_DUPLICATES features)
   list(SORT features)
   set(runtime_target ${base})
@@ -121,13 +208,12 @@ function(_kiln_add_halide_runtime)
     string(APPEND runtime_target "-${f}")
   endforeach()
 
-  add_executable(kiln_runtime_generator ${KILN_AOT_SOURCE_DIR}/codegen/tools/kiln_generate.cpp)
-  target_link_libraries(kiln_runtime_generator PRIVATE kiln::codegen CLI11::CLI11)
+  get_property(generator GLOBAL PROPERTY KILN_AOT_RUNTIME_GENERATOR)
   set(object ${CMAKE_BINARY_DIR}/kiln_halide_runtime.o)
   add_custom_command(
     OUTPUT ${object}
-    COMMAND kiln_runtime_generator --runtime ${object} --target ${runtime_target}
-    DEPENDS kiln_runtime_generator
+    COMMAND ${generator} --runtime ${object} --target ${runtime_target}
+    DEPENDS ${generator}
     COMMENT "kiln: generating the shared Halide runtime (${runtime_target})"
     VERBATIM)
   add_library(kiln_halide_runtime STATIC ${object})

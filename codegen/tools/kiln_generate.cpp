@@ -27,7 +27,9 @@ int main(int argc, char** argv) {
     app.add_option("--out", options.output_dir, "where to write <name>.o, <name>.h and <name>.hpp");
     app.add_option("--schedule", options.schedule, "the schedule")
         ->check(kiln::tools::one_of(kiln::codegen::schedule_names(), "schedule"))->capture_default_str();
-    app.add_option("--target", options.target, "Halide target")->capture_default_str();
+    app.add_option("--target", options.target,
+                   "Halide target, or several separated by commas (most specialized first, the baseline last): one kernel each and a dispatcher")
+        ->capture_default_str();
     app.add_option("--batch", options.batch_estimate, "the batch the schedule plans for")
         ->check(kiln::tools::number_in(1, 1 << 16))->capture_default_str();
     app.add_option("--machine", options.machine, "machine model the schedule plans for")->capture_default_str();

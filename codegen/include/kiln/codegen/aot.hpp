@@ -15,7 +15,10 @@ struct AotOptions {
     std::string name;                  // C function and file stem; a C identifier
     std::string output_dir = ".";
     std::string schedule = "default";  // see schedule.hpp
-    std::string target = "host";       // Halide target string; kiln adds no_runtime
+    // A Halide target string, or several separated by commas, most specialized first: one kernel
+    // each and a dispatcher that runs the first the CPU supports, the last (the baseline) when it
+    // supports none of the others. kiln adds no_runtime.
+    std::string target = "host";
     int batch_estimate = 1;
     // The CPU the kernel is scheduled for (machine_model.hpp); a kernel for another machine names
     // it ("xeon-spr,cores=8") rather than being planned for the build host.
@@ -23,8 +26,10 @@ struct AotOptions {
     Tuning tuning;  // measured plans, as JitOptions::tuning (kiln_add_net's TUNING file)
 };
 
-// Writes <name>.o, <name>.h (Halide's C header) and <name>.hpp (kiln's typed header). Returns the
-// plan per conv group and where each came from (the cost model or the tuning), one line each.
+// Writes <name>.o, <name>.h (Halide's C header) and <name>.hpp (kiln's typed header); for several
+// targets, <name>_wrapper.o (the dispatcher) and <name>-<target as a C identifier>.o per target
+// instead of <name>.o. Returns the plan per conv group and where each came from (the cost model or
+// the tuning), one line each, under a line naming the target when there are several.
 std::string generate_kernel(const NetSpec& spec, const AotOptions& options);
 
 // Writes the Halide runtime for `target` (e.g. "host-cuda": the union of the kernels' targets)

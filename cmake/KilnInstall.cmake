@@ -1,0 +1,31 @@
+# cmake --install: kiln's headers, its libraries as the exported targets kiln::dsl, kiln::runtime
+# and kiln::codegen, its tools, and the package find_package(kiln) reads (kilnConfig.cmake, the
+# version file, kiln_add_net and the generator source kiln_add_net builds in the consumer's tree).
+include(CMakePackageConfigHelpers)
+
+set(KILN_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/kiln CACHE STRING "Where kiln's CMake package is installed")
+
+install(DIRECTORY dsl/include/ runtime/include/ codegen/include/ ${PROJECT_BINARY_DIR}/generated/include/
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT kiln_development)
+install(TARGETS kiln_dsl kiln_runtime kiln_codegen EXPORT kilnTargets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT kiln_development
+        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT kilnTargets NAMESPACE kiln:: DESTINATION ${KILN_INSTALL_CMAKEDIR} COMPONENT kiln_development)
+
+# The tools are built with the examples (kiln-inspect and kiln-tune know kiln's example nets).
+foreach(tool IN ITEMS kiln-inspect kiln-tune)
+  if(TARGET ${tool})
+    install(TARGETS ${tool} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT kiln_tools)
+  endif()
+endforeach()
+
+configure_package_config_file(cmake/kilnConfig.cmake.in ${PROJECT_BINARY_DIR}/kilnConfig.cmake
+                              INSTALL_DESTINATION ${KILN_INSTALL_CMAKEDIR})
+# 0.x releases break their interface between minor versions, so 0.2 accepts 0.2.*, not 0.3.
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/kilnConfigVersion.cmake COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/kilnConfig.cmake ${PROJECT_BINARY_DIR}/kilnConfigVersion.cmake cmake/KilnAot.cmake
+        DESTINATION ${KILN_INSTALL_CMAKEDIR} COMPONENT kiln_development)
+# kiln_add_net builds its generator from these in the consumer's build tree.
+install(FILES codegen/tools/kiln_generate.cpp codegen/tools/cli.hpp
+        DESTINATION ${KILN_INSTALL_CMAKEDIR}/generator COMPONENT kiln_development)
+install(FILES LICENSE DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/kiln COMPONENT kiln_development)

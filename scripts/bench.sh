@@ -6,8 +6,8 @@
 # guard trips (a fused schedule slower than its unfused twin). Takes 15-35 min on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh --bench  # PyTorch is a peer here only
-scripts/build.sh
+scripts/install-deps.sh --bench  # the peers (oneDNN, PyTorch) are needed here only
+scripts/build.sh -DKILN_BUILD_BENCH=ON
 out=bench/results
 mkdir -p "$out"
 export OPENBLAS_CORETYPE=SkylakeX  # OpenBLAS 0.3.21 takes this AMD Zen 5 for a Haswell

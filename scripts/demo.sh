@@ -3,7 +3,7 @@
 # the inspector on a fused conv-ReLU-pool block).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --examples
 scripts/build.sh
 echo; echo "=== examples/quickstart ==="; build/examples/quickstart
 echo; echo "=== examples/sobel ==="; build/examples/sobel build/sobel.png

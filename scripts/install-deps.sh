@@ -1,14 +1,35 @@
 #!/usr/bin/env bash
-# Installs kiln's Debian bookworm dependencies that are missing (needs root or sudo).
-# Usage: scripts/install-deps.sh [--bench]
+# Installs the Debian bookworm packages kiln needs that are missing (needs root or sudo).
+# Usage: scripts/install-deps.sh [--examples] [--tests] [--bench]
+#   (none)      the library and kiln_add_net: what a project using kiln needs
+#   --examples  also what the examples and kiln-inspect need (scripts/demo.sh)
+#   --tests     also what the test suite needs; implies --examples (scripts/test.sh)
+#   --bench     also the benchmark and its peers; implies --examples (scripts/bench.sh)
 set -euo pipefail
-packages=(cmake ninja-build g++ ccache libhalide14-0-dev libboost-dev doctest-dev libbenchmark-dev libpng-dev nlohmann-json3-dev libcli11-dev graphviz libdnnl-dev ocl-icd-opencl-dev python3 clang-14 libclang-rt-14-dev)
-# libcli11-dev: the command-line tools' argument parser (kiln-inspect, kiln-tune, the generator).
-# python3: bench/report.py and its test (standard library only).
+# cmake, ninja-build, g++: the build. ccache: rebuilds (scripts/build.sh uses it when present).
+# libhalide14-0-dev: lowering, scheduling and compiling (JIT and AOT). libboost-dev: Boost.Hana, the
+# DSL's compile-time layer lists. nlohmann-json3-dev: safetensors headers and tuning files.
+# libcli11-dev: the command-line parser of the tools and of the generator kiln_add_net builds.
+library=(cmake ninja-build g++ ccache libhalide14-0-dev libboost-dev nlohmann-json3-dev libcli11-dev)
+# libpng-dev: the Sobel example's image. graphviz: kiln-inspect's net pictures (dot).
+examples=(libpng-dev graphviz)
+# doctest-dev: the numerics tests. python3: bench/report.py's test (standard library only).
 # clang-14, libclang-rt-14-dev: the libFuzzer harnesses (scripts/fuzz.sh; a CTest case runs it).
-# ocl-icd-opencl-dev: Debian's dnnl CMake config looks for OpenCL, and libdnnl-dev only recommends it.
-# --bench: also the benchmark-only peer PyTorch (python3-torch, ~235 packages; CI does not need it).
-[ "${1:-}" = "--bench" ] && packages+=(python3-torch)
+tests=(doctest-dev python3 clang-14 libclang-rt-14-dev)
+# libbenchmark-dev: Google Benchmark. libdnnl-dev: oneDNN, the peer (its CMake config looks for
+# OpenCL, which libdnnl-dev only recommends: ocl-icd-opencl-dev). python3-torch: PyTorch, the other
+# peer (~235 packages). python3-matplotlib: the report's charts.
+bench=(libbenchmark-dev libdnnl-dev ocl-icd-opencl-dev python3 python3-torch python3-matplotlib)
+
+packages=("${library[@]}")
+for arg in "$@"; do
+  case $arg in
+    --examples) packages+=("${examples[@]}") ;;
+    --tests) packages+=("${examples[@]}" "${tests[@]}") ;;
+    --bench) packages+=("${examples[@]}" "${bench[@]}") ;;
+    *) echo "usage: scripts/install-deps.sh [--examples] [--tests] [--bench]" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -4,7 +4,7 @@
 # calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --tests
 scripts/build.sh
 (cd build && ctest --output-on-failure -j"$(nproc)")
 # The same suite's numerics, misuse and AOT tests again under ASan + UBSan, Halide's generated code

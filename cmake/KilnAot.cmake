@@ -22,6 +22,13 @@
 # other non-ISA features any of them names), is linked by all of them. So several nets link into
 # one program with neither duplicate nor missing halide_* symbols.
 #
+# kiln_add_inspector(<target> HEADER <file> NET <C++ type> [NAME <net name>])
+# kiln_add_tuner(<target> HEADER <file> NET <C++ type> [NAME <net name>])
+#
+# kiln-inspect and kiln-tune for a net of the user's own: executables <target> that know that one
+# net (as NAME, default the type's last component), with the flags of kiln's tools; NET may be
+# left out on their command lines.
+#
 # Works from kiln's own tree, from a project that add_subdirectory()s or FetchContent()s kiln, and
 # after find_package(kiln) against an installed kiln (kilnConfig.cmake sets
 # KILN_GENERATOR_SOURCE_DIR to the installed generator source).
@@ -32,7 +39,7 @@ if(NOT DEFINED KILN_GENERATOR_SOURCE_DIR)
 endif()
 # A global property, not a variable: kiln_add_net is called from directories that do not see the
 # variables of the one that included this file.
-set_property(GLOBAL PROPERTY KILN_GENERATOR_SOURCE ${KILN_GENERATOR_SOURCE_DIR}/kiln_generate.cpp)
+set_property(GLOBAL PROPERTY KILN_TOOLS_SOURCE_DIR ${KILN_GENERATOR_SOURCE_DIR})
 
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$" AND CMAKE_SYSTEM_NAME STREQUAL "Linux")
   set(kiln_portable_targets
@@ -103,8 +110,8 @@ function(kiln_add_net target)
   endif()
 
   set(generator ${target}_generator)
-  get_property(generator_source GLOBAL PROPERTY KILN_GENERATOR_SOURCE)
-  add_executable(${generator} ${generator_source})
+  get_property(tools GLOBAL PROPERTY KILN_TOOLS_SOURCE_DIR)
+  add_executable(${generator} ${tools}/kiln_generate.cpp)
   target_link_libraries(${generator} PRIVATE kiln::codegen CLI11::CLI11)
   target_compile_features(${generator} PRIVATE cxx_std_17)
   target_compile_definitions(${generator} PRIVATE KILN_NET_HEADER="${header}" KILN_NET_TYPE=${ARG_NET})
@@ -146,6 +153,33 @@ function(kiln_add_net target)
     set_property(GLOBAL PROPERTY KILN_AOT_RUNTIME_GENERATOR ${generator})
     cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR} CALL _kiln_add_halide_runtime)
   endif()
+endfunction()
+
+function(_kiln_add_net_tool caller source target)
+  cmake_parse_arguments(PARSE_ARGV 3 ARG "" "HEADER;NET;NAME" "")
+  if(NOT ARG_HEADER OR NOT ARG_NET)
+    message(FATAL_ERROR "${caller}(${target}): HEADER and NET are required")
+  endif()
+  if(ARG_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "${caller}(${target}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
+  endif()
+  if(NOT ARG_NAME)
+    string(REGEX REPLACE ".*::" "" ARG_NAME "${ARG_NET}")
+  endif()
+  get_filename_component(header "${ARG_HEADER}" ABSOLUTE)
+  get_property(tools GLOBAL PROPERTY KILN_TOOLS_SOURCE_DIR)
+  add_executable(${target} ${tools}/${source})
+  target_link_libraries(${target} PRIVATE kiln::codegen CLI11::CLI11)
+  target_compile_features(${target} PRIVATE cxx_std_17)
+  target_compile_definitions(${target} PRIVATE KILN_NET_HEADER="${header}" KILN_NET_TYPE=${ARG_NET} KILN_NET_NAME="${ARG_NAME}")
+endfunction()
+
+function(kiln_add_inspector target)
+  _kiln_add_net_tool(kiln_add_inspector kiln_inspect.cpp ${ARGV})
+endfunction()
+
+function(kiln_add_tuner target)
+  _kiln_add_net_tool(kiln_add_tuner kiln_tune.cpp ${ARGV})
 endfunction()
 
 # Target features that select instructions; the runtime may only use those every kernel's targets

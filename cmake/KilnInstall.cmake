@@ -25,7 +25,9 @@ configure_package_config_file(cmake/kilnConfig.cmake.in ${PROJECT_BINARY_DIR}/ki
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/kilnConfigVersion.cmake COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/kilnConfig.cmake ${PROJECT_BINARY_DIR}/kilnConfigVersion.cmake cmake/KilnAot.cmake
         DESTINATION ${KILN_INSTALL_CMAKEDIR} COMPONENT kiln_development)
-# kiln_add_net builds its generator from these in the consumer's build tree.
-install(FILES codegen/tools/kiln_generate.cpp codegen/tools/cli.hpp
+# kiln_add_net, kiln_add_inspector and kiln_add_tuner build their programs from these in the
+# consumer's build tree.
+install(FILES codegen/tools/kiln_generate.cpp codegen/tools/kiln_inspect.cpp codegen/tools/kiln_tune.cpp
+              codegen/tools/tool_nets.hpp codegen/tools/cli.hpp
         DESTINATION ${KILN_INSTALL_CMAKEDIR}/generator COMPONENT kiln_development)
 install(FILES LICENSE DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/kiln COMPONENT kiln_development)

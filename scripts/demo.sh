@@ -13,4 +13,4 @@ echo; echo "=== examples/aot_cifar10 (AOT kernels, no libHalide: $(readelf -d bu
 build/examples/aot_cifar10
 echo; echo "=== kiln-inspect w1 --schedule fused --out build/inspect ==="
 mkdir -p build/inspect
-build/examples/kiln-inspect w1 --schedule fused --out build/inspect | sed -n '1,14p;/^wrote/p'
+build/examples/kiln-inspect w1 --schedule fused --out build/inspect 2>&1 | sed -n '/^kiln-inspect: step/d;1,16p;/^wrote/p'

@@ -6,6 +6,8 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 
 #include "kiln/runtime/error.hpp"
@@ -109,19 +111,79 @@ std::string loop_nest(const Lowered& net) {
     return captured.str();
 }
 
-std::string graphviz(const Lowered& net) {
+namespace {
+
+// Each layer's profiled milliseconds.
+std::map<std::string, double> layer_ms(const Profile& profile) {
+    std::map<std::string, double> ms;
+    for (const auto& t : profile.stages)
+        if (!t.layer.empty()) ms[t.layer] += t.ms;
+    return ms;
+}
+
+std::string fixed(double v, int decimals) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.*f", decimals, v);
+    return text;
+}
+
+// Where a layer is computed under the schedule, as print_report says it.
+std::string placement(const StoredBlock& b, std::size_t layer) {
+    if (b.layers.size() == 1) return "stored";
+    return layer == b.layers.back() ? "stored, end of fused block" : "inside " + b.stored_stage + "'s tiles";
+}
+
+}  // namespace
+
+Profile parse_profile(const std::string& report, const Lowered& net, int batch) {
+    std::map<std::string, std::string> layer_of;
+    for (const auto& l : net.layers)
+        for (const auto& f : l.funcs) layer_of[f.name()] = l.spec->name;
+    layer_of[net.output.name()] = net.layers.empty() ? "" : net.layers.back().spec->name;
+    // "  l1_conv_conv$1:        52.651ms  (73%)   threads: 1.940  stack: 1536"
+    static const std::regex line(R"(^\s+([A-Za-z_][A-Za-z0-9_$.]*):\s*([0-9.]+)ms\s*\(([0-9.]+)%\))");
+    std::vector<StageTime> stages;
+    std::map<std::string, std::size_t> index;
+    std::istringstream in(report);
+    for (std::string text; std::getline(in, text);) {
+        std::smatch m;
+        if (!std::regex_search(text, m, line)) continue;
+        std::string stage = m[1].str();
+        stage = stage.substr(0, stage.find('$'));
+        const auto at = index.find(stage);
+        if (at == index.end()) {
+            const auto layer = layer_of.find(stage);
+            index[stage] = stages.size();
+            stages.push_back({stage, layer == layer_of.end() ? "" : layer->second, std::stod(m[2].str()), std::stod(m[3].str())});
+        } else {
+            stages[at->second].ms += std::stod(m[2].str());
+        }
+    }
+    return {batch, stages};
+}
+
+std::string graphviz(const Lowered& net, int batch, const Profile& profile) {
+    const auto ms = layer_ms(profile);
     std::ostringstream g;
     g << "digraph kiln {\n  rankdir=TB;\n  node [shape=box, style=rounded, fontname=Helvetica];\n"
+      << "  label=\"" << net.schedule_name << ", batch " << batch << (profile.empty() ? "" : ", times profiled at batch " + std::to_string(profile.batch)) << "\"; labelloc=t;\n"
       << "  input [label=\"input " << shape_text(net.spec.input) << "\", shape=oval];\n";
-    const auto blocks = stored_blocks(net, 1);
+    const auto blocks = stored_blocks(net, batch);
     for (std::size_t b = 0; b < blocks.size(); ++b) {
-        const bool fused = blocks[b].layers.size() > 1;
+        const StoredBlock& block = blocks[b];
+        const bool fused = block.layers.size() > 1;
+        const std::string figures = fixed(block.flops / 1e6, 2) + " MFLOP, " + fixed(block.bytes_read / 1024, 1) + " KiB in, " +
+                                    fixed(block.bytes_written / 1024, 1) + " KiB out, " + fixed(block.intensity(), 1) + " FLOP/B";
         if (fused)
-            g << "  subgraph cluster_" << b << " {\n    label=\"fused: " << blocks[b].stored_stage
-              << "\";\n    style=filled; color=\"#f4a261\"; fillcolor=\"#fff1e6\";\n";
-        for (std::size_t l : blocks[b].layers) {
+            g << "  subgraph cluster_" << b << " {\n    label=\"fused into " << net.layers[block.layers.back()].spec->name << "\\n"
+              << figures << "\";\n    style=filled; color=\"#f4a261\"; fillcolor=\"#fff1e6\";\n";
+        for (std::size_t l : block.layers) {
             const LayerSpec& s = *net.layers[l].spec;
-            g << (fused ? "    " : "  ") << s.name << " [label=\"" << s.name << "\\n" << s.kind() << " -> " << shape_text(s.out) << "\"];\n";
+            std::string label = s.name + "\\n" + s.kind() + " -> " + shape_text(s.out);
+            if (s.macs > 0) label += "\\n" + fixed(2.0 * double(s.macs) * batch / 1e6, 2) + " MFLOP";
+            if (!fused) label += "\\n" + figures;
+            if (const auto t = ms.find(s.name); t != ms.end()) label += "\\n" + fixed(t->second, 3) + " ms";
+            g << (fused ? "    " : "  ") << s.name << " [label=\"" << label << "\"];\n";
         }
         if (fused) g << "  }\n";
     }
@@ -145,6 +207,54 @@ std::string graphviz(const Lowered& net) {
     edges(net.spec.layers, "input");
     g << "}\n";
     return g.str();
+}
+
+std::string inspection_json(const Lowered& net, int batch, const Profile& profile) {
+    using nlohmann::json;
+    const auto blocks = stored_blocks(net, batch);
+    auto shape = [](Shape s) { return json::array({s.h, s.w, s.c}); };
+    json plans = json::array();
+    std::istringstream plan_lines(net.schedule_plan);
+    for (std::string line; std::getline(plan_lines, line);)
+        if (!line.empty()) plans.push_back(line);
+    json layers = json::array(), stored = json::array();
+    std::map<std::size_t, std::size_t> block_of;
+    for (std::size_t b = 0; b < blocks.size(); ++b)
+        for (std::size_t l : blocks[b].layers) block_of[l] = b;
+    const auto ms = layer_ms(profile);
+    for (std::size_t i = 0; i < net.layers.size(); ++i) {
+        const LayerSpec& s = *net.layers[i].spec;
+        json stages = json::array();
+        for (const auto& f : net.layers[i].funcs) stages.push_back(f.name());
+        json layer = {{"name", s.name},     {"kind", s.kind()},          {"input", shape(s.in)},
+                      {"output", shape(s.out)}, {"macs", double(s.macs) * batch}, {"flops", 2.0 * double(s.macs) * batch},
+                      {"stages", stages},   {"block", block_of.at(i)},   {"placement", placement(blocks[block_of.at(i)], i)}};
+        if (const auto t = ms.find(s.name); t != ms.end()) layer["profiled_ms"] = t->second;  // at the profile's batch
+        layers.push_back(layer);
+    }
+    double flops = 0, read = 0, written = 0;
+    for (const auto& b : blocks) {
+        json names = json::array();
+        for (std::size_t l : b.layers) names.push_back(net.layers[l].spec->name);
+        stored.push_back({{"stored_stage", b.stored_stage}, {"layers", names}, {"flops", b.flops}, {"bytes_read", b.bytes_read},
+                          {"bytes_written", b.bytes_written}, {"flop_per_byte", b.intensity()}});
+        flops += b.flops, read += b.bytes_read, written += b.bytes_written;
+    }
+    json doc = {{"schedule", net.schedule_name},
+                {"batch", batch},
+                {"machine", net.machine},
+                {"input", shape(net.spec.input)},
+                {"output", shape(net.spec.output)},
+                {"plans", plans},
+                {"layers", layers},
+                {"stored_blocks", stored},
+                {"total", {{"flops", flops}, {"bytes_read", read}, {"bytes_written", written}, {"flop_per_byte", flops / std::max(1.0, read + written)}}}};
+    if (!profile.empty()) {
+        json stages = json::array();
+        for (const auto& t : profile.stages) stages.push_back({{"stage", t.stage}, {"layer", t.layer}, {"ms", t.ms}, {"percent", t.percent}});
+        doc["profile"] = {{"batch", profile.batch}, {"stages", stages}};
+    }
+    return doc.dump(2) + "\n";
 }
 
 namespace {

@@ -12,19 +12,17 @@
 #include <string>
 
 #include "cli.hpp"
-#include "example_nets.hpp"
+#include "tool_nets.hpp"
 #include "kiln/codegen/tune.hpp"
 #include "kiln/runtime/error.hpp"
 
 int main(int argc, char** argv) {
     kiln::codegen::TuneOptions options;
     std::string name, out;
-    std::vector<std::string> nets;
-    for (const auto& n : kiln::tools::known_nets()) nets.push_back(n.first);
 
     CLI::App app("Measures each conv group's plans on this machine; writes the fastest to a tuning file.", "kiln-tune");
     kiln::tools::add_version(app);
-    app.add_option("NET", name, "the net to tune")->required()->check(kiln::tools::one_of(nets, "net"));
+    kiln::tools::add_net_argument(app, name, "the net to tune");
     app.add_option("--out", out, "the tuning file, read first if it exists (default NET.tuning.json)");
     app.add_option("--seconds", options.seconds, "the whole search's budget")
         ->check(kiln::tools::number_in(1e-3, 1e6))->capture_default_str();

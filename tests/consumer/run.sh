@@ -40,6 +40,16 @@ echo "consumer: building"
 cmake --build "$work/build" -j"$(nproc)" > "$work/build.log" || { tail -50 "$work/build.log"; exit 1; }
 "$work/build/consumer_aot"
 "$work/build/consumer_jit"
+# The inspector and tuner kiln_add_inspector and kiln_add_tuner built for the consumer's net.
+report=$("$work/build/edge-inspect" --schedule fused)
+grep -q '^l1_conv .*inside l3_pool_maxpool.s tiles, never stored whole' <<< "$report" ||
+  { echo "consumer: edge-inspect does not show EdgeNet's first conv fused"; echo "$report"; exit 1; }
+refused=$("$work/build/edge-inspect" w1 2>&1) && { echo "consumer: edge-inspect took a net it does not know"; exit 1; }
+grep -q "'w1' is not a known net (EdgeNet)" <<< "$refused" || { echo "consumer: edge-inspect said: $refused"; exit 1; }
+"$work/build/edge-tune" --seconds 1 --candidates 2 --out "$work/edge.tuning.json" 2>"$work/tune.log" || { echo "consumer: edge-tune failed"; cat "$work/tune.log"; exit 1; }
+report=$("$work/build/edge-inspect" --tuning "$work/edge.tuning.json")
+grep -q '^l1_conv..l3_pool: .*(tuned\|(cost model' <<< "$report" ||
+  { echo "consumer: edge-inspect --tuning shows no plan from edge-tune's file"; echo "$report"; exit 1; }
 if readelf -d "$work/build/consumer_aot" | grep -qi halide; then
   echo "consumer: the AOT program links libHalide"; exit 1
 fi

@@ -35,8 +35,35 @@ void print_report(std::ostream& out, const Lowered& net, int batch);
 // parallel and GPU loops).
 std::string loop_nest(const Lowered& net);
 
-// Graphviz source: layers as nodes in dataflow order, each stored block a cluster.
-std::string graphviz(const Lowered& net);
+// One stage's time in Halide's profiler report (a JIT net compiled for a `-profile` target prints
+// one report per pipeline per call).
+struct StageTime {
+    std::string stage;  // Halide's Func name, without Halide's $n suffix
+    std::string layer;  // the declared layer it belongs to; empty for Halide's own (halide_malloc)
+    double ms = 0;
+    double percent = 0;  // of its pipeline's time
+};
+
+// What the profiler measured: one call on `batch` images.
+struct Profile {
+    int batch = 0;
+    std::vector<StageTime> stages;
+    bool empty() const { return stages.empty(); }
+};
+
+// The per-stage lines of every profiler report in `report` (one call on `batch` images), stages
+// of the same name summed.
+Profile parse_profile(const std::string& report, const Lowered& net, int batch);
+
+// Graphviz source: declared layers as nodes in dataflow order with their output shape and MFLOP
+// (and profiled time, when `profile` has any), each stored block a cluster labelled with its
+// MFLOP, KiB read and written and FLOP/byte at `batch`.
+std::string graphviz(const Lowered& net, int batch = 1, const Profile& profile = {});
+
+// The whole inspection as one JSON document, for programs: schedule, batch, machine, plans, per
+// layer (kind, shapes, Halide stages, placement, block), per stored block (layers, FLOPs, bytes,
+// intensity), totals, and the profile when given.
+std::string inspection_json(const Lowered& net, int batch, const Profile& profile = {});
 
 // Halide's lowered statement as HTML (or text for a .stmt path).
 void write_stmt(const Lowered& net, const std::string& path, const Halide::Target& target);

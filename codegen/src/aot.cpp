@@ -2,6 +2,9 @@
 #include "kiln/codegen/aot.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -11,6 +14,7 @@
 #include "kiln/codegen/lowered.hpp"
 #include "kiln/codegen/schedule.hpp"
 #include "kiln/codegen/target.hpp"
+#include "compile_progress.hpp"
 #include "kiln/runtime/error.hpp"
 
 namespace kiln::codegen {
@@ -73,6 +77,7 @@ std::vector<KernelTarget> kernel_targets(const std::string& list) {
         targets.push_back({t, resolve_target(t).with_feature(Target::NoRuntime)});
     }
     if (targets.empty()) throw Error("no Halide target given");
+    if (std::size_t(std::count(list.begin(), list.end(), ',')) + 1 != targets.size()) throw Error("empty Halide target in '" + list + "'");
     if (targets.size() == 1) return targets;
     const Target& base = targets.back().target;
     for (const auto& t : targets) {
@@ -156,6 +161,30 @@ std::string generate_kernel(const NetSpec& spec, const AotOptions& o) {
             break;
         }
     }
+    // Lowering and scheduling happen target by target as Halide asks for each module; LLVM then
+    // compiles them together.
+    using Clock = std::chrono::steady_clock;
+    const Clock::time_point start = Clock::now();
+    std::atomic<double> lowering_seconds{0};  // read by the progress thread
+    const std::string what = o.name + " (schedule " + o.schedule + ")";
+    detail::CompileProgress progress(
+        targets.size(), o.progress, [&](std::size_t done, std::size_t total, double seconds, bool finished) {
+            char text[400];
+            if (finished)
+                std::snprintf(text, sizeof text, "kiln generator: %s generated for %zu target%s in %.1f s (lowering and scheduling %.1f s, Halide's code generation %.1f s)",
+                              what.c_str(), total, total == 1 ? "" : "s", seconds, lowering_seconds.load(), seconds - lowering_seconds.load());
+            else if (done < total)
+                std::snprintf(text, sizeof text, "kiln generator: %s: lowering and scheduling for target %zu of %zu (%s), %.0f s so far",
+                              what.c_str(), done + 1, total, targets[done].text.c_str(), seconds);
+            else
+                std::snprintf(text, sizeof text, "kiln generator: %s: Halide generating code for %zu target%s, %.0f s so far (lowering took %.0f s)",
+                              what.c_str(), total, total == 1 ? "" : "s", seconds, lowering_seconds.load());
+            return std::string(text);
+        });
+    const auto lowered_one = [&] {
+        progress.one_done();
+        lowering_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    };
     // Lowered and scheduled once per target: vector width, registers and so the plans differ.
     std::vector<Argument> args;
     std::string machines, plans;
@@ -174,6 +203,7 @@ std::string generate_kernel(const NetSpec& spec, const AotOptions& o) {
         plans += (several ? "target " + named.text + ":\n" : "") + net.schedule_plan;
         Module module = Pipeline(net.output).compile_to_module(args, fn_name, target);
         if (!first) first = std::move(net);
+        lowered_one();
         return module;
     };
     const std::string stem = o.output_dir + "/" + o.name;
@@ -186,6 +216,7 @@ std::string generate_kernel(const NetSpec& spec, const AotOptions& o) {
     } catch (const Halide::Error& e) {
         throw Error("Halide could not compile " + o.name + ": " + e.what());
     }
+    progress.finish();
     bool uses_cuda = false;
     for (const auto& t : targets) uses_cuda = uses_cuda || t.target.has_feature(Target::CUDA);
     std::string target_list;

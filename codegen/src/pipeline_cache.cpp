@@ -3,14 +3,13 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <deque>
 #include <exception>
 #include <map>
 #include <thread>
 
+#include "compile_progress.hpp"
 #include "jit_allocator.hpp"
 #include "kiln/dsl/signature.hpp"
 
@@ -52,65 +51,18 @@ Cache& cache() {
     return c;
 }
 
-// Reports a long compile from its own thread: nothing for the first 2 s, then a line every 2 s and
-// one at the end, so a user waiting on Halide knows what it is doing and for about how long.
-class CompileProgress {
-  public:
-    CompileProgress(std::size_t total, const std::function<void(const std::string&)>& report)
-        : total_(total), report_(report), start_(Clock::now()) {
-        if (report_ && total_ > 0) watcher_ = std::thread([this] { watch(); });
-    }
-    ~CompileProgress() { finish(); }
-
-    void one_done() {
-        std::lock_guard<std::mutex> lock(mutex_);
-        ++done_;
-    }
-    void finish() {
-        if (!watcher_.joinable()) return;
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            finished_ = true;
-        }
-        wake_.notify_all();
-        watcher_.join();
-    }
-
-  private:
-    using Clock = std::chrono::steady_clock;
-
-    void watch() {
-        std::unique_lock<std::mutex> lock(mutex_);
-        bool reported = false;
-        while (!wake_.wait_for(lock, std::chrono::seconds(2), [this] { return finished_; })) {
-            report_(line(false));
-            reported = true;
-        }
-        if (reported) report_(line(true));
-    }
-
-    std::string line(bool finished) const {
-        const double seconds = std::chrono::duration<double>(Clock::now() - start_).count();
-        char text[200];
-        if (finished)
-            std::snprintf(text, sizeof text, "kiln: compiled %zu Halide pipeline%s in %.1f s", total_, total_ == 1 ? "" : "s", seconds);
-        else if (done_ == 0)
-            std::snprintf(text, sizeof text, "kiln: compiling %zu Halide pipeline%s, %.0f s so far", total_, total_ == 1 ? "" : "s", seconds);
-        else
-            std::snprintf(text, sizeof text, "kiln: compiling Halide pipelines: %zu of %zu done, %.0f s so far, about %.0f s left", done_,
-                          total_, seconds, seconds / double(done_) * double(total_ - done_));
-        return text;
-    }
-
-    const std::size_t total_;
-    const std::function<void(const std::string&)>& report_;
-    const Clock::time_point start_;
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    std::size_t done_ = 0;
-    bool finished_ = false;
-    std::thread watcher_;
-};
+// The JIT's progress lines: pipelines compiled of all, time so far and left.
+std::string describe_jit_compile(std::size_t done, std::size_t total, double seconds, bool finished) {
+    char text[200];
+    if (finished)
+        std::snprintf(text, sizeof text, "kiln: compiled %zu Halide pipeline%s in %.1f s", total, total == 1 ? "" : "s", seconds);
+    else if (done == 0)
+        std::snprintf(text, sizeof text, "kiln: compiling %zu Halide pipeline%s, %.0f s so far", total, total == 1 ? "" : "s", seconds);
+    else
+        std::snprintf(text, sizeof text, "kiln: compiling Halide pipelines: %zu of %zu done, %.0f s so far, about %.0f s left", done, total,
+                      seconds, seconds / double(done) * double(total - done));
+    return text;
+}
 
 }  // namespace
 
@@ -141,7 +93,7 @@ std::vector<std::shared_ptr<CompiledPipeline>> compile_pipelines(std::vector<Low
     // multi-target libraries in parallel the same way).
     std::atomic<std::size_t> next{0};
     std::vector<std::exception_ptr> errors(work.size());
-    CompileProgress report(work.size(), progress);
+    CompileProgress report(work.size(), progress, describe_jit_compile);
     const auto compile_some = [&] {
         for (std::size_t w = next++; w < work.size(); w = next++) {
             try {

@@ -4,8 +4,10 @@
 // kiln_add_net (cmake/KilnAot.cmake) drives both at build time.
 #pragma once
 
+#include <functional>
 #include <string>
 
+#include "kiln/codegen/jit.hpp"
 #include "kiln/codegen/tuning.hpp"
 #include "kiln/dsl/layer_spec.hpp"
 
@@ -24,6 +26,9 @@ struct AotOptions {
     // it ("xeon-spr,cores=8") rather than being planned for the build host.
     std::string machine = "host";
     Tuning tuning;  // measured plans, as JitOptions::tuning (kiln_add_net's TUNING file)
+    // Where a generation still running after 2 s says how far it is, every 2 s and once when done
+    // (as JitOptions::progress; empty or KILN_QUIET=1: silent).
+    std::function<void(const std::string&)> progress = JitOptions::progress_to_stderr;
 };
 
 // Writes <name>.o, <name>.h (Halide's C header) and <name>.hpp (kiln's typed header); for several

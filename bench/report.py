@@ -114,12 +114,14 @@ def geomean(values):
 
 
 def build_rows(records):
-    ceiling = next((stat(r, "GFLOP/s") for (w, _, b), r in records.items() if w == "ceiling" and b is None), None)
+    ceiling = next((stat(r, "GFLOP/s") for (w, i, b), r in records.items() if (w, i, b) == ("ceiling", "fma", None)), None)
     # The binary's counters use kIs1000, which only scales the console display: the JSON holds
     # FLOP/s under the name 'GFLOP/s'. No CPU reaches 1e6 GFLOP/s, so larger values are FLOP/s.
     flops = [stat(r, k) for r in records.values() for k in ("GFLOP/s", "useful_GFLOP/s")]
     scale = 1e-9 if max((v for v in flops if v), default=0) > 1e6 else 1.0
     ceiling = ceiling * scale if ceiling else None
+    memory = records.get(("ceiling", "memory", None))
+    bandwidth = stat(memory, "bytes_per_second") / 1e9 if memory and stat(memory, "bytes_per_second") else None
     rows = []
     for (workload, impl, batch), rec in records.items():
         if (workload == "ceiling" and batch is None) or workload == "compile":  # compile: see compile_rows
@@ -145,7 +147,7 @@ def build_rows(records):
             theirs = timed.get((row["workload"], row["batch"], peer))
             if theirs and row.get("median_ms"):
                 row[f"speed_vs_{peer}"] = theirs / row["median_ms"]
-    return ceiling, rows
+    return ceiling, bandwidth, rows
 
 
 def group_rows(rows):
@@ -435,13 +437,13 @@ def main():
     # the named keys always appear ("unknown" when absent); other string keys the binary added ride along
     ctx = {k: v for k, v in raw_ctx.items() if isinstance(v, str)}
     ctx.update({k: raw_ctx.get(k, "unknown") for k in CONTEXT_KEYS})
-    ceiling, rows = build_rows(records)
+    ceiling, bandwidth, rows = build_rows(records)
     groups = group_rows(rows)
     summary = summarize(groups)
     guard = fusion_guard(groups, args.guard_tolerance)
     compiles = compile_rows(records)
     md = markdown(ctx, ceiling, groups, summary, guard, args.guard_tolerance, compiles)
-    report = {"context": ctx, "ceiling_gflops": ceiling, "rows": rows, "summary": summary,
+    report = {"context": ctx, "ceiling_gflops": ceiling, "memory_gbps": bandwidth, "rows": rows, "summary": summary,
               "compile_seconds": [dict(zip(("net", "schedule", "pipelines_mode", "seconds", "pipelines"), c)) for c in compiles],
               "fusion_guard": guard[0], "fusion_guard_within_noise": guard[1]}
     try:
@@ -456,6 +458,12 @@ def main():
     except OSError as e:
         print(f"report.py: error: cannot write to {args.out}: {e}", file=sys.stderr)
         return 1
+    try:
+        import charts  # matplotlib: optional for the report, installed by scripts/install-deps.sh --bench
+        for path in charts.write_charts(ctx, groups, ceiling, bandwidth, PEERS, median_standard_error, args.out):
+            print(f"report.py: wrote {path}", file=sys.stderr)
+    except ImportError as e:
+        print(f"report.py: no PNG charts ({e}; scripts/install-deps.sh --bench installs python3-matplotlib)", file=sys.stderr)
     sys.stdout.write(md)
     for g in guard[0]:
         print(f"FUSION GUARD: {label(g['workload'], g['batch'])} fused {fmt(g['fused_ms'])} ms is "

@@ -28,7 +28,7 @@
 #include <random>
 #include <thread>
 
-#include "fma_ceiling.hpp"
+#include "machine_ceilings.hpp"
 #include "nets/cifar10.hpp"
 #include "nets/googlenet.hpp"
 #include "nets/resnet.hpp"
@@ -73,6 +73,14 @@ void fma_ceiling(benchmark::State& state) {
     double flops = 0;
     for (auto _ : state) flops += bench::fma_ceiling_flops(1 << 22);
     state.counters["GFLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+}
+
+void memory_ceiling(benchmark::State& state) {
+    bench::memory_triad_bytes();  // allocates and first-touches the arrays, outside the timing
+    double bytes = 0;
+    for (auto _ : state) bytes += bench::memory_triad_bytes();
+    state.SetBytesProcessed(int64_t(bytes));
+    state.counters["GB/s"] = benchmark::Counter(bytes, benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
 
 void run_onednn(benchmark::State& state, const Workload& w) {
@@ -237,6 +245,7 @@ int main(int argc, char** argv) {
     benchmark::AddCustomContext("torch", peer.available() ? peer.version() : "unavailable: " + peer.why());
 
     benchmark::RegisterBenchmark("ceiling/fma", fma_ceiling)->UseRealTime()->Repetitions(9)->ReportAggregatesOnly();
+    benchmark::RegisterBenchmark("ceiling/memory", memory_ceiling)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly();
     // ResNet-18 is timed for its compile only (no oneDNN peer for residual blocks here).
     static const std::vector<Workload> compiled_only = {workload<nets::ResNet18>("ResNet-18", {}, {})};
     std::vector<const Workload*> compile_workloads = {&compiled_only.front()};

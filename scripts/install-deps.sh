@@ -13,9 +13,10 @@ set -euo pipefail
 library=(cmake ninja-build g++ ccache libhalide14-0-dev libboost-dev nlohmann-json3-dev libcli11-dev)
 # libpng-dev: the Sobel example's image. graphviz: kiln-inspect's net pictures (dot).
 examples=(libpng-dev graphviz)
-# doctest-dev: the numerics tests. python3: bench/report.py's test (standard library only).
+# doctest-dev: the numerics tests. python3, python3-matplotlib: bench/report.py's tests, its charts
+# included.
 # clang-14, libclang-rt-14-dev: the libFuzzer harnesses (scripts/fuzz.sh; a CTest case runs it).
-tests=(doctest-dev python3 clang-14 libclang-rt-14-dev)
+tests=(doctest-dev python3 python3-matplotlib clang-14 libclang-rt-14-dev)
 # libbenchmark-dev: Google Benchmark. libdnnl-dev: oneDNN, the peer (its CMake config looks for
 # OpenCL, which libdnnl-dev only recommends: ocl-icd-opencl-dev). python3-torch: PyTorch, the other
 # peer (~235 packages). python3-matplotlib: the report's charts.

@@ -1,14 +1,21 @@
-// See fma_ceiling.hpp.
-#include "fma_ceiling.hpp"
+// See machine_ceilings.hpp.
+#include "machine_ceilings.hpp"
 
 #include <immintrin.h>
 
+#include <memory>
 #include <thread>
 #include <vector>
 
 namespace bench {
 
 namespace {
+
+// Keeps the triad's result observable, so the compiler cannot drop the loop.
+void benchmark_keep(float v) {
+    volatile float sink = v;
+    (void)sink;
+}
 
 // 12 independent accumulators: enough to cover FMA latency (4 cycles) × 2 pipes with margin.
 __attribute__((target("avx512f"), noinline)) float chains_avx512(long iterations) {
@@ -50,6 +57,34 @@ double fma_ceiling_flops(long iterations) {
     volatile float keep = sink[0];
     (void)keep;
     return double(threads) * double(iterations) * 12 * (avx512 ? 16 : 8) * 2;
+}
+
+double memory_triad_bytes() {
+    constexpr std::size_t n = std::size_t(64) << 20;
+    const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+    // Allocated once and first touched by the threads that stream them (pages land near them).
+    static std::unique_ptr<float[]> a(new float[n]), b(new float[n]), c(new float[n]);
+    static const bool touched = [&] {
+        std::vector<std::thread> pool;
+        for (unsigned t = 0; t < threads; ++t)
+            pool.emplace_back([&, t] {
+                for (std::size_t i = n * t / threads; i < n * (t + 1) / threads; ++i) a[i] = 0, b[i] = 1, c[i] = 2;
+            });
+        for (auto& th : pool) th.join();
+        return true;
+    }();
+    (void)touched;
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < threads; ++t)
+        pool.emplace_back([&, t] {
+            float* __restrict out = a.get();
+            const float* __restrict x = b.get();
+            const float* __restrict y = c.get();
+            for (std::size_t i = n * t / threads; i < n * (t + 1) / threads; ++i) out[i] = x[i] + 0.5f * y[i];
+        });
+    for (auto& th : pool) th.join();
+    benchmark_keep(a[n / 2]);
+    return 3.0 * 4.0 * double(n);
 }
 
 }  // namespace bench

@@ -29,6 +29,7 @@
 #include <thread>
 
 #include "machine_ceilings.hpp"
+#include "progress_reporter.hpp"
 #include "nets/cifar10.hpp"
 #include "nets/googlenet.hpp"
 #include "nets/resnet.hpp"
@@ -198,9 +199,19 @@ std::string cpu_model() {
     return "unknown";
 }
 
+// Every benchmark registered, with its batch argument: what ProgressReporter counts against.
+std::vector<std::string> registered;
+
+template <class F, class... Args>
+benchmark::internal::Benchmark* register_named(const std::string& name, F f, Args&&... args) {
+    registered.push_back(name);
+    return benchmark::RegisterBenchmark(name.c_str(), f, std::forward<Args>(args)...);
+}
+
 template <class F, class... Args>
 void add(const std::string& name, int batch, F f, Args&&... args) {
     auto* b = benchmark::RegisterBenchmark(name.c_str(), f, std::forward<Args>(args)...);
+    registered.push_back(name + "/" + std::to_string(batch));
     b->Arg(batch)->Unit(benchmark::kMillisecond)->Repetitions(9)->ReportAggregatesOnly();
     if (name.find("/pytorch") != std::string::npos) b->UseManualTime();
     else b->UseRealTime();
@@ -244,8 +255,8 @@ int main(int argc, char** argv) {
                                                                          : std::getenv("KILN_BENCH_TUNING"));
     benchmark::AddCustomContext("torch", peer.available() ? peer.version() : "unavailable: " + peer.why());
 
-    benchmark::RegisterBenchmark("ceiling/fma", fma_ceiling)->UseRealTime()->Repetitions(9)->ReportAggregatesOnly();
-    benchmark::RegisterBenchmark("ceiling/memory", memory_ceiling)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly();
+    register_named("ceiling/fma", fma_ceiling)->UseRealTime()->Repetitions(9)->ReportAggregatesOnly();
+    register_named("ceiling/memory", memory_ceiling)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly();
     // ResNet-18 is timed for its compile only (no oneDNN peer for residual blocks here).
     static const std::vector<Workload> compiled_only = {workload<nets::ResNet18>("ResNet-18", {}, {})};
     std::vector<const Workload*> compile_workloads = {&compiled_only.front()};
@@ -255,7 +266,7 @@ int main(int argc, char** argv) {
         const Workload& w = *wp;
         for (auto [mode, pipelines] : {std::pair{"per_segment", codegen::JitOptions::Pipelines::per_segment},
                                        std::pair{"whole_net", codegen::JitOptions::Pipelines::whole_net}})
-            benchmark::RegisterBenchmark(("compile/" + w.name + "/fused/" + mode).c_str(), compile_time, w, pipelines)
+            register_named("compile/" + w.name + "/fused/" + mode, compile_time, w, pipelines)
                 ->UseManualTime()->Unit(benchmark::kSecond)->Iterations(1)->Repetitions(w.name == "W5" ? 3 : 1);
     }
     for (const auto& w : workloads)
@@ -265,7 +276,11 @@ int main(int argc, char** argv) {
             add(w.name + "/pytorch", batch, run_pytorch, w);
             if (batch == 1) add(w.name + "/reference", batch, run_reference, w);
         }
+    // Before Initialize, which takes Google Benchmark's flags out of argv.
+    bool interleaved = false;
+    for (int i = 1; i < argc; ++i) interleaved = interleaved || std::string(argv[i]).find("random_interleaving=true") != std::string::npos;
     benchmark::Initialize(&argc, argv);
-    benchmark::RunSpecifiedBenchmarks();
+    bench::ProgressReporter progress(bench::count_selected(registered, benchmark::GetBenchmarkFilter()), interleaved);
+    benchmark::RunSpecifiedBenchmarks(&progress);
     benchmark::Shutdown();
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README's benchmark command: installs what is missing (PyTorch included), builds kiln, runs kiln
 # (every CPU schedule), oneDNN, PyTorch and the plain-loop reference on W1-W5 and GoogLeNet in one Google Benchmark run with interleaved
-# repetitions, then writes bench/results/{results,report}.json, report.md and report.svg.
+# repetitions, then writes bench/results/{results,report}.json, report.md, report.svg and the PNG
+# charts (report-speedup.png, report-roofline.png). Says which step of how many it is at.
 # Extra arguments go to the benchmark (e.g. --benchmark_filter='W2/'). Exits 3 when the fusion
 # guard trips (a fused schedule slower than its unfused twin). Takes 15-35 min on 2 cores.
 set -euo pipefail
@@ -15,15 +16,26 @@ export OPENBLAS_CORETYPE=SkylakeX  # OpenBLAS 0.3.21 takes this AMD Zen 5 for a 
 # skip), so the run has `fused-tuned` rows beside the cost model's `fused`. The file is kept and
 # reused: entries already in it (same machine, batch and shapes) are not tuned again.
 tune_seconds="${KILN_BENCH_TUNE_SECONDS:-30}"
+runs=("w1 1" "w1 128" "w2 1" "w2 128" "w3 1" "w3 8" "w4 1" "w4 8" "cifar10-model4 1" "cifar10-model4 128" "googlenet 1")
+steps=$(( ${#runs[@]} + 2 ))  # the tuning runs, the benchmark, the report
+[ "$tune_seconds" != 0 ] || steps=2
+step=0
+start=$SECONDS
 if [ "$tune_seconds" != 0 ]; then
   tuning="$out/tuning.json"
-  for run in "w1 1" "w1 128" "w2 1" "w2 128" "w3 1" "w3 8" "w4 1" "w4 8" "cifar10-model4 1" "cifar10-model4 128" "googlenet 1"; do
+  for run in "${runs[@]}"; do
     read -r net batch <<< "$run"  # not `set --`: "$@" goes to the benchmark below
-    echo "bench: tuning $net at batch $batch (up to $tune_seconds s; progress in $out/tuning.log)" >&2
+    step=$((step + 1))
+    left=$(( (${#runs[@]} - step + 1) * tune_seconds ))
+    echo "bench: step $step of $steps: tuning $net at batch $batch (up to $tune_seconds s; at most $left s of tuning left; $((SECONDS - start)) s so far; progress in $out/tuning.log)" >&2
     build/examples/kiln-tune "$net" --batch "$batch" --seconds "$tune_seconds" --out "$tuning" 2>>"$out/tuning.log"
   done
   export KILN_BENCH_TUNING="$tuning"
 fi
+step=$((step + 1))
+echo "bench: step $step of $steps: the benchmark, every implementation interleaved (15-25 min on 2 cores; $((SECONDS - start)) s so far)" >&2
 build/bench/schedules_bench --benchmark_enable_random_interleaving=true \
   --benchmark_out="$out/results.json" --benchmark_out_format=json "$@"
+step=$((step + 1))
+echo "bench: step $step of $steps: the report ($((SECONDS - start)) s so far)" >&2
 /usr/bin/python3 bench/report.py "$out/results.json" --out "$out"

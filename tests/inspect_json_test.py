@@ -40,3 +40,13 @@ assert 'subgraph cluster_0' in dot and "fused into l3_pool" in dot, dot
 assert f"{2 * macs / 1e6:.2f} MFLOP" in dot and f"{read / 1024:.1f} KiB in" in dot, dot
 assert " ms\"" in dot and "times profiled at batch" in dot, dot
 print("kiln-inspect --json: W1's layers, block traffic, profile and picture as expected")
+
+# A net JIT-compiled in several segments (TF CIFAR-10: two conv groups, LRNs, dense layers): the
+# profile must name every conv and dense layer (segments name their layers afresh, so a profile
+# taken per segment once credited l5_conv's time to l1_conv).
+run = subprocess.run([inspect, "tf-cifar10", "--json", "--profile"], capture_output=True, text=True, check=True)
+doc = json.loads(run.stdout)
+for layer in doc["layers"]:
+    if layer["kind"] in ("conv", "dense"):
+        assert "profiled_ms" in layer, (layer["name"], doc["profile"])
+print("kiln-inspect --profile on a net of several segments: every conv and dense layer profiled")

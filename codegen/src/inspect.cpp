@@ -152,9 +152,14 @@ Profile parse_profile(const std::string& report, const Lowered& net, int batch) 
         stage = stage.substr(0, stage.find('$'));
         const auto at = index.find(stage);
         if (at == index.end()) {
-            const auto layer = layer_of.find(stage);
+            std::string layer;
+            if (const auto found = layer_of.find(stage); found != layer_of.end()) layer = found->second;
+            // Stages Halide adds for a layer (a wrapper of its weights: l1_conv_weights_im_in_...)
+            // start with its name.
+            for (const auto& l : net.layers)
+                if (layer.empty() && stage.rfind(l.spec->name + "_", 0) == 0) layer = l.spec->name;
             index[stage] = stages.size();
-            stages.push_back({stage, layer == layer_of.end() ? "" : layer->second, std::stod(m[2].str()), std::stod(m[3].str())});
+            stages.push_back({stage, layer, std::stod(m[2].str()), std::stod(m[3].str())});
         } else {
             stages[at->second].ms += std::stod(m[2].str());
         }

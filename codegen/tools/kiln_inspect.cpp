@@ -79,8 +79,7 @@ std::string run_child_for_output(std::vector<std::string> args) {
     close(file);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_TRUNC, 0600);  // stderr stays: compile progress
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -94,14 +93,15 @@ std::string run_child_for_output(std::vector<std::string> args) {
     text << in.rdbuf();
     unlink(path);
     if (spawned != 0) throw kiln::Error("could not start the profiled run: " + std::string(std::strerror(spawned)));
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw kiln::Error("the profiled run failed:\n" + text.str());
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw kiln::Error("the profiled run failed (its errors are above)");
     return text.str();
 }
 
 // The profiled run itself (--profile-child): the net built with Halide's profiler, one call.
 void profiled_call(const kiln::NetSpec& spec, kiln::codegen::JitOptions options, int profile_batch) {
     options.batch_estimate = profile_batch;
-    options.progress = {};  // the parent says what it is doing
+    // One pipeline, so the report's stage names are the net's (segments name their layers afresh).
+    options.pipelines = kiln::codegen::JitOptions::Pipelines::whole_net;
     const kiln::codegen::JitNet profiled(spec, options);
     kiln::Weights w = kiln::Weights::for_net(profiled.spec());
     w.fill_random(1);

@@ -1,13 +1,13 @@
-# cmake --install: kiln's headers, its libraries as the exported targets kiln::dsl, kiln::runtime
-# and kiln::codegen, its tools, and the package find_package(kiln) reads (kilnConfig.cmake, the
+# cmake --install: kiln's headers, its libraries as the exported targets kiln::dsl, kiln::runtime,
+# kiln::data and kiln::codegen, its tools, and the package find_package(kiln) reads (kilnConfig.cmake, the
 # version file, kiln_add_net and the generator source kiln_add_net builds in the consumer's tree).
 include(CMakePackageConfigHelpers)
 
 set(KILN_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/kiln CACHE STRING "Where kiln's CMake package is installed")
 
-install(DIRECTORY dsl/include/ runtime/include/ codegen/include/ ${PROJECT_BINARY_DIR}/generated/include/
+install(DIRECTORY dsl/include/ runtime/include/ data/include/ codegen/include/ ${PROJECT_BINARY_DIR}/generated/include/
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT kiln_development)
-install(TARGETS kiln_dsl kiln_runtime kiln_codegen EXPORT kilnTargets
+install(TARGETS kiln_dsl kiln_runtime kiln_data kiln_codegen EXPORT kilnTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT kiln_development
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT kilnTargets NAMESPACE kiln:: DESTINATION ${KILN_INSTALL_CMAKEDIR} COMPONENT kiln_development)

@@ -44,6 +44,10 @@ Func pad_spatial(const LayerInput& li, Pads rows, Pads cols, Expr fill) {
     if (!rows.begin && !rows.end && !cols.begin && !cols.end) return li.in;
     const Shape in = li.spec.in;
     const Var &c = li.net.c, &x = li.net.x, &y = li.net.y, &n = li.net.n;
+    if (li.net.differentiable) {
+        Func padded = BoundaryConditions::constant_exterior(li.in, fill, {{0, int(in.c)}, {0, int(in.w)}, {0, int(in.h)}});
+        return padded;
+    }
     Func padded(li.name("padded"));
     Expr inside = x >= 0 && x < int(in.w) && y >= 0 && y < int(in.h);
     padded(c, x, y, n) = select(inside, li.in(c, clamp(x, 0, int(in.w) - 1), clamp(y, 0, int(in.h) - 1), n), fill);
@@ -155,9 +159,10 @@ void fix_bounds(OutputImageParam p, const std::vector<extent_t>& dims, int batch
 }  // namespace
 }  // namespace detail
 
-Lowered lower(const NetSpec& spec, int batch_estimate, int output_pixel_stride) {
+Lowered lower(const NetSpec& spec, int batch_estimate, int output_pixel_stride, bool differentiable) {
     Lowered net;
     net.spec = spec;
+    net.differentiable = differentiable;
     net.batch_estimate = batch_estimate;
     net.output_pixel_stride = output_pixel_stride > 0 ? output_pixel_stride : int(spec.output.c);
     const Shape in = net.spec.input, out = net.spec.output;

@@ -5,11 +5,14 @@
 #include <set>
 
 #include "kiln/codegen/schedule.hpp"
+#include "autoschedule.hpp"
 #include "kiln/runtime/error.hpp"
 
 namespace kiln::codegen {
 
 using namespace Halide;
+
+namespace detail {
 
 namespace {
 
@@ -34,16 +37,27 @@ void load_once(const std::string& file) {
     loaded.insert(file);
 }
 
-void autoschedule(Lowered& net, const Target& target, const char* plugin_file, const char* name, int parallelism) {
+}  // namespace
+
+std::string autoschedule(Pipeline& pipeline, const Target& target, const std::string& plugin_file, const std::string& name,
+                         int parallelism) {
     load_once(plugin_file);
     MachineParams params = MachineParams::generic();
     params.parallelism = parallelism;
     try {
-        Pipeline pipeline(net.output);
-        net.schedule_source = pipeline.auto_schedule(name, target, params).schedule_source;
+        return pipeline.auto_schedule(name, target, params).schedule_source;
     } catch (const Halide::Error& e) {
-        throw Error(std::string("the ") + name + " autoscheduler failed: " + e.what());
+        throw Error("the " + name + " autoscheduler failed: " + e.what());
     }
+}
+
+}  // namespace detail
+
+namespace {
+
+void autoschedule(Lowered& net, const Target& target, const char* plugin_file, const char* name, int parallelism) {
+    Pipeline pipeline(net.output);
+    net.schedule_source = detail::autoschedule(pipeline, target, plugin_file, name, parallelism);
 }
 
 }  // namespace

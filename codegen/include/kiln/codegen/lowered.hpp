@@ -42,6 +42,10 @@ struct Lowered {
     // Floats between one output pixel and the next: the output's channels, or more when the output
     // is a slice of a wider tensor (a Concat's, segments.hpp).
     int output_pixel_stride = 0;
+    // Lowered for Halide's autodiff (training, train.hpp): zero padding through
+    // BoundaryConditions and no RDom predicates, both of which the inference form uses for speed and
+    // Halide 14's propagate_adjoints cannot differentiate.
+    bool differentiable = false;
 
     // Filled by the schedule that was applied: its name, the machine model it planned for
     // (machine_model.hpp), kiln's plan per conv group (conv_group_plan.hpp), one line each, and
@@ -66,7 +70,7 @@ bool skips_padded_columns(const LayerSpec& conv);
 
 // Lowers the net; `batch_estimate` is the batch the autoschedulers plan for. The output buffer's
 // pixels are `output_pixel_stride` floats apart (0: the output's channels, a dense tensor).
-Lowered lower(const NetSpec& spec, int batch_estimate = 1, int output_pixel_stride = 0);
+Lowered lower(const NetSpec& spec, int batch_estimate = 1, int output_pixel_stride = 0, bool differentiable = false);
 
 // The Halide-safe identifier of a ParamSpec name ("l3_conv.weights" -> "l3_conv_weights").
 std::string halide_name(const std::string& name);

@@ -1,0 +1,207 @@
+// Training (codegen/train.hpp, optimizer.hpp): gradients of the softmax cross-entropy for every
+// trainable layer kind against central finite differences of the plain-loop reference in double
+// precision; the optimizers against their formulas; a short run that learns a synthetic task and
+// is bitwise reproducible; clear errors for what cannot be trained.
+#include <cmath>
+#include <random>
+
+#include "kiln/codegen/train.hpp"
+#include "reference/reference_net.hpp"
+#include "support.hpp"
+
+using namespace kiln;
+using codegen::LearningRate;
+using codegen::Optimizer;
+using codegen::TrainNet;
+
+namespace {
+
+// The reference's mean cross-entropy: -log of the softmax output at each label, in double.
+double reference_loss(const NetSpec& spec, const Weights& w, const Tensor& images, const std::vector<int>& labels) {
+    const ref::Tensor p = ref::run_net(spec, w, ref::from_kiln(images));
+    double loss = 0;
+    for (std::size_t b = 0; b < labels.size(); ++b) loss -= std::log(p.at(long(b), 0, 0, labels[b]));
+    return loss / double(labels.size());
+}
+
+// kiln's gradient of every learned tensor against central differences of the reference loss at up
+// to `samples` random entries per tensor. Where the one-sided differences disagree (a ReLU or max
+// pool kink inside the step), the central difference is no reference and the entry is skipped;
+// at most a quarter may be.
+template <class Net>
+void check_gradients(std::mt19937_64& rng, int batch, int samples = 12) {
+    const NetSpec spec = describe<Net>();
+    TrainNet trainer(spec, {Optimizer::sgd(LearningRate::constant(0.1f)), batch});
+    Weights w = Weights::for_net(spec);
+    w.fill_random(rng());
+    Tensor images(batch, spec.input);
+    test::fill_uniform(images, rng);
+    std::vector<int> labels(static_cast<std::size_t>(batch));
+    for (auto& l : labels) l = int(rng() % std::uint64_t(spec.output.c));
+
+    Weights grads;
+    const float loss = trainer.gradients(images, labels, w, grads);
+    CHECK(loss == doctest::Approx(reference_loss(spec, w, images, labels)).epsilon(1e-4));
+    int checked = 0, skipped = 0;
+    for (const auto& p : all_params(spec)) {
+        auto& values = w[p.name];
+        struct Entry { std::size_t i; double fd, forward, backward, kiln; };
+        std::vector<Entry> entries;
+        double scale = 0;
+        for (int s = 0; s < samples; ++s) {
+            const std::size_t i = std::size_t(rng() % values.size());
+            const float original = values[i];
+            const double h = 1e-4 * std::max(1.0, std::abs(double(original)));
+            values[i] = float(original + h);
+            const double up = values[i] - double(original);  // the step the float could take
+            const double l_up = reference_loss(spec, w, images, labels);
+            values[i] = float(original - h);
+            const double down = double(original) - values[i];
+            const double l_down = reference_loss(spec, w, images, labels);
+            values[i] = original;
+            const double l_mid = reference_loss(spec, w, images, labels);
+            const double fd = (l_up - l_down) / (up + down);
+            entries.push_back({i, fd, (l_up - l_mid) / up, (l_mid - l_down) / down, double(grads[p.name][i])});
+            scale = std::max(scale, std::abs(fd));
+        }
+        for (const auto& e : entries) {
+            const double tolerance = 1e-2 * std::abs(e.fd) + 1e-3 * scale + 1e-7;
+            if (std::abs(e.forward - e.backward) > tolerance) {  // a kink inside the step
+                ++skipped;
+                continue;
+            }
+            CAPTURE(p.name);
+            CAPTURE(e.i);
+            CAPTURE(e.fd);
+            CAPTURE(e.kiln);
+            CHECK(std::abs(e.kiln - e.fd) <= tolerance);
+            ++checked;
+        }
+    }
+    CAPTURE(checked);
+    CAPTURE(skipped);
+    CHECK(skipped * 4 <= checked + skipped);
+}
+
+}  // namespace
+
+TEST_CASE("training gradients: conv (same padding) + ReLU + max pool + dense against finite differences") {
+    auto rng = test::rng_for("grad conv relu maxpool");
+    check_gradients<Net<Input<6, 7, 2>, Conv<3, Kernel<3>, Same>, Relu, MaxPool<Window<2>>, Dense<4>, Softmax>>(rng, 3);
+}
+
+TEST_CASE("training gradients: strided asymmetric conv, tanh, average pools counting padding or not") {
+    auto rng = test::rng_for("grad strided tanh avgpool");
+    check_gradients<Net<Input<7, 6, 3>, Conv<4, Kernel<3, 2>, Stride<2, 1>, PadSides<1, 0, 1, 1>>, Tanh,
+                        AvgPool<Window<2>, Stride<1>, Same>, Conv<3, Kernel<2>>, Sigmoid, AvgPool<Window<2>, Same, CountPadding>,
+                        Dense<3>, Softmax>>(rng, 2);
+}
+
+TEST_CASE("training gradients: dilated and flipped (true) convolutions, full padding, leaky ReLU, global average pool") {
+    auto rng = test::rng_for("grad dilated flipped");
+    check_gradients<Net<Input<6, 6, 2>, Conv<3, Kernel<2>, Dilation<2>, Full, TrueConvolution>, LeakyRelu<std::ratio<1, 10>>,
+                        Conv<2, Kernel<3>, NoBias>, GlobalAvgPool, Dense<3>, Softmax>>(rng, 2);
+}
+
+TEST_CASE("training gradients: residual, concat and LRN") {
+    auto rng = test::rng_for("grad residual concat lrn");
+    check_gradients<Net<Input<5, 5, 4>, Residual<Body<Conv<4, Kernel<3>, Same>, Tanh, Conv<4, Kernel<3>, Same>>>, Relu,
+                        Concat<Branch<Conv<2, Kernel<1>>>, Branch<Conv<3, Kernel<3>, Same>, Sigmoid>>,
+                        Lrn<2, std::ratio<1>, std::ratio<1, 10>, std::ratio<3, 4>>, GlobalAvgPool, Dense<3>, Softmax>>(rng, 2);
+}
+
+TEST_CASE("optimizers: SGD with momentum and weight decay, and Adam, against their formulas; schedules") {
+    auto rng = test::rng_for("optimizers");
+    const std::vector<ParamSpec> specs = {{"a", "weights", "x", {5}}, {"b", "bias", "x", {3}}};
+    for (bool adam : {false, true}) {
+        Weights w(specs), g(specs);
+        w.fill_random(rng());
+        std::vector<std::vector<double>> ref_w, m, v;
+        for (const auto& p : specs) {
+            ref_w.emplace_back(w[p.name].begin(), w[p.name].end());
+            m.emplace_back(p.dims[0], 0.0);
+            v.emplace_back(p.dims[0], 0.0);
+        }
+        const Optimizer o = adam ? Optimizer::adam(LearningRate::constant(0.01f), 0.8f, 0.95f, 1e-6f, 0.01f)
+                                 : Optimizer::sgd(LearningRate::constant(0.05f), 0.7f, 0.02f);
+        codegen::OptimizerState state(o, w);
+        for (int step = 1; step <= 4; ++step) {
+            g.fill_random(rng());
+            state.apply(w, g, 0);
+            for (std::size_t t = 0; t < specs.size(); ++t)
+                for (std::size_t i = 0; i < ref_w[t].size(); ++i) {
+                    const double grad = g[specs[t].name][i] + (adam ? 0.01 : 0.02) * ref_w[t][i];
+                    if (adam) {
+                        m[t][i] = 0.8 * m[t][i] + 0.2 * grad;
+                        v[t][i] = 0.95 * v[t][i] + 0.05 * grad * grad;
+                        const double mh = m[t][i] / (1 - std::pow(0.8, step)), vh = v[t][i] / (1 - std::pow(0.95, step));
+                        ref_w[t][i] -= 0.01 * mh / (std::sqrt(vh) + 1e-6);
+                    } else {
+                        m[t][i] = 0.7 * m[t][i] + grad;
+                        ref_w[t][i] -= 0.05 * m[t][i];
+                    }
+                    CHECK(w[specs[t].name][i] == doctest::Approx(ref_w[t][i]).epsilon(1e-5));
+                }
+        }
+        CHECK(state.step() == 4);
+        // The state round-trips through its named tensors (a checkpoint).
+        const auto restored = codegen::OptimizerState::from_tensors(o, w, state.tensors());
+        CHECK(restored.step() == 4);
+        Weights bad(specs);
+        bad["a"][0] = std::nanf("");
+        CHECK_THROWS_WITH_AS(state.apply(w, bad, 0), doctest::Contains("gradient of 'a' is not finite"), Error);
+    }
+    CHECK(LearningRate::step_decay(1.0f, 10, 0.5f).at(25, 100) == doctest::Approx(0.25));
+    CHECK(LearningRate::cosine(1.0f, 0.1f).at(0, 11) == doctest::Approx(1.0));
+    CHECK(LearningRate::cosine(1.0f, 0.1f).at(5, 11) == doctest::Approx(0.55));
+    CHECK(LearningRate::cosine(1.0f, 0.1f).at(10, 11) == doctest::Approx(0.1));
+}
+
+TEST_CASE("a short training run learns a synthetic task, and the same seed gives bitwise the same weights") {
+    // Class = which quadrant of the 8x8 image holds the bright square: a chance-level loss is
+    // log(4) = 1.386; 60 steps of SGD must bring it below 0.3.
+    using Quadrants = Net<Input<8, 8, 1>, Conv<4, Kernel<3>, Same>, Relu, MaxPool<Window<2>>, Dense<4>, Softmax>;
+    const auto seed = test::seed();
+    auto run = [&](std::uint64_t s) {
+        std::mt19937_64 rng(s);
+        TrainNet trainer(describe<Quadrants>(), {Optimizer::sgd(LearningRate::constant(0.1f), 0.9f), 16});
+        Weights w = Weights::for_net(trainer.spec());
+        w.fill_random(rng());
+        float last = 0;
+        for (int step = 0; step < 60; ++step) {
+            Tensor images(16, Quadrants::input_shape);
+            std::vector<int> labels(16);
+            std::normal_distribution<float> noise(0, 0.1f);
+            for (int b = 0; b < 16; ++b) {
+                labels[std::size_t(b)] = int(rng() % 4);
+                const int y0 = labels[std::size_t(b)] / 2 * 4, x0 = labels[std::size_t(b)] % 2 * 4;
+                for (int y = 0; y < 8; ++y)
+                    for (int x = 0; x < 8; ++x)
+                        images(b, y, x, 0) = noise(rng) + (y >= y0 && y < y0 + 4 && x >= x0 && x < x0 + 4 ? 1.0f : 0.0f);
+            }
+            last = trainer.step(images, labels, w);
+        }
+        return std::make_pair(last, w);
+    };
+    const auto [loss, w1] = run(seed);
+    CAPTURE(loss);
+    CHECK(loss < 0.3f);
+    const auto [loss2, w2] = run(seed);
+    CHECK(loss2 == loss);
+    for (const auto& p : w1.specs()) CHECK(w1[p.name] == w2[p.name]);
+}
+
+TEST_CASE("training refuses what it cannot train, and bad batches") {
+    using WithDropout = Net<Input<4, 4, 1>, Conv<2, Kernel<3>>, Dropout<std::ratio<1, 2>>, Dense<2>, Softmax>;
+    CHECK_THROWS_WITH_AS(TrainNet(describe<WithDropout>()), doctest::Contains("layer 2 (dropout) is not trainable yet"), Error);
+    using NoSoftmax = Net<Input<4, 4, 1>, Conv<2, Kernel<3>>, Dense<2>>;
+    CHECK_THROWS_WITH_AS(TrainNet(describe<NoSoftmax>()), doctest::Contains("must end in Softmax"), Error);
+    using Small = Net<Input<4, 4, 1>, Conv<2, Kernel<3>>, Dense<3>, Softmax>;
+    TrainNet trainer(describe<Small>(), {Optimizer::sgd(LearningRate::constant(0.1f)), 2});
+    Weights w = Weights::for_net(trainer.spec()), g;
+    Tensor images(2, Small::input_shape);
+    CHECK_THROWS_WITH_AS(trainer.gradients(images, {0}, w, g), doctest::Contains("2 images has 1 labels"), Error);
+    CHECK_THROWS_WITH_AS(trainer.gradients(images, {0, 3}, w, g), doctest::Contains("label 3 of example 1"), Error);
+    CHECK_THROWS_WITH_AS(trainer.gradients(Tensor(2, Shape{4, 5, 1}), {0, 1}, w, g), doctest::Contains("training images"), Error);
+    CHECK_THROWS_WITH_AS(trainer.state(), doctest::Contains("no optimizer state yet"), Error);
+}

@@ -33,16 +33,22 @@ std::string read(const std::filesystem::path& p) {
     return s.str();
 }
 
+// Options for a fused kernel `name` planned for the generic machine, written to `dir`.
+codegen::AotOptions options_for(const std::string& name, const std::filesystem::path& dir, const std::string& targets) {
+    codegen::AotOptions o;
+    o.name = name;
+    o.output_dir = dir.string();
+    o.schedule = "fused";
+    o.target = targets;
+    o.machine = "generic";
+    return o;
+}
+
 }  // namespace
 
 TEST_CASE("AOT generation: several targets give one object each, a dispatcher, and headers naming them; bad lists are refused") {
     const auto dir = fresh_dir("targets");
-    codegen::AotOptions o;
-    o.name = "w1_two";
-    o.output_dir = dir.string();
-    o.schedule = "fused";
-    o.target = "x86-64-linux-avx-avx2-f16c-fma-sse41,x86-64-linux";
-    o.machine = "generic";
+    codegen::AotOptions o = options_for("w1_two", dir, "x86-64-linux-avx-avx2-f16c-fma-sse41,x86-64-linux");
     o.progress = {};
     const std::string plans = codegen::generate_kernel(describe<nets::W1>(), o);
     for (const char* file : {"w1_two_wrapper.o", "w1_two-x86_64_linux_avx_avx2_f16c_fma_sse41.o", "w1_two-x86_64_linux.o", "w1_two.h", "w1_two.hpp"})
@@ -72,12 +78,8 @@ TEST_CASE("AOT progress: a generation over 2 s says which target it lowers and, 
     const auto dir = fresh_dir("progress");
     std::vector<std::string> lines;
     std::mutex mutex;
-    codegen::AotOptions o;
-    o.name = "cifar10_three";
-    o.output_dir = dir.string();
-    o.schedule = "fused";
-    o.target = "x86-64-linux-avx-avx2-avx512-avx512_skylake-f16c-fma-sse41,x86-64-linux-avx-avx2-f16c-fma-sse41,x86-64-linux";
-    o.machine = "generic";
+    codegen::AotOptions o = options_for(
+        "cifar10_three", dir, "x86-64-linux-avx-avx2-avx512-avx512_skylake-f16c-fma-sse41,x86-64-linux-avx-avx2-f16c-fma-sse41,x86-64-linux");
     o.progress = [&](const std::string& line) {
         std::lock_guard<std::mutex> lock(mutex);
         lines.push_back(line);

@@ -10,23 +10,10 @@ import subprocess
 import sys
 import tempfile
 
+from synthetic_results import aggregates, check  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.join(HERE, "..", "..", "bench")
-
-
-def aggregates(name, median_ms, extra=None, reps=5):
-    base = {"run_name": name, "run_type": "aggregate", "repetitions": reps, "time_unit": "ms"}
-    extra = extra or {}
-    return [dict(base, aggregate_name="median", real_time=median_ms, **extra),
-            dict(base, aggregate_name="mean", real_time=median_ms, **extra),
-            dict(base, aggregate_name="stddev", real_time=median_ms * 0.02),
-            dict(base, aggregate_name="cv", real_time=0.02)]
-
-
-def check(condition, message):
-    if not condition:
-        print("FAILED:", message)
-        sys.exit(1)
 
 
 seed = random.randrange(1 << 30)
@@ -37,12 +24,12 @@ fused_ms = rng.uniform(1, 10)
 flops = 2e9 * fused_ms / 1e3 * rng.uniform(50, 500)  # per call
 mib = rng.uniform(1, 100)
 doc = {"context": {"cpu": "test CPU", "threads": "2", "date": "today"}, "benchmarks":
-       aggregates("ceiling/memory/repeats:5/real_time", 30.0, {"bytes_per_second": gbps * 1e9})  # before the FMA row
-       + aggregates("ceiling/fma/repeats:9/real_time", 1.0, {"GFLOP/s": ceiling * 1e9})
+       aggregates("ceiling/memory/repeats:5/real_time", 30.0, extra={"bytes_per_second": gbps * 1e9})  # before the FMA row
+       + aggregates("ceiling/fma/repeats:9/real_time", 1.0, extra={"GFLOP/s": ceiling * 1e9})
        + aggregates("W9/fused/4/repeats:9/real_time", fused_ms,
-                    {"GFLOP/s": flops / (fused_ms / 1e3), "useful_GFLOP/s": flops / (fused_ms / 1e3), "MiB_moved": mib})
+                    extra={"GFLOP/s": flops / (fused_ms / 1e3), "useful_GFLOP/s": flops / (fused_ms / 1e3), "MiB_moved": mib})
        + aggregates("W9/unfused/4/repeats:9/real_time", fused_ms * 1.3,
-                    {"GFLOP/s": flops / (fused_ms * 1.3 / 1e3), "MiB_moved": mib * 3})
+                    extra={"GFLOP/s": flops / (fused_ms * 1.3 / 1e3), "MiB_moved": mib * 3})
        + aggregates("W9/onednn/4/repeats:9/real_time", fused_ms * 1.1)}
 with tempfile.TemporaryDirectory() as d:
     path = os.path.join(d, "results.json")

@@ -9,15 +9,9 @@ import subprocess
 import sys
 import tempfile
 
+from synthetic_results import aggregates, check  # noqa: E402
+
 REPORT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "report.py")
-
-
-def aggregates(name, median_ms, cv, reps=9):
-    base = {"run_name": name, "run_type": "aggregate", "repetitions": reps, "time_unit": "ms"}
-    return [dict(base, aggregate_name="median", real_time=median_ms),
-            dict(base, aggregate_name="mean", real_time=median_ms),
-            dict(base, aggregate_name="stddev", real_time=median_ms * cv),
-            dict(base, aggregate_name="cv", real_time=cv)]
 
 
 def run_report(fused_ms, unfused_ms, cv):
@@ -32,12 +26,6 @@ def run_report(fused_ms, unfused_ms, cv):
         done = subprocess.run([sys.executable, REPORT, path, "--out", d], capture_output=True, text=True)
         with open(os.path.join(d, "report.md")) as f:
             return done.returncode, f.read()
-
-
-def check(condition, message):
-    if not condition:
-        print("FAILED:", message)
-        sys.exit(1)
 
 
 seed = random.randrange(1 << 30)

@@ -2,9 +2,13 @@
 // trainable layer kind against central finite differences of the plain-loop reference in double
 // precision; the optimizers against their formulas; a short run that learns a synthetic task and
 // is bitwise reproducible; clear errors for what cannot be trained.
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
 #include <random>
 
+#include "kiln/codegen/checkpoint.hpp"
 #include "kiln/codegen/train.hpp"
 #include "reference/reference_net.hpp"
 #include "support.hpp"
@@ -204,4 +208,39 @@ TEST_CASE("training refuses what it cannot train, and bad batches") {
     CHECK_THROWS_WITH_AS(trainer.gradients(images, {0, 3}, w, g), doctest::Contains("label 3 of example 1"), Error);
     CHECK_THROWS_WITH_AS(trainer.gradients(Tensor(2, Shape{4, 5, 1}), {0, 1}, w, g), doctest::Contains("training images"), Error);
     CHECK_THROWS_WITH_AS(trainer.state(), doctest::Contains("no optimizer state yet"), Error);
+}
+
+TEST_CASE("a checkpoint (weights and optimizer state) goes on exactly where the run was") {
+    using Small = Net<Input<6, 6, 2>, Conv<3, Kernel<3>, Same>, Relu, MaxPool<Window<2>>, Dense<3>, Softmax>;
+    auto rng = test::rng_for("checkpoint");
+    const NetSpec spec = describe<Small>();
+    const codegen::TrainOptions options{Optimizer::adam(LearningRate::constant(0.01f)), 4};
+    std::vector<Tensor> batches;
+    std::vector<std::vector<int>> labels;
+    for (int s = 0; s < 6; ++s) {
+        batches.emplace_back(4, spec.input);
+        test::fill_uniform(batches.back(), rng);
+        labels.push_back({int(rng() % 3), int(rng() % 3), int(rng() % 3), int(rng() % 3)});
+    }
+    TrainNet trainer(spec, options);
+    Weights w = Weights::for_net(spec);
+    w.fill_random(rng());
+    for (int s = 0; s < 3; ++s) trainer.step(batches[std::size_t(s)], labels[std::size_t(s)], w);
+    const std::string path = (std::filesystem::temp_directory_path() / ("kiln-checkpoint-" + std::to_string(::getpid()) + ".safetensors")).string();
+    codegen::save_checkpoint(path, w, trainer.state());
+    codegen::Checkpoint saved = codegen::load_checkpoint(path, spec, options.optimizer);
+    CHECK(saved.state.step() == 3);
+    TrainNet resumed(spec, options);
+    resumed.restore(saved.state);
+    for (int s = 3; s < 6; ++s) {
+        trainer.step(batches[std::size_t(s)], labels[std::size_t(s)], w);
+        resumed.step(batches[std::size_t(s)], labels[std::size_t(s)], saved.weights);
+    }
+    for (const auto& p : w.specs()) CHECK(w[p.name] == saved.weights[p.name]);
+    // A checkpoint for SGD has no Adam moments; the file says which tensor is missing.
+    CHECK_THROWS_WITH_AS(codegen::load_checkpoint(path, spec, Optimizer::sgd(LearningRate::constant(0.1f))),
+                         doctest::Contains("momentum"), Error);
+    std::filesystem::resize_file(path, std::filesystem::file_size(path) - 10);
+    CHECK_THROWS_AS(codegen::load_checkpoint(path, spec, options.optimizer), Error);
+    std::filesystem::remove(path);
 }

@@ -167,4 +167,9 @@ OptimizerState& TrainNet::state() {
 }
 const OptimizerState& TrainNet::state() const { return const_cast<TrainNet*>(this)->state(); }
 
+void TrainNet::restore(OptimizerState state) {
+    if (state.optimizer().kind != impl_->options.optimizer.kind) throw Error("the saved optimizer state is for another optimizer");
+    impl_->state = std::move(state);
+}
+
 }  // namespace kiln::codegen

@@ -55,6 +55,9 @@ class TrainNet {
 
     OptimizerState& state();
     const OptimizerState& state() const;
+    // Goes on from a saved state (checkpoint.hpp: load_checkpoint); throws if its optimizer's kind
+    // is not this trainer's.
+    void restore(OptimizerState state);
 
   private:
     struct Impl;

@@ -6,7 +6,11 @@ Run by build/bench/schedules_bench as a server (`--serve`), so PyTorch's rows ar
 interleaved run as kiln's and oneDNN's. Protocol, one line each way:
   server starts      -> "ready <torch version> <threads>"  or  "error <why>"
   "prepare W1 128"   -> "ok" (net built, input made, 3 warm-up calls) or "error <why>"
-  "run"              -> seconds taken by one forward call
+  "prepare-train FashionTwoConv 64"
+                     -> "ok" (net in training mode, SGD with momentum, random images and labels,
+                        3 warm-up steps) or "error <why>"
+  "run"              -> seconds taken by one forward call, or one training step (zero_grad,
+                        forward, cross-entropy, backward, SGD step) after prepare-train
 Use Debian's interpreter (/usr/bin/python3): python3-torch installs into it."""
 import os
 import sys
@@ -82,12 +86,39 @@ WORKLOADS = {  # name: (input C, H, W), net builder
 }
 
 
+TRAIN_WORKLOADS = {  # name: (input C, H, W), classes, net builder ending in logits (as kiln trains them)
+    "FashionTwoConv": ((1, 28, 28), 10, lambda: nn.Sequential(
+        nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(7 * 7 * 64, 128), nn.ReLU(), nn.Linear(128, 10))),
+    "CIFAR10-model1": ((3, 32, 32), 10, lambda: nn.Sequential(block(3, 64, 5), nn.Flatten(), nn.Linear(16 * 16 * 64, 10))),
+}
+
+
+def train_step(net, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = F.cross_entropy(net(x), y)
+    loss.backward()
+    optimizer.step()
+
+
 def serve():
     print(f"ready {torch.__version__} {torch.get_num_threads()}", flush=True)
-    net = x = None
+    net = x = y = optimizer = None
     for line in sys.stdin:
         words = line.split()
-        if words[:1] == ["prepare"] and len(words) == 3 and words[1] in WORKLOADS:
+        if words[:1] == ["prepare-train"] and len(words) == 3 and words[1] in TRAIN_WORKLOADS:
+            (c, h, w), classes, build = TRAIN_WORKLOADS[words[1]]
+            net = build().train().to(memory_format=torch.channels_last)
+            optimizer = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+            x = torch.rand(int(words[2]), c, h, w).contiguous(memory_format=torch.channels_last)
+            y = torch.randint(0, classes, (int(words[2]),))
+            with torch.enable_grad():
+                for _ in range(3):
+                    train_step(net, optimizer, x, y)
+            print("ok", flush=True)
+        elif words[:1] == ["prepare"] and len(words) == 3 and words[1] in WORKLOADS:
+            optimizer = None
             (c, h, w), build = WORKLOADS[words[1]]
             net = build().eval().to(memory_format=torch.channels_last)
             x = torch.rand(int(words[2]), c, h, w).contiguous(memory_format=torch.channels_last)
@@ -96,7 +127,11 @@ def serve():
             print("ok", flush=True)
         elif words == ["run"] and net is not None:
             start = time.perf_counter()
-            net(x)
+            if optimizer is None:
+                net(x)
+            else:
+                with torch.enable_grad():
+                    train_step(net, optimizer, x, y)
             print(f"{time.perf_counter() - start:.9e}", flush=True)
         else:
             print(f"error unknown request '{line.strip()}'", flush=True)

@@ -61,8 +61,14 @@ std::string PyTorchPeer::request(const std::string& line) {
     return reply;
 }
 
-bool PyTorchPeer::prepare(const std::string& name, int batch) {
-    const std::string reply = request("prepare " + name + " " + std::to_string(batch));
+bool PyTorchPeer::prepare(const std::string& name, int batch) { return prepared("prepare " + name + " " + std::to_string(batch)); }
+
+bool PyTorchPeer::prepare_training(const std::string& name, int batch) {
+    return prepared("prepare-train " + name + " " + std::to_string(batch));
+}
+
+bool PyTorchPeer::prepared(const std::string& line) {
+    const std::string reply = request(line);
     if (reply == "ok") return true;
     why_ = reply.empty() ? "the PyTorch script exited" : reply;
     return false;

@@ -24,11 +24,15 @@ class PyTorchPeer {
 
     // Builds workload `name` at `batch` and warms it up; false (and why()) if the script refused.
     bool prepare(const std::string& name, int batch);
-    // Seconds taken by one forward call of the prepared workload.
+    // Builds training workload `name` (pytorch_blocks.py: TRAIN_WORKLOADS) at `batch` with SGD and
+    // runs 3 steps; time_one_call then times one training step.
+    bool prepare_training(const std::string& name, int batch);
+    // Seconds taken by one forward call (or training step) of the prepared workload.
     double time_one_call();
 
   private:
     std::string request(const std::string& line);
+    bool prepared(const std::string& prepare_line);  // "ok", or false with why()
     bool available_ = false;
     std::string why_, version_;
     pid_t child_ = -1;

@@ -139,6 +139,8 @@ def build_rows(records):
         row["pct_ceiling"] = row["useful_gflops"] / ceiling * 100 if ceiling and row["useful_gflops"] else None
         if stat(rec, "MiB_moved") is not None:
             row["mib_moved"] = stat(rec, "MiB_moved")
+        if stat(rec, "images/s") is not None:
+            row["images_per_s"] = stat(rec, "images/s")
         rows.append(row)
     # ratios need every row first: speed vs peer = peer median / this median (> 1: this is faster)
     timed = {(r["workload"], r["batch"], r["impl"]): r["median_ms"] for r in rows if r.get("median_ms")}
@@ -310,7 +312,24 @@ def tuned_section(groups):
     return out
 
 
-def markdown(ctx, ceiling, groups, summary, guard, tol, compiles=()):
+def training_section(train_groups, ceiling):
+    """Training throughput: kiln's TrainNet step against PyTorch's, same net, batch and threads."""
+    if not train_groups:
+        return []
+    out = ["", "### Training (one step: forward, loss, backward, update)", "",
+           "| net | batch | kiln ms | kiln images/s | PyTorch ms | PyTorch images/s | kiln/PyTorch | kiln GFLOP/s (3× forward) | % ceiling |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for (w, b), impls in train_groups.items():
+        k, p = impls.get("kiln", {}), impls.get("pytorch", {})
+        ratio = p["median_ms"] / k["median_ms"] if k.get("median_ms") and p.get("median_ms") else None
+        pct = k["gflops"] / ceiling * 100 if ceiling and k.get("gflops") else None
+        out.append(f"| {w.removesuffix('-train')} | {b} | {cell_ms(impls, 'kiln')} | {fmt(k.get('images_per_s'))} "
+                   f"| {cell_ms(impls, 'pytorch')} | {fmt(p.get('images_per_s'))} | {DASH if ratio is None else fmt(ratio) + '×'} "
+                   f"| {fmt(k.get('gflops'))} | {DASH if pct is None else fmt(pct) + ' %'} |")
+    return out
+
+
+def markdown(ctx, ceiling, groups, summary, guard, tol, compiles=(), train_groups=None):
     versions = ", ".join(f"{n} {ctx[k]}" for k, n in (("halide", "Halide"), ("onednn", "oneDNN"), ("torch", "PyTorch")))
     out = ["## kiln benchmark results", "",
            f"{ctx['date']} · CPU: {ctx['cpu']} · threads: {ctx['threads']} · {versions} · "
@@ -333,6 +352,7 @@ def markdown(ctx, ceiling, groups, summary, guard, tol, compiles=()):
                    f"| {mib} | {auto_cell} | {cell_ms(impls, 'onednn')} | {cell_ms(impls, 'pytorch')} |")
     out += tuned_section(groups)
     out += compile_section(compiles)
+    out += training_section(train_groups or {}, ceiling)
     out += ["", "### Summary", ""]
     for peer, name in PEERS.items():
         for part, title in (("batch1", "batch 1"), ("large_batch", "large batch")):
@@ -438,11 +458,14 @@ def main():
     ctx = {k: v for k, v in raw_ctx.items() if isinstance(v, str)}
     ctx.update({k: raw_ctx.get(k, "unknown") for k in CONTEXT_KEYS})
     ceiling, bandwidth, rows = build_rows(records)
-    groups = group_rows(rows)
+    all_groups = group_rows(rows)
+    # Training rows ("<net>-train") have their own section; the rest is inference.
+    train_groups = {k: v for k, v in all_groups.items() if k[0].endswith("-train")}
+    groups = {k: v for k, v in all_groups.items() if not k[0].endswith("-train")}
     summary = summarize(groups)
     guard = fusion_guard(groups, args.guard_tolerance)
     compiles = compile_rows(records)
-    md = markdown(ctx, ceiling, groups, summary, guard, args.guard_tolerance, compiles)
+    md = markdown(ctx, ceiling, groups, summary, guard, args.guard_tolerance, compiles, train_groups)
     report = {"context": ctx, "ceiling_gflops": ceiling, "memory_gbps": bandwidth, "rows": rows, "summary": summary,
               "compile_seconds": [dict(zip(("net", "schedule", "pipelines_mode", "seconds", "pipelines"), c)) for c in compiles],
               "fusion_guard": guard[0], "fusion_guard_within_noise": guard[1]}

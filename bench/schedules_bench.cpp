@@ -30,6 +30,7 @@
 
 #include "machine_ceilings.hpp"
 #include "progress_reporter.hpp"
+#include "training_rows.hpp"
 #include "nets/cifar10.hpp"
 #include "nets/googlenet.hpp"
 #include "nets/resnet.hpp"
@@ -276,6 +277,7 @@ int main(int argc, char** argv) {
             add(w.name + "/pytorch", batch, run_pytorch, w);
             if (batch == 1) add(w.name + "/reference", batch, run_reference, w);
         }
+    bench::register_training_rows(peer, registered);
     // Before Initialize, which takes Google Benchmark's flags out of argv.
     bool interleaved = false;
     for (int i = 1; i < argc; ++i) interleaved = interleaved || std::string(argv[i]).find("random_interleaving=true") != std::string::npos;

@@ -200,6 +200,10 @@ TEST_CASE("training refuses what it cannot train, and bad batches") {
     CHECK_THROWS_WITH_AS(TrainNet(describe<WithDropout>()), doctest::Contains("layer 2 (dropout) is not trainable yet"), Error);
     using NoSoftmax = Net<Input<4, 4, 1>, Conv<2, Kernel<3>>, Dense<2>>;
     CHECK_THROWS_WITH_AS(TrainNet(describe<NoSoftmax>()), doctest::Contains("must end in Softmax"), Error);
+    codegen::TrainOptions fused;
+    fused.schedule = "fused";
+    CHECK_THROWS_WITH_AS(TrainNet(describe<Net<Input<4, 4, 1>, Dense<2>, Softmax>>(), fused),
+                         doctest::Contains("'fused' is not one of auto-mullapudi2016"), Error);
     using Small = Net<Input<4, 4, 1>, Conv<2, Kernel<3>>, Dense<3>, Softmax>;
     TrainNet trainer(describe<Small>(), {Optimizer::sgd(LearningRate::constant(0.1f)), 2});
     Weights w = Weights::for_net(trainer.spec()), g;

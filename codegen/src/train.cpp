@@ -1,6 +1,7 @@
 // See train.hpp.
 #include "kiln/codegen/train.hpp"
 
+#include <cstdlib>
 #include <functional>
 #include <optional>
 #include <thread>
@@ -57,6 +58,8 @@ TrainNet::TrainNet(const NetSpec& spec, TrainOptions options) : impl_(std::make_
     Impl& m = *impl_;
     m.options = options;
     if (options.batch_estimate < 1) throw Error("TrainOptions::batch_estimate must be at least 1");
+    if (options.schedule != "auto-mullapudi2016" && options.schedule != "auto-adams2019" && options.schedule != "auto-li2018")
+        throw Error("training schedule '" + options.schedule + "' is not one of auto-mullapudi2016, auto-adams2019, auto-li2018");
     require_trainable(spec.layers);
     if (spec.layers.empty() || !std::holds_alternative<SoftmaxAttrs>(spec.layers.back().attrs) || spec.layers.size() < 2)
         throw Error("training: the net must end in Softmax (the loss is softmax cross-entropy over its input)");
@@ -98,8 +101,16 @@ TrainNet::TrainNet(const NetSpec& spec, TrainOptions options) : impl_(std::make_
         outputs.push_back(grad);
     }
     m.pipeline = Pipeline(outputs);
-    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    detail::autoschedule(m.pipeline, m.target, "libautoschedule_mullapudi2016.so", "Mullapudi2016", int(cores));
+    const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+    if (options.schedule == "auto-mullapudi2016") {
+        detail::autoschedule(m.pipeline, m.target, "libautoschedule_mullapudi2016.so", "Mullapudi2016", cores);
+    } else if (options.schedule == "auto-adams2019") {
+        setenv("HL_BEAM_SIZE", "1", /*overwrite=*/0);  // greedy: seconds, not minutes (schedule_auto.cpp)
+        setenv("HL_NUM_PASSES", "1", 0);
+        detail::autoschedule(m.pipeline, m.target, "libautoschedule_adams2019.so", "Adams2019", cores);
+    } else {
+        detail::autoschedule(m.pipeline, m.target, "libautoschedule_li2018.so", "Li2018", 1);  // see schedule_auto.cpp
+    }
     try {
         m.pipeline.compile_jit(m.target);
     } catch (const Halide::Error& e) {

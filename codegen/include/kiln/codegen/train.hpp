@@ -3,7 +3,7 @@
 // (optimizer.hpp) then updates the weights in plain C++. The backward stages are Halide 14's
 // reverse-mode autodiff (propagate_adjoints) of the forward algorithm kiln lowers for inference,
 // so the gradients follow the same declaration by construction; the training pipeline is
-// scheduled by Halide's Mullapudi2016 autoscheduler from the compile-time shapes.
+// scheduled by one of Halide's autoschedulers (Mullapudi2016 by default) from the compile-time shapes.
 //
 //   TrainNet trainer(describe<Net>(), {Optimizer::sgd(LearningRate::constant(0.05f))});
 //   Weights w = Weights::for_net(trainer.spec());  w.fill_random(seed);
@@ -32,6 +32,8 @@ struct TrainOptions {
     int batch_estimate = 32;       // the batch the autoscheduler plans for; any batch runs
     std::string target;            // Halide target; empty: HL_JIT_TARGET or the host
     std::int64_t total_steps = 0;  // for the learning-rate schedule (cosine); 0: step() counts none
+    // The autoscheduler of the training pipeline: auto-mullapudi2016, auto-adams2019 or auto-li2018.
+    std::string schedule = "auto-mullapudi2016";
 };
 
 class TrainNet {

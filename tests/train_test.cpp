@@ -9,6 +9,7 @@
 #include <random>
 
 #include "kiln/codegen/checkpoint.hpp"
+#include "kiln/codegen/lowered.hpp"
 #include "kiln/codegen/train.hpp"
 #include "reference/reference_net.hpp"
 #include "support.hpp"
@@ -247,4 +248,33 @@ TEST_CASE("a checkpoint (weights and optimizer state) goes on exactly where the 
     std::filesystem::resize_file(path, std::filesystem::file_size(path) - 10);
     CHECK_THROWS_AS(codegen::load_checkpoint(path, spec, options.optimizer), Error);
     std::filesystem::remove(path);
+}
+
+// The lecture's backpropagation through shared weights: with the 3x3 input a..i and a 2x2 filter,
+// the gradient of s11 + s12 + s21 + s22 for each filter weight adds the inputs it met at every
+// position: (a+b+d+e, b+c+e+f; d+e+g+h, e+f+h+i). Through kiln's differentiable lowering and
+// Halide's autodiff, on small integers so the sums are exact.
+TEST_CASE("lecture: the weight gradient of the summed 2x2 conv outputs adds the input at every position the weight is used") {
+    auto rng = test::rng_for("lecture shared weights");
+    using Lecture = Net<Input<3, 3, 1>, Conv<1, Kernel<2>, NoBias>>;
+    codegen::Lowered net = codegen::lower(describe<Lecture>(), 1, 0, /*differentiable=*/true);
+    Halide::Func total("total");
+    Halide::RDom r(0, 2, 0, 2);
+    total() = 0.0f;
+    total() += net.output(0, r.x, r.y, 0);
+    const Halide::Derivative d = Halide::propagate_adjoints(total);
+    Halide::ImageParam weights = net.params.at("l1_conv.weights");
+    Halide::Buffer<float> in(1, 3, 3, 1), w(1, 1, 2, 2);
+    in.for_each_value([&](float& v) { v = float(int(rng() % 19) - 9); });
+    w.for_each_value([&](float& v) { v = float(int(rng() % 19) - 9); });
+    net.input.set(in);
+    weights.set(w);
+    const Halide::Buffer<float> g = d(Halide::Func(weights)).realize({1, 1, 2, 2});
+    auto at = [&](int y, int x) { return in(0, x, y, 0); };  // row y, column x of a..i
+    const float a = at(0, 0), b = at(0, 1), c = at(0, 2), dd = at(1, 0), e = at(1, 1), f = at(1, 2), gg = at(2, 0), h = at(2, 1),
+                i = at(2, 2);
+    CHECK(g(0, 0, 0, 0) == a + b + dd + e);  // dims (o, i, kx, ky): kx 0, ky 0
+    CHECK(g(0, 0, 1, 0) == b + c + e + f);
+    CHECK(g(0, 0, 0, 1) == dd + e + gg + h);
+    CHECK(g(0, 0, 1, 1) == e + f + h + i);
 }

@@ -2,6 +2,7 @@
 // of Concat and Residual recursively), and fixes every input's bounds from the compile-time shapes.
 #include <stdexcept>
 
+#include "kiln/dsl/overloaded.hpp"
 #include "lower_context.hpp"
 
 namespace kiln::codegen {
@@ -99,24 +100,20 @@ LayerStages lower_residual(Lowered& net, const LayerSpec& spec, Func in) {
 }
 
 LayerStages lower_one(Lowered& net, const LayerSpec& spec, Func in) {
-    if (std::holds_alternative<ConcatAttrs>(spec.attrs)) return lower_concat(net, spec, in);
-    if (std::holds_alternative<ResidualAttrs>(spec.attrs)) return lower_residual(net, spec, in);
     const LayerInput li{net, spec, in};
-    return std::visit(
-        [&](const auto& a) -> LayerStages {
-            using A = std::decay_t<decltype(a)>;
-            if constexpr (std::is_same_v<A, ConvAttrs>) return lower_conv(li, a);
-            else if constexpr (std::is_same_v<A, PoolAttrs>) return lower_pool(li, a);
-            else if constexpr (std::is_same_v<A, GlobalAvgPoolAttrs>) return lower_global_avg_pool(li, a);
-            else if constexpr (std::is_same_v<A, DenseAttrs>) return lower_dense(li, a);
-            else if constexpr (std::is_same_v<A, ActivationAttrs>) return lower_activation(li, a);
-            else if constexpr (std::is_same_v<A, BatchNormAttrs>) return lower_batch_norm(li, a);
-            else if constexpr (std::is_same_v<A, DropoutAttrs>) return lower_dropout(li, a);
-            else if constexpr (std::is_same_v<A, SoftmaxAttrs>) return lower_softmax(li, a);
-            else if constexpr (std::is_same_v<A, LrnAttrs>) return lower_lrn(li, a);
-            else throw std::logic_error("kiln: composite layer reached the simple-layer lowering");
-        },
-        spec.attrs);
+    // One overload per layer kind and no catch-all: a kind without its lowering does not compile.
+    return std::visit(overloaded{[&](const ConvAttrs& a) { return lower_conv(li, a); },
+                                 [&](const PoolAttrs& a) { return lower_pool(li, a); },
+                                 [&](const GlobalAvgPoolAttrs& a) { return lower_global_avg_pool(li, a); },
+                                 [&](const DenseAttrs& a) { return lower_dense(li, a); },
+                                 [&](const ActivationAttrs& a) { return lower_activation(li, a); },
+                                 [&](const BatchNormAttrs& a) { return lower_batch_norm(li, a); },
+                                 [&](const DropoutAttrs& a) { return lower_dropout(li, a); },
+                                 [&](const SoftmaxAttrs& a) { return lower_softmax(li, a); },
+                                 [&](const LrnAttrs& a) { return lower_lrn(li, a); },
+                                 [&](const ConcatAttrs&) { return lower_concat(net, spec, in); },
+                                 [&](const ResidualAttrs&) { return lower_residual(net, spec, in); }},
+                      spec.attrs);
 }
 
 // Lowers `layers` in order from `in`; `out` receives the last output (or `in` for an empty list).

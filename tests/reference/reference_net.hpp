@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "kiln/dsl/layer_spec.hpp"
+#include "kiln/dsl/overloaded.hpp"
 #include "kiln/runtime/weights.hpp"
 #include "reference.hpp"
 #include "reference/padding.hpp"
@@ -28,40 +29,43 @@ inline Tensor run_layers(const std::vector<kiln::LayerSpec>& layers, const kiln:
 inline Tensor run_layer(const kiln::LayerSpec& l, const kiln::Weights& w, const Tensor& x) {
     using namespace kiln;
     auto param = [&](const char* role) { return detail::doubles(w[l.name + "." + role]); };
-    if (auto* a = std::get_if<ConvAttrs>(&l.attrs)) {
-        const auto bias = a->bias ? param("bias") : std::vector<double>{};
-        return conv(x, param("weights"), a->bias ? &bias : nullptr, long(a->filters),
-                    detail::window_of(a->padding, x.h, x.w, a->kernel, a->stride, a->dilation), a->flip);
-    }
-    if (auto* a = std::get_if<PoolAttrs>(&l.attrs)) {
-        const Window g = detail::window_of(a->padding, x.h, x.w, a->window, a->stride, Extent2{1, 1});
-        return a->function == PoolFunction::max ? max_pool(x, g) : avg_pool(x, g, a->count_padding);
-    }
-    if (std::holds_alternative<GlobalAvgPoolAttrs>(l.attrs)) return global_avg_pool(x);
-    if (auto* a = std::get_if<DenseAttrs>(&l.attrs)) {
-        const auto bias = a->bias ? param("bias") : std::vector<double>{};
-        return dense(x, param("weights"), a->bias ? &bias : nullptr, long(a->units));
-    }
-    if (auto* a = std::get_if<ActivationAttrs>(&l.attrs)) {
-        switch (a->function) {
-        case ActivationFunction::relu: return map(x, [](double v) { return std::max(v, 0.0); });
-        case ActivationFunction::leaky_relu: return map(x, [s = a->slope](double v) { return v > 0 ? v : s * v; });
-        case ActivationFunction::sigmoid: return map(x, [](double v) { return 1.0 / (1.0 + std::exp(-v)); });
-        case ActivationFunction::tanh: return map(x, [](double v) { return std::tanh(v); });
-        }
-    }
-    if (std::holds_alternative<BatchNormAttrs>(l.attrs)) return scale_shift(x, param("scale"), param("shift"));
-    if (std::holds_alternative<DropoutAttrs>(l.attrs)) return x;
-    if (std::holds_alternative<SoftmaxAttrs>(l.attrs)) return softmax(x);
-    if (auto* a = std::get_if<LrnAttrs>(&l.attrs)) return lrn(x, long(a->radius), a->bias, a->alpha, a->beta);
-    if (std::holds_alternative<ConcatAttrs>(l.attrs)) {
-        std::vector<Tensor> parts;
-        for (const auto& branch : l.children) parts.push_back(run_layers(branch, w, x));
-        return concat(parts);
-    }
-    if (std::holds_alternative<ResidualAttrs>(l.attrs))
-        return add(run_layers(l.children.at(0), w, x), run_layers(l.children.at(1), w, x));
-    throw std::logic_error("reference_net: no reference for layer " + l.name);
+    // One overload per layer kind and no catch-all: a kind without a reference does not compile.
+    return std::visit(
+        overloaded{
+            [&](const ConvAttrs& a) {
+                const auto bias = a.bias ? param("bias") : std::vector<double>{};
+                return conv(x, param("weights"), a.bias ? &bias : nullptr, long(a.filters),
+                            detail::window_of(a.padding, x.h, x.w, a.kernel, a.stride, a.dilation), a.flip);
+            },
+            [&](const PoolAttrs& a) {
+                const Window g = detail::window_of(a.padding, x.h, x.w, a.window, a.stride, Extent2{1, 1});
+                return a.function == PoolFunction::max ? max_pool(x, g) : avg_pool(x, g, a.count_padding);
+            },
+            [&](const GlobalAvgPoolAttrs&) { return global_avg_pool(x); },
+            [&](const DenseAttrs& a) {
+                const auto bias = a.bias ? param("bias") : std::vector<double>{};
+                return dense(x, param("weights"), a.bias ? &bias : nullptr, long(a.units));
+            },
+            [&](const ActivationAttrs& a) {
+                switch (a.function) {
+                case ActivationFunction::relu: return map(x, [](double v) { return std::max(v, 0.0); });
+                case ActivationFunction::leaky_relu: return map(x, [s = a.slope](double v) { return v > 0 ? v : s * v; });
+                case ActivationFunction::sigmoid: return map(x, [](double v) { return 1.0 / (1.0 + std::exp(-v)); });
+                case ActivationFunction::tanh: return map(x, [](double v) { return std::tanh(v); });
+                }
+                throw std::logic_error("reference_net: unknown activation in layer " + l.name);
+            },
+            [&](const BatchNormAttrs&) { return scale_shift(x, param("scale"), param("shift")); },
+            [&](const DropoutAttrs&) { return x; },
+            [&](const SoftmaxAttrs&) { return softmax(x); },
+            [&](const LrnAttrs& a) { return lrn(x, long(a.radius), a.bias, a.alpha, a.beta); },
+            [&](const ConcatAttrs&) {
+                std::vector<Tensor> parts;
+                for (const auto& branch : l.children) parts.push_back(run_layers(branch, w, x));
+                return concat(parts);
+            },
+            [&](const ResidualAttrs&) { return add(run_layers(l.children.at(0), w, x), run_layers(l.children.at(1), w, x)); }},
+        l.attrs);
 }
 
 inline Tensor run_layers(const std::vector<kiln::LayerSpec>& layers, const kiln::Weights& w, Tensor x) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "kiln/dsl/layer_spec.hpp"
+#include "kiln/dsl/overloaded.hpp"
 
 namespace kiln {
 
@@ -17,24 +18,29 @@ inline std::string shape_text(Shape s) {
 
 inline std::string layer_detail(const LayerSpec& l) {
     char buf[160] = "";
-    if (auto* c = std::get_if<ConvAttrs>(&l.attrs)) {
-        const Pads r = c->rows(l.in), q = c->cols(l.in);
-        std::snprintf(buf, sizeof buf, "%lldx%lld/%lldx%lld pad %lld,%lld,%lld,%lld%s%s%s",
-                      (long long)c->kernel.h, (long long)c->kernel.w, (long long)c->stride.h, (long long)c->stride.w,
-                      (long long)r.begin, (long long)r.end, (long long)q.begin, (long long)q.end,
-                      c->dilation.h > 1 || c->dilation.w > 1 ? " dilated" : "", c->flip ? " flipped" : "",
-                      c->bias ? "" : " no-bias");
-    } else if (auto* p = std::get_if<PoolAttrs>(&l.attrs)) {
-        const Pads r = p->rows(l.in), q = p->cols(l.in);
-        std::snprintf(buf, sizeof buf, "%s %lldx%lld/%lldx%lld pad %lld,%lld,%lld,%lld",
-                      p->function == PoolFunction::max ? "max" : "avg", (long long)p->window.h, (long long)p->window.w,
-                      (long long)p->stride.h, (long long)p->stride.w, (long long)r.begin, (long long)r.end,
-                      (long long)q.begin, (long long)q.end);
-    } else if (auto* a = std::get_if<ActivationAttrs>(&l.attrs)) {
-        std::snprintf(buf, sizeof buf, "%s", a->name());
-    } else if (auto* d = std::get_if<DropoutAttrs>(&l.attrs)) {
-        std::snprintf(buf, sizeof buf, "rate %.2f (identity)", d->rate());
-    }
+    // One overload per layer kind and no catch-all: a new kind must say what its row shows.
+    std::visit(overloaded{[&](const ConvAttrs& c) {
+                              const Pads r = c.rows(l.in), q = c.cols(l.in);
+                              std::snprintf(buf, sizeof buf, "%lldx%lld/%lldx%lld pad %lld,%lld,%lld,%lld%s%s%s",
+                                            (long long)c.kernel.h, (long long)c.kernel.w, (long long)c.stride.h,
+                                            (long long)c.stride.w, (long long)r.begin, (long long)r.end, (long long)q.begin,
+                                            (long long)q.end, c.dilation.h > 1 || c.dilation.w > 1 ? " dilated" : "",
+                                            c.flip ? " flipped" : "", c.bias ? "" : " no-bias");
+                          },
+                          [&](const PoolAttrs& p) {
+                              const Pads r = p.rows(l.in), q = p.cols(l.in);
+                              std::snprintf(buf, sizeof buf, "%s %lldx%lld/%lldx%lld pad %lld,%lld,%lld,%lld",
+                                            p.function == PoolFunction::max ? "max" : "avg", (long long)p.window.h,
+                                            (long long)p.window.w, (long long)p.stride.h, (long long)p.stride.w,
+                                            (long long)r.begin, (long long)r.end, (long long)q.begin, (long long)q.end);
+                          },
+                          [&](const ActivationAttrs& a) { std::snprintf(buf, sizeof buf, "%s", a.name()); },
+                          [&](const DropoutAttrs& d) { std::snprintf(buf, sizeof buf, "rate %.2f (identity)", d.rate()); },
+                          // The shape and counts columns say all there is of these.
+                          [](const GlobalAvgPoolAttrs&) {}, [](const DenseAttrs&) {}, [](const SoftmaxAttrs&) {},
+                          [](const LrnAttrs&) {}, [](const BatchNormAttrs&) {}, [](const ConcatAttrs&) {},
+                          [](const ResidualAttrs&) {}},
+               l.attrs);
     return buf;
 }
 

@@ -52,7 +52,7 @@ ConvGroupStages conv_group_stages(Lowered& net, const FusionGroup& group) {
     for (const auto& p : conv_layer.spec->params)
         if (p.role == "weights") s.weights = net.params.at(p.name);
     s.skips_padded_columns = skips_padded_columns(*conv_layer.spec);
-    if (conv_layer.funcs.size() == 2) s.conv_input = conv_layer.funcs.front();  // lower_conv: {padded, conv}
+    s.conv_input = conv_layer.padded_input;  // undefined when the conv pads nothing
     s.pool = group.ends_with_pool ? &net.layers[group.last()] : nullptr;
     const std::size_t elementwise_end = group.layers.size() - (s.pool ? 1 : 0);
     Halide::Func last_elementwise;

@@ -80,7 +80,7 @@ LayerStages lower_conv(const LayerInput& li, const ConvAttrs& a) {
     conv(c, x, y, n) += w(c, r.x, kx, ky) * padded(r.x, ix, iy, n);
 
     LayerStages s;
-    if (pads_input(li.spec)) s.funcs.push_back(padded);
+    if (pads_input(li.spec)) s.funcs.push_back(padded), s.padded_input = padded;
     s.funcs.push_back(conv);
     s.rdoms.push_back(r);
     s.output = conv;

@@ -25,7 +25,7 @@ LayerStages lower_pool(const LayerInput& li, const PoolAttrs& a) {
     auto combine = [&](Expr acc, Expr v) { return is_max ? nan_propagating_max(acc, v) : acc + v; };
 
     LayerStages s;
-    if (rows.begin || rows.end || cols.begin || cols.end) s.funcs.push_back(padded);
+    if (rows.begin || rows.end || cols.begin || cols.end) s.funcs.push_back(padded), s.padded_input = padded;
     Expr pooled;
     if (a.window.h * a.window.w <= max_unrolled_taps) {
         // A max pool keeps a NaN, as PyTorch's does. Testing each tap (nan_propagating_max) cost

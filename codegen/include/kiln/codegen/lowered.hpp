@@ -21,6 +21,9 @@ struct LayerStages {
     std::vector<Halide::Func> funcs;  // every Func the layer defined, in definition order
     std::vector<Halide::RDom> rdoms;  // its reduction domains
     Halide::Func output;              // the layer's result, dims (c, x, y, n)
+    // Conv and pool: the zero- (or -inf-) padded copy of the input the window reads; undefined when
+    // the layer pads nothing. Schedules place it by this name, never by its position in `funcs`.
+    Halide::Func padded_input;
     std::vector<std::size_t> children;  // indices into Lowered::layers of the layers in its branches
 };
 

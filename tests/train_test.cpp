@@ -34,9 +34,11 @@ double reference_loss(const NetSpec& spec, const Weights& w, const Tensor& image
 // pool kink inside the step), the central difference is no reference and the entry is skipped;
 // at most a quarter may be.
 template <class Net>
-void check_gradients(std::mt19937_64& rng, int batch, int samples = 12) {
+void check_gradients(std::mt19937_64& rng, int batch, const std::string& schedule = "auto-mullapudi2016", int samples = 12) {
     const NetSpec spec = describe<Net>();
-    TrainNet trainer(spec, {Optimizer::sgd(LearningRate::constant(0.1f)), batch});
+    codegen::TrainOptions options{Optimizer::sgd(LearningRate::constant(0.1f)), batch};
+    options.schedule = schedule;
+    TrainNet trainer(spec, options);
     Weights w = Weights::for_net(spec);
     w.fill_random(rng());
     Tensor images(batch, spec.input);
@@ -93,6 +95,15 @@ void check_gradients(std::mt19937_64& rng, int batch, int samples = 12) {
 TEST_CASE("training gradients: conv (same padding) + ReLU + max pool + dense against finite differences") {
     auto rng = test::rng_for("grad conv relu maxpool");
     check_gradients<Net<Input<6, 7, 2>, Conv<3, Kernel<3>, Same>, Relu, MaxPool<Window<2>>, Dense<4>, Softmax>>(rng, 3);
+}
+
+TEST_CASE("training gradients under every autoscheduler of the training pipeline (Adams2019, Li2018)") {
+    auto rng = test::rng_for("grad schedules");
+    using Small = Net<Input<6, 5, 2>, Conv<3, Kernel<3>, Same>, Tanh, AvgPool<Window<2>>, Dense<3>, Softmax>;
+    for (const char* schedule : {"auto-adams2019", "auto-li2018"}) {
+        CAPTURE(schedule);
+        check_gradients<Small>(rng, 3, schedule);
+    }
 }
 
 TEST_CASE("training gradients: strided asymmetric conv, tanh, average pools counting padding or not") {

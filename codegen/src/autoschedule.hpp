@@ -8,10 +8,16 @@
 
 namespace kiln::codegen::detail {
 
-// Loads the plugin `plugin_file` once per process (from Halide's plugin directory, or
-// KILN_HALIDE_PLUGIN_DIR) and schedules `pipeline` with the autoscheduler `name`; returns the
-// schedule source it produced. Throws kiln::Error when the plugin or the autoscheduler fails.
-std::string autoschedule(Halide::Pipeline& pipeline, const Halide::Target& target, const std::string& plugin_file,
-                         const std::string& name, int parallelism);
+// The autoschedulers by kiln's schedule names, for messages; and whether `schedule` is one.
+inline const std::string autoschedulers = "auto-mullapudi2016, auto-adams2019, auto-li2018";
+inline bool is_autoscheduler(const std::string& schedule) {
+    return schedule == "auto-mullapudi2016" || schedule == "auto-adams2019" || schedule == "auto-li2018";
+}
+
+// Schedules `pipeline` with the autoscheduler kiln calls `schedule` (one of `autoschedulers`),
+// planning for `cores` parallel tasks, its plugin loaded once per process (from Halide's plugin
+// directory, or KILN_HALIDE_PLUGIN_DIR); returns the schedule source it produced. Throws
+// kiln::Error for another name, or when the plugin or the autoscheduler fails.
+std::string autoschedule(Halide::Pipeline& pipeline, const Halide::Target& target, const std::string& schedule, int cores);
 
 }  // namespace kiln::codegen::detail

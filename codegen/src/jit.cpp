@@ -11,6 +11,7 @@
 
 #include "kiln/codegen/schedule.hpp"
 #include "kiln/codegen/segments.hpp"
+#include "buffer_views.hpp"
 #include "kiln/codegen/target.hpp"
 #include "kiln/runtime/error.hpp"
 #include "output_difference.hpp"
@@ -191,12 +192,6 @@ void JitNet::forget_unused_pipelines() { detail::forget_unused_pipelines(); }
 const Target& JitNet::target() const { return state().target; }
 
 namespace {
-// A Halide view of a tensor's memory: dims (c, x, y, n), no copy.
-Buffer<float> view(const Tensor& t) {
-    const Shape s = t.shape();
-    return Buffer<float>(const_cast<float*>(t.data()), {int(s.c), int(s.w), int(s.h), int(t.batch())});
-}
-
 // Channels [offset, offset + channels) of a tensor, its pixels as far apart as the tensor's: where
 // a Concat branch writes its part.
 Buffer<float> slice_view(const Tensor& t, std::size_t offset, int channels) {
@@ -232,14 +227,12 @@ void JitNet::run(const Tensor& input, const Weights& weights, Tensor& output) co
         detail::CompiledPipeline& compiled = *stage.compiled;
         const std::vector<ParamSpec> params = all_params(compiled.net.spec);
         ParamMap map;
-        Buffer<float> in = view(stage.input == 0 ? input : st.tensors[stage.input]);
+        Buffer<float> in = detail::tensor_view(stage.input == 0 ? input : st.tensors[stage.input]);
         map.set(compiled.net.input, in);
         std::vector<Buffer<float>> held;
         held.reserve(params.size());
         for (std::size_t p = 0; p < params.size(); ++p) {
-            const auto& values = weights[stage.param_names[p]];
-            std::vector<int> dims(params[p].dims.begin(), params[p].dims.end());
-            held.emplace_back(const_cast<float*>(values.data()), dims);
+            held.push_back(detail::param_view(weights[stage.param_names[p]], params[p]));
             map.set(compiled.net.params.at(params[p].name), held.back());
         }
         Buffer<float> out = slice_view(stage.output == last ? output : st.tensors[stage.output], stage.channel_offset,

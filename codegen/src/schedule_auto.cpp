@@ -39,8 +39,26 @@ void load_once(const std::string& file) {
 
 }  // namespace
 
-std::string autoschedule(Pipeline& pipeline, const Target& target, const std::string& plugin_file, const std::string& name,
-                         int parallelism) {
+std::string autoschedule(Pipeline& pipeline, const Target& target, const std::string& schedule, int cores) {
+    std::string plugin_file, name;
+    int parallelism = cores;
+    if (schedule == "auto-mullapudi2016") {
+        plugin_file = "libautoschedule_mullapudi2016.so", name = "Mullapudi2016";
+    } else if (schedule == "auto-adams2019") {
+        plugin_file = "libautoschedule_adams2019.so", name = "Adams2019";
+        // Halide 14's Adams2019 reads its search settings from the environment only. Its default
+        // beam of 32 takes minutes per net; a greedy pass (beam 1) takes seconds. HL_BEAM_SIZE still wins.
+        setenv("HL_BEAM_SIZE", "1", /*overwrite=*/0);
+        setenv("HL_NUM_PASSES", "1", 0);
+    } else if (schedule == "auto-li2018") {
+        plugin_file = "libautoschedule_li2018.so", name = "Li2018";
+        // With parallelism > 1, Li2018 rfactors small reductions (a dense layer's) into atomic vector
+        // stores that Halide 14 cannot compile ("Atomic predicated store is not supported",
+        // halide/Halide#8280). At 1 it still parallelizes the outer pure loops.
+        parallelism = 1;
+    } else {
+        throw Error("'" + schedule + "' is not an autoscheduler (" + autoschedulers + ")");
+    }
     load_once(plugin_file);
     MachineParams params = MachineParams::generic();
     params.parallelism = parallelism;
@@ -55,32 +73,25 @@ std::string autoschedule(Pipeline& pipeline, const Target& target, const std::st
 
 namespace {
 
-void autoschedule(Lowered& net, const Target& target, const char* plugin_file, const char* name, int parallelism) {
+void autoschedule(Lowered& net, const Target& target, const std::string& schedule, int cores) {
     Pipeline pipeline(net.output);
-    net.schedule_source = detail::autoschedule(pipeline, target, plugin_file, name, parallelism);
+    net.schedule_source = detail::autoschedule(pipeline, target, schedule, cores);
 }
 
 }  // namespace
 
 void schedule_mullapudi2016(Lowered& net, const Target& target, const MachineModel& machine, const Tuning&) {
     if (target.has_gpu_feature()) throw Error("auto-mullapudi2016 makes CPU schedules only; use auto-li2018 or cuda for a GPU target");
-    autoschedule(net, target, "libautoschedule_mullapudi2016.so", "Mullapudi2016", machine.cores);
+    autoschedule(net, target, "auto-mullapudi2016", machine.cores);
 }
 
 void schedule_adams2019(Lowered& net, const Target& target, const MachineModel& machine, const Tuning&) {
     if (target.has_gpu_feature()) throw Error("auto-adams2019 in Halide 14 makes CPU schedules only; use auto-li2018 or cuda for a GPU target");
-    // Halide 14's Adams2019 reads its search settings from the environment only. Its default beam
-    // of 32 takes minutes per net; a greedy pass (beam 1) takes seconds. HL_BEAM_SIZE still wins.
-    setenv("HL_BEAM_SIZE", "1", /*overwrite=*/0);
-    setenv("HL_NUM_PASSES", "1", 0);
-    autoschedule(net, target, "libautoschedule_adams2019.so", "Adams2019", machine.cores);
+    autoschedule(net, target, "auto-adams2019", machine.cores);
 }
 
-void schedule_li2018(Lowered& net, const Target& target, const MachineModel&, const Tuning&) {
-    // With parallelism > 1, Li2018 rfactors small reductions (a dense layer's) into atomic vector
-    // stores that Halide 14 cannot compile ("Atomic predicated store is not supported",
-    // halide/Halide#8280). At 1 it still parallelizes the outer pure loops.
-    autoschedule(net, target, "libautoschedule_li2018.so", "Li2018", 1);
+void schedule_li2018(Lowered& net, const Target& target, const MachineModel& machine, const Tuning&) {
+    autoschedule(net, target, "auto-li2018", machine.cores);
 }
 
 }  // namespace kiln::codegen

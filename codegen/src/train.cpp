@@ -1,12 +1,12 @@
 // See train.hpp.
 #include "kiln/codegen/train.hpp"
 
-#include <cstdlib>
 #include <functional>
 #include <optional>
 #include <thread>
 
 #include "autoschedule.hpp"
+#include "buffer_views.hpp"
 #include "kiln/codegen/lowered.hpp"
 #include "kiln/codegen/target.hpp"
 #include "kiln/dsl/signature.hpp"
@@ -36,11 +36,6 @@ Target train_target(const TrainOptions& o) {
     return runnable_here(t);
 }
 
-Buffer<float> param_view(const std::vector<float>& values, const ParamSpec& p) {
-    std::vector<int> dims(p.dims.begin(), p.dims.end());
-    return Buffer<float>(const_cast<float*>(values.data()), dims);
-}
-
 }  // namespace
 
 struct TrainNet::Impl {
@@ -49,7 +44,7 @@ struct TrainNet::Impl {
     std::string signature;
     std::vector<ParamSpec> params;
     ImageParam labels{Int(32), 1, "labels"};
-    Pipeline pipeline;
+    mutable Pipeline pipeline;  // a handle; realize() is not const
     Target target;
     std::optional<OptimizerState> state;
 };
@@ -58,8 +53,8 @@ TrainNet::TrainNet(const NetSpec& spec, TrainOptions options) : impl_(std::make_
     Impl& m = *impl_;
     m.options = options;
     if (options.batch_estimate < 1) throw Error("TrainOptions::batch_estimate must be at least 1");
-    if (options.schedule != "auto-mullapudi2016" && options.schedule != "auto-adams2019" && options.schedule != "auto-li2018")
-        throw Error("training schedule '" + options.schedule + "' is not one of auto-mullapudi2016, auto-adams2019, auto-li2018");
+    if (!detail::is_autoscheduler(options.schedule))
+        throw Error("training schedule '" + options.schedule + "' is not one of " + detail::autoschedulers);
     require_trainable(spec.layers);
     if (spec.layers.empty() || !std::holds_alternative<SoftmaxAttrs>(spec.layers.back().attrs) || spec.layers.size() < 2)
         throw Error("training: the net must end in Softmax (the loss is softmax cross-entropy over its input)");
@@ -101,16 +96,7 @@ TrainNet::TrainNet(const NetSpec& spec, TrainOptions options) : impl_(std::make_
         outputs.push_back(grad);
     }
     m.pipeline = Pipeline(outputs);
-    const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
-    if (options.schedule == "auto-mullapudi2016") {
-        detail::autoschedule(m.pipeline, m.target, "libautoschedule_mullapudi2016.so", "Mullapudi2016", cores);
-    } else if (options.schedule == "auto-adams2019") {
-        setenv("HL_BEAM_SIZE", "1", /*overwrite=*/0);  // greedy: seconds, not minutes (schedule_auto.cpp)
-        setenv("HL_NUM_PASSES", "1", 0);
-        detail::autoschedule(m.pipeline, m.target, "libautoschedule_adams2019.so", "Adams2019", cores);
-    } else {
-        detail::autoschedule(m.pipeline, m.target, "libautoschedule_li2018.so", "Li2018", 1);  // see schedule_auto.cpp
-    }
+    detail::autoschedule(m.pipeline, m.target, options.schedule, int(std::max(1u, std::thread::hardware_concurrency())));
     try {
         m.pipeline.compile_jit(m.target);
     } catch (const Halide::Error& e) {
@@ -140,23 +126,22 @@ float TrainNet::gradients(const Tensor& images, const std::vector<int>& labels, 
     gradients.require_fits(m.signature, m.params, "the gradients");
 
     ParamMap map;
-    const Shape s = images.shape();
-    Buffer<float> in(const_cast<float*>(images.data()), {int(s.c), int(s.w), int(s.h), int(images.batch())});
+    Buffer<float> in = detail::tensor_view(images);
     map.set(m.net.input, in);
     Buffer<int> label_buffer(const_cast<int*>(labels.data()), int(labels.size()));
     map.set(m.labels, label_buffer);
     std::vector<Buffer<float>> held;
     held.reserve(m.params.size());
     for (const auto& p : m.params) {
-        held.push_back(param_view(weights[p.name], p));
+        held.push_back(detail::param_view(weights[p.name], p));
         map.set(m.net.params.at(p.name), held.back());
     }
     Buffer<float> loss = Buffer<float>::make_scalar();
     std::vector<Buffer<>> outputs = {loss};
-    for (const auto& p : m.params) outputs.push_back(param_view(gradients[p.name], p));
+    for (const auto& p : m.params) outputs.push_back(detail::param_view(gradients[p.name], p));
     try {
         Realization r(outputs);
-        const_cast<Pipeline&>(m.pipeline).realize(r, m.target, map);
+        m.pipeline.realize(r, m.target, map);
     } catch (const Halide::Error& e) {
         throw Error(std::string("the training pipeline failed: ") + e.what());
     }

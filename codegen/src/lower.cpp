@@ -45,7 +45,7 @@ Func pad_spatial(const LayerInput& li, Pads rows, Pads cols, Expr fill) {
     if (!rows.begin && !rows.end && !cols.begin && !cols.end) return li.in;
     const Shape in = li.spec.in;
     const Var &c = li.net.c, &x = li.net.x, &y = li.net.y, &n = li.net.n;
-    if (li.net.differentiable) {
+    if (li.net.training) {
         Func padded = BoundaryConditions::constant_exterior(li.in, fill, {{0, int(in.c)}, {0, int(in.w)}, {0, int(in.h)}});
         return padded;
     }
@@ -156,10 +156,10 @@ void fix_bounds(OutputImageParam p, const std::vector<extent_t>& dims, int batch
 }  // namespace
 }  // namespace detail
 
-Lowered lower(const NetSpec& spec, int batch_estimate, int output_pixel_stride, bool differentiable) {
+Lowered lower(const NetSpec& spec, int batch_estimate, int output_pixel_stride, bool training) {
     Lowered net;
     net.spec = spec;
-    net.differentiable = differentiable;
+    net.training = training;
     net.batch_estimate = batch_estimate;
     net.output_pixel_stride = output_pixel_stride > 0 ? output_pixel_stride : int(spec.output.c);
     const Shape in = net.spec.input, out = net.spec.output;

@@ -70,7 +70,7 @@ LayerStages lower_conv(const LayerInput& li, const ConvAttrs& a) {
     // Kernel rows that fall in the zero padding add nothing: leave them out, so a schedule that
     // computes a row at a time runs only the rows' valid taps (Halide trims the loop). Columns
     // likewise (~10 % of W2's MACs), except where they cost more to test than to add.
-    if (!li.net.differentiable) {
+    if (!li.net.training) {
         if (skips_padded_rows(li.spec)) r.where(iy >= 0 && iy < int(in.h));
         if (skips_padded_columns(li.spec)) r.where(ix >= 0 && ix < int(in.w));
     }

@@ -1,4 +1,7 @@
-// Element-wise layers: activations, inference batch norm, dropout (identity).
+// Element-wise layers: activations, batch norm, dropout; the last two in inference or training form.
+#include <cmath>
+
+#include "kiln/codegen/training_form.hpp"
 #include "lower_context.hpp"
 
 namespace kiln::codegen::detail {
@@ -37,17 +40,68 @@ LayerStages lower_activation(const LayerInput& li, const ActivationAttrs& a) {
     return single(f);
 }
 
+namespace {
+// lowbias32 (dsl/dropout.hpp): a bijective integer hash whose output bits all depend on every input bit.
+Expr mix32(Expr v) {
+    v = v ^ (v >> 16);
+    v = v * Expr(uint32_t(0x7feb352d));
+    v = v ^ (v >> 15);
+    v = v * Expr(uint32_t(0x846ca68b));
+    return v ^ (v >> 16);
+}
+
+// Training form: normalized with the batch's mean and biased variance over (x, y, n), then scaled
+// by gamma and shifted by beta. The statistics are Funcs of their own, so the trainer reads them
+// out to update the running ones and the autodiff carries the gradient through them.
+LayerStages lower_batch_norm_training(const LayerInput& li) {
+    const Var &c = li.net.c, &x = li.net.x, &y = li.net.y, &n = li.net.n;
+    const Shape in = li.spec.in;
+    Expr batch = li.net.input.dim(3).extent();
+    RDom r(0, int(in.w), 0, int(in.h), 0, batch, li.name("over_batch"));
+    Expr count = cast<float>(batch * int(in.w * in.h));
+    Func sum(li.name("sum")), mean(li.name("mean")), squares(li.name("squares")), variance(li.name("variance"));
+    sum(c) = 0.0f;
+    sum(c) += li.in(c, r.x, r.y, r.z);
+    mean(c) = sum(c) / count;
+    squares(c) = 0.0f;
+    Expr centered = li.in(c, r.x, r.y, r.z) - mean(c);
+    squares(c) += centered * centered;
+    variance(c) = squares(c) / count;
+    Func f(li.name("bn"));
+    f(c, x, y, n) = (li.in(c, x, y, n) - mean(c)) * (li.param("gamma")(c) / sqrt(variance(c) + batch_norm_epsilon)) +
+                    li.param("beta")(c);
+    li.net.batch_statistics.push_back({li.spec.name, int(in.c), int(in.w * in.h), mean, variance});
+    LayerStages s = single(f);
+    s.funcs = {sum, mean, squares, variance, f};
+    return s;
+}
+}  // namespace
+
 LayerStages lower_batch_norm(const LayerInput& li, const BatchNormAttrs&) {
+    if (li.net.training) return lower_batch_norm_training(li);
     const Var &c = li.net.c, &x = li.net.x, &y = li.net.y, &n = li.net.n;
     Func f(li.name("bn"));
     f(c, x, y, n) = li.in(c, x, y, n) * li.param("scale")(c) + li.param("shift")(c);
     return single(f);
 }
 
-LayerStages lower_dropout(const LayerInput& li, const DropoutAttrs&) {
+// Identity at inference; in training the counter-based mask of dsl/dropout.hpp.
+LayerStages lower_dropout(const LayerInput& li, const DropoutAttrs& a) {
     const Var &c = li.net.c, &x = li.net.x, &y = li.net.y, &n = li.net.n;
-    Func f(li.name("identity"));
-    f(c, x, y, n) = li.in(c, x, y, n);
+    const double kept = 1.0 - a.rate();
+    const double threshold = std::round(kept * 4294967296.0);
+    if (!li.net.training || threshold >= 4294967296.0) {
+        Func f(li.name("identity"));
+        f(c, x, y, n) = li.in(c, x, y, n);
+        return single(f);
+    }
+    const int ordinal = li.net.dropout_layers++;
+    const Shape in = li.spec.in;
+    Expr index = cast<uint32_t>(((n * int(in.h) + y) * int(in.w) + x) * int(in.c) + c);
+    Expr key = mix32(li.net.dropout_seed ^ mix32(Expr(uint32_t(ordinal + 1))));
+    Expr keep = mix32(index * Expr(uint32_t(0x9E3779B9u)) + key) < Expr(uint32_t(threshold));
+    Func f(li.name("dropout"));
+    f(c, x, y, n) = select(keep, li.in(c, x, y, n) * float(1.0 / kept), 0.0f);
     return single(f);
 }
 

@@ -17,7 +17,8 @@ std::vector<std::string> slots(Optimizer::Kind kind) {
 Weights state_for(const Optimizer& o, const Weights& weights) {
     std::vector<ParamSpec> specs;
     for (const auto& p : weights.specs())
-        for (const auto& slot : slots(o.kind)) specs.push_back(ParamSpec{p.name + "." + slot, slot, p.layout, p.dims});
+        if (p.learned)
+            for (const auto& slot : slots(o.kind)) specs.push_back(ParamSpec{p.name + "." + slot, slot, p.layout, p.dims});
     specs.push_back(ParamSpec{"optimizer.step", "step", "scalar", {1}});
     return Weights(std::move(specs));
 }
@@ -68,6 +69,7 @@ OptimizerState OptimizerState::from_tensors(const Optimizer& optimizer, const We
 void OptimizerState::apply(Weights& weights, const Weights& gradients, std::int64_t total_steps) {
     // Checked first, so a bad gradient leaves everything as it was.
     for (const auto& p : weights.specs()) {
+        if (!p.learned) continue;
         const auto& g = gradients[p.name];
         if (g.size() != std::size_t(p.elements()))
             throw Error("the gradient of '" + p.name + "' has " + std::to_string(g.size()) + " values, not " +
@@ -81,6 +83,7 @@ void OptimizerState::apply(Weights& weights, const Weights& gradients, std::int6
     // Adam's bias corrections for this step.
     const float correct1 = float(1.0 - std::pow(double(o.beta1), t)), correct2 = float(1.0 - std::pow(double(o.beta2), t));
     for (const auto& p : weights.specs()) {
+        if (!p.learned) continue;  // statistics (batch norm's running mean), not trained by gradient
         auto& w = weights[p.name];
         const auto& g = gradients[p.name];
         if (o.kind == Optimizer::Kind::sgd) {

@@ -10,6 +10,7 @@
 #include "kiln/codegen/lowered.hpp"
 #include "kiln/codegen/target.hpp"
 #include "kiln/dsl/signature.hpp"
+#include "kiln/codegen/training_form.hpp"
 #include "lower_loss.hpp"
 
 namespace kiln::codegen {
@@ -17,18 +18,6 @@ namespace kiln::codegen {
 using namespace Halide;
 
 namespace {
-
-// Layers whose training form is not built: refused by name, with the reason.
-void require_trainable(const std::vector<LayerSpec>& layers) {
-    for (const auto& l : layers) {
-        if (std::holds_alternative<DropoutAttrs>(l.attrs))
-            throw Error("training: layer " + l.path + " (dropout) is not trainable yet: its training mode (a random mask) is not built");
-        if (std::holds_alternative<BatchNormAttrs>(l.attrs))
-            throw Error("training: layer " + l.path +
-                        " (batch norm) is not trainable yet: its training mode (batch statistics) is not built");
-        for (const auto& branch : l.children) require_trainable(branch);
-    }
-}
 
 Target train_target(const TrainOptions& o) {
     Target t = o.target.empty() ? get_jit_target_from_environment() : resolve_target(o.target);
@@ -40,13 +29,22 @@ Target train_target(const TrainOptions& o) {
 
 struct TrainNet::Impl {
     TrainOptions options;
-    Lowered net;
+    NetSpec inference_spec;
+    Lowered net;  // of the training form
     std::string signature;
-    std::vector<ParamSpec> params;
+    std::vector<ParamSpec> params;   // every tensor of the training form
+    std::vector<ParamSpec> learned;  // those trained by gradient
     ImageParam labels{Int(32), 1, "labels"};
     mutable Pipeline pipeline;  // a handle; realize() is not const
     Target target;
     std::optional<OptimizerState> state;
+    std::vector<int> predictions;  // of the last step's forward pass
+};
+
+// What one run of the training pipeline gives besides the loss and the gradients.
+struct TrainNet::Extras {
+    std::vector<Buffer<float>> statistics;  // mean, variance per batch norm layer
+    Buffer<float> logits;
 };
 
 TrainNet::TrainNet(const NetSpec& spec, TrainOptions options) : impl_(std::make_unique<Impl>()) {
@@ -55,15 +53,17 @@ TrainNet::TrainNet(const NetSpec& spec, TrainOptions options) : impl_(std::make_
     if (options.batch_estimate < 1) throw Error("TrainOptions::batch_estimate must be at least 1");
     if (!detail::is_autoscheduler(options.schedule))
         throw Error("training schedule '" + options.schedule + "' is not one of " + detail::autoschedulers);
-    require_trainable(spec.layers);
     if (spec.layers.empty() || !std::holds_alternative<SoftmaxAttrs>(spec.layers.back().attrs) || spec.layers.size() < 2)
         throw Error("training: the net must end in Softmax (the loss is softmax cross-entropy over its input)");
     if (spec.output.h != 1 || spec.output.w != 1)
         throw Error("training: the net's output must be 1x1xclasses, not " + Tensor::shape_string(spec.output));
     m.target = train_target(options);
-    m.net = lower(spec, options.batch_estimate, 0, /*differentiable=*/true);
-    m.signature = net_signature(spec);
-    m.params = all_params(spec);
+    m.inference_spec = spec;
+    m.net = lower(training_form(spec), options.batch_estimate, 0, /*training=*/true);
+    m.signature = net_signature(m.net.spec);
+    m.params = all_params(m.net.spec);
+    for (const auto& p : m.params)
+        if (p.learned) m.learned.push_back(p);
 
     // The logits: the output of the top-level layer before the softmax.
     const LayerSpec* before = &m.net.spec.layers[m.net.spec.layers.size() - 2];
@@ -83,8 +83,11 @@ TrainNet::TrainNet(const NetSpec& spec, TrainOptions options) : impl_(std::make_
             throw Error(std::string("training: Halide could not differentiate the net: ") + e.what());
         }
     }();
-    std::vector<Func> outputs = {loss};
-    for (const auto& p : m.params) {
+    Func logits_out("logits");
+    logits_out(m.net.c, m.net.n) = logits(m.net.c, 0, 0, m.net.n);
+    logits_out.set_estimate(m.net.c, 0, classes).set_estimate(m.net.n, 0, options.batch_estimate);
+    std::vector<Func> outputs = {loss, logits_out};
+    for (const auto& p : m.learned) {
         const ImageParam& ip = m.net.params.at(p.name);
         Func adjoint = d(Func(ip));
         std::vector<Var> vars;
@@ -95,6 +98,11 @@ TrainNet::TrainNet(const NetSpec& spec, TrainOptions options) : impl_(std::make_
         for (std::size_t i = 0; i < vars.size(); ++i) grad.set_estimate(vars[i], 0, int(p.dims[i]));
         outputs.push_back(grad);
     }
+    for (const auto& stats : m.net.batch_statistics)
+        for (Func f : {stats.mean, stats.variance}) {
+            f.set_estimate(f.args()[0], 0, stats.channels);
+            outputs.push_back(f);
+        }
     m.pipeline = Pipeline(outputs);
     detail::autoschedule(m.pipeline, m.target, options.schedule, int(std::max(1u, std::thread::hardware_concurrency())));
     try {
@@ -109,9 +117,25 @@ TrainNet& TrainNet::operator=(TrainNet&&) noexcept = default;
 TrainNet::~TrainNet() = default;
 
 const NetSpec& TrainNet::spec() const { return impl_->net.spec; }
+const NetSpec& TrainNet::inference_spec() const { return impl_->inference_spec; }
 const TrainOptions& TrainNet::options() const { return impl_->options; }
 
-float TrainNet::gradients(const Tensor& images, const std::vector<int>& labels, const Weights& weights, Weights& gradients) const {
+Weights TrainNet::initial_weights(std::uint64_t seed) const { return initial_training_weights(impl_->inference_spec, seed); }
+Weights TrainNet::inference_weights(const Weights& trained) const { return codegen::inference_weights(impl_->inference_spec, trained); }
+
+std::uint32_t TrainNet::dropout_seed(std::int64_t step) const {
+    // lowbias32 (dsl/dropout.hpp) of the seed folded with the step: masks differ from step to step
+    // and from seed to seed, and a resumed run draws the ones it would have drawn.
+    const auto mix = [](std::uint32_t v) {
+        v ^= v >> 16, v *= 0x7feb352du, v ^= v >> 15, v *= 0x846ca68bu, v ^= v >> 16;
+        return v;
+    };
+    const std::uint64_t seed = impl_->options.seed;
+    return mix(mix(std::uint32_t(seed) ^ mix(std::uint32_t(seed >> 32) + 0x9E3779B9u)) + std::uint32_t(step));
+}
+
+float TrainNet::run(const Tensor& images, const std::vector<int>& labels, const Weights& weights, Weights& gradients,
+                    std::uint32_t seed, Extras* extras) const {
     const Impl& m = *impl_;
     require_shape(images, m.net.spec.input, "the training images");
     if (labels.size() != std::size_t(images.batch()))
@@ -122,23 +146,33 @@ float TrainNet::gradients(const Tensor& images, const std::vector<int>& labels, 
             throw Error("label " + std::to_string(labels[i]) + " of example " + std::to_string(i) + " is not one of the net's " +
                         std::to_string(classes) + " classes");
     weights.require_fits(m.signature, m.params, "the training net");
-    if (gradients.specs().size() != m.params.size()) gradients = Weights(m.params, m.signature);
-    gradients.require_fits(m.signature, m.params, "the gradients");
+    if (gradients.specs().size() != m.learned.size()) gradients = Weights(m.learned, m.signature);
+    gradients.require_fits(m.signature, m.learned, "the gradients");
 
     ParamMap map;
     Buffer<float> in = detail::tensor_view(images);
     map.set(m.net.input, in);
     Buffer<int> label_buffer(const_cast<int*>(labels.data()), int(labels.size()));
     map.set(m.labels, label_buffer);
+    map.set(m.net.dropout_seed, seed);
     std::vector<Buffer<float>> held;
     held.reserve(m.params.size());
     for (const auto& p : m.params) {
         held.push_back(detail::param_view(weights[p.name], p));
         map.set(m.net.params.at(p.name), held.back());
     }
+    Extras local;
+    Extras& x = extras ? *extras : local;
     Buffer<float> loss = Buffer<float>::make_scalar();
-    std::vector<Buffer<>> outputs = {loss};
-    for (const auto& p : m.params) outputs.push_back(detail::param_view(gradients[p.name], p));
+    x.logits = Buffer<float>(classes, int(labels.size()));
+    std::vector<Buffer<>> outputs = {loss, x.logits};
+    for (const auto& p : m.learned) outputs.push_back(detail::param_view(gradients[p.name], p));
+    x.statistics.clear();
+    for (const auto& stats : m.net.batch_statistics)
+        for (int k = 0; k < 2; ++k) {
+            x.statistics.emplace_back(stats.channels);
+            outputs.push_back(x.statistics.back());
+        }
     try {
         Realization r(outputs);
         m.pipeline.realize(r, m.target, map);
@@ -148,14 +182,43 @@ float TrainNet::gradients(const Tensor& images, const std::vector<int>& labels, 
     return loss();
 }
 
+float TrainNet::gradients(const Tensor& images, const std::vector<int>& labels, const Weights& weights, Weights& gradients) const {
+    return run(images, labels, weights, gradients, dropout_seed(impl_->state ? impl_->state->step() : 0), nullptr);
+}
+
 float TrainNet::step(const Tensor& images, const std::vector<int>& labels, Weights& weights) {
     Impl& m = *impl_;
-    Weights grads;
-    const float loss = gradients(images, labels, weights, grads);
     if (!m.state) m.state.emplace(m.options.optimizer, weights);
-    m.state->apply(weights, grads, m.options.total_steps);
+    Weights grads;
+    Extras extras;
+    const float loss = run(images, labels, weights, grads, dropout_seed(m.state->step()), &extras);
+    m.state->apply(weights, grads, m.options.total_steps);  // throws, changing nothing, on a non-finite gradient
+
+    // Running statistics: (1 - momentum) * running + momentum * batch, with the batch's unbiased variance.
+    const float momentum = batch_norm_momentum;
+    for (std::size_t b = 0; b < m.net.batch_statistics.size(); ++b) {
+        const auto& stats = m.net.batch_statistics[b];
+        const double values = double(images.batch()) * stats.values_per_channel_per_example;
+        const float unbias = values > 1 ? float(values / (values - 1)) : 1.0f;
+        auto& mean = weights[stats.layer + ".running_mean"];
+        auto& var = weights[stats.layer + ".running_var"];
+        const Buffer<float>&batch_mean = extras.statistics[2 * b], &batch_var = extras.statistics[2 * b + 1];
+        for (int k = 0; k < stats.channels; ++k) {
+            mean[std::size_t(k)] = (1 - momentum) * mean[std::size_t(k)] + momentum * batch_mean(k);
+            var[std::size_t(k)] = (1 - momentum) * var[std::size_t(k)] + momentum * batch_var(k) * unbias;
+        }
+    }
+    m.predictions.assign(labels.size(), 0);
+    for (int b = 0; b < int(labels.size()); ++b) {
+        int best = 0;
+        for (int k = 1; k < extras.logits.dim(0).extent(); ++k)
+            if (extras.logits(k, b) > extras.logits(best, b)) best = k;
+        m.predictions[std::size_t(b)] = best;
+    }
     return loss;
 }
+
+const std::vector<int>& TrainNet::predictions() const { return impl_->predictions; }
 
 OptimizerState& TrainNet::state() {
     if (!impl_->state) throw Error("no optimizer state yet: step() makes it, or load one from a checkpoint");

@@ -65,7 +65,7 @@ void Weights::fill_random(std::uint64_t seed) {
         const double fan_in = double(s.elements()) / double(s.dims.empty() ? 1 : s.dims[0]);
         double lo = -0.1, hi = 0.1;
         if (s.role == "weights") hi = std::sqrt(3.0 / std::max(1.0, fan_in)), lo = -hi;
-        if (s.role == "scale") lo = 0.5, hi = 1.5;
+        if (s.role == "scale" || s.role == "gamma" || s.role == "running_var") lo = 0.5, hi = 1.5;
         std::uniform_real_distribution<double> u(lo, hi);
         for (auto& x : v) x = float(u(rng));
     }

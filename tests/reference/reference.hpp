@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
@@ -156,6 +157,55 @@ inline Tensor scale_shift(const Tensor& in, const std::vector<double>& scale, co
         const std::size_t k = i % std::size_t(in.c);
         out.v[i] = in.v[i] * scale[k] + shift[k];
     }
+    return out;
+}
+
+// Batch norm in training: each channel normalized with the batch's mean and biased variance over
+// (n, y, x), then scaled by gamma and shifted by beta.
+inline Tensor batch_norm_training(const Tensor& in, const std::vector<double>& gamma, const std::vector<double>& beta, double eps) {
+    Tensor out = in;
+    const double count = double(in.n * in.h * in.w);
+    for (long k = 0; k < in.c; ++k) {
+        double mean = 0, var = 0;
+        for (long b = 0; b < in.n; ++b)
+            for (long y = 0; y < in.h; ++y)
+                for (long x = 0; x < in.w; ++x) mean += in.at(b, y, x, k);
+        mean /= count;
+        for (long b = 0; b < in.n; ++b)
+            for (long y = 0; y < in.h; ++y)
+                for (long x = 0; x < in.w; ++x) var += (in.at(b, y, x, k) - mean) * (in.at(b, y, x, k) - mean);
+        var /= count;
+        for (long b = 0; b < in.n; ++b)
+            for (long y = 0; y < in.h; ++y)
+                for (long x = 0; x < in.w; ++x)
+                    out.at(b, y, x, k) = (in.at(b, y, x, k) - mean) / std::sqrt(var + eps) * gamma[std::size_t(k)] + beta[std::size_t(k)];
+    }
+    return out;
+}
+
+// Inverted dropout with the documented counter-based mask (kiln/dsl/dropout.hpp), written out here
+// from that formula: `ordinal` counts the net's dropout layers from 0.
+inline std::uint32_t lowbias32(std::uint32_t v) {
+    v ^= v >> 16;
+    v *= 0x7feb352du;
+    v ^= v >> 15;
+    v *= 0x846ca68bu;
+    v ^= v >> 16;
+    return v;
+}
+inline bool dropout_keeps(std::uint32_t step_seed, int ordinal, double rate, long b, long y, long x, long k, const Tensor& in) {
+    const std::uint32_t i = std::uint32_t(((b * in.h + y) * in.w + x) * in.c + k);
+    const std::uint32_t key = lowbias32(step_seed ^ lowbias32(std::uint32_t(ordinal + 1)));
+    const double threshold = std::round((1.0 - rate) * 4294967296.0);
+    return double(lowbias32(i * 0x9E3779B9u + key)) < threshold;
+}
+inline Tensor dropout_training(const Tensor& in, std::uint32_t step_seed, int ordinal, double rate) {
+    Tensor out = in;
+    for (long b = 0; b < in.n; ++b)
+        for (long y = 0; y < in.h; ++y)
+            for (long x = 0; x < in.w; ++x)
+                for (long k = 0; k < in.c; ++k)
+                    out.at(b, y, x, k) = dropout_keeps(step_seed, ordinal, rate, b, y, x, k, in) ? in.at(b, y, x, k) / (1.0 - rate) : 0.0;
     return out;
 }
 

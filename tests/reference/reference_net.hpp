@@ -24,9 +24,19 @@ inline Window window_of(kiln::Padding p, long h, long w, kiln::Extent2 k, kiln::
 }
 }  // namespace detail
 
-inline Tensor run_layers(const std::vector<kiln::LayerSpec>& layers, const kiln::Weights& w, Tensor x);
+// How to run the net: inference (dropout the identity, batch norm from its scale and shift), or
+// training (dropout's mask for `dropout_seed`, batch norm from the batch's statistics and its
+// gamma and beta; the weights then are those of the training form).
+struct Mode {
+    bool training = false;
+    std::uint32_t dropout_seed = 0;
+    double batch_norm_epsilon = 1e-5;
+    int dropout_layers = 0;  // counted while running
+};
 
-inline Tensor run_layer(const kiln::LayerSpec& l, const kiln::Weights& w, const Tensor& x) {
+inline Tensor run_layers(const std::vector<kiln::LayerSpec>& layers, const kiln::Weights& w, Tensor x, Mode& mode);
+
+inline Tensor run_layer(const kiln::LayerSpec& l, const kiln::Weights& w, const Tensor& x, Mode& mode) {
     using namespace kiln;
     auto param = [&](const char* role) { return detail::doubles(w[l.name + "." + role]); };
     // One overload per layer kind and no catch-all: a kind without a reference does not compile.
@@ -55,26 +65,35 @@ inline Tensor run_layer(const kiln::LayerSpec& l, const kiln::Weights& w, const 
                 }
                 throw std::logic_error("reference_net: unknown activation in layer " + l.name);
             },
-            [&](const BatchNormAttrs&) { return scale_shift(x, param("scale"), param("shift")); },
-            [&](const DropoutAttrs&) { return x; },
+            [&](const BatchNormAttrs&) {
+                return mode.training ? batch_norm_training(x, param("gamma"), param("beta"), mode.batch_norm_epsilon)
+                                     : scale_shift(x, param("scale"), param("shift"));
+            },
+            [&](const DropoutAttrs& a) {
+                return mode.training && a.rate() > 0 ? dropout_training(x, mode.dropout_seed, mode.dropout_layers++, a.rate()) : x;
+            },
             [&](const SoftmaxAttrs&) { return softmax(x); },
             [&](const LrnAttrs& a) { return lrn(x, long(a.radius), a.bias, a.alpha, a.beta); },
             [&](const ConcatAttrs&) {
                 std::vector<Tensor> parts;
-                for (const auto& branch : l.children) parts.push_back(run_layers(branch, w, x));
+                for (const auto& branch : l.children) parts.push_back(run_layers(branch, w, x, mode));
                 return concat(parts);
             },
-            [&](const ResidualAttrs&) { return add(run_layers(l.children.at(0), w, x), run_layers(l.children.at(1), w, x)); }},
+            [&](const ResidualAttrs&) { return add(run_layers(l.children.at(0), w, x, mode), run_layers(l.children.at(1), w, x, mode)); }},
         l.attrs);
 }
 
-inline Tensor run_layers(const std::vector<kiln::LayerSpec>& layers, const kiln::Weights& w, Tensor x) {
-    for (const auto& l : layers) x = run_layer(l, w, x);
+inline Tensor run_layers(const std::vector<kiln::LayerSpec>& layers, const kiln::Weights& w, Tensor x, Mode& mode) {
+    for (const auto& l : layers) x = run_layer(l, w, x, mode);
     return x;
 }
+inline Tensor run_layers(const std::vector<kiln::LayerSpec>& layers, const kiln::Weights& w, Tensor x) {
+    Mode inference;
+    return run_layers(layers, w, std::move(x), inference);
+}
 
-inline Tensor run_net(const kiln::NetSpec& net, const kiln::Weights& w, const Tensor& input) {
-    return run_layers(net.layers, w, input);
+inline Tensor run_net(const kiln::NetSpec& net, const kiln::Weights& w, const Tensor& input, Mode mode = {}) {
+    return run_layers(net.layers, w, input, mode);
 }
 
 }  // namespace ref

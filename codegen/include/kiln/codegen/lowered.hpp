@@ -45,10 +45,24 @@ struct Lowered {
     // Floats between one output pixel and the next: the output's channels, or more when the output
     // is a slice of a wider tensor (a Concat's, segments.hpp).
     int output_pixel_stride = 0;
-    // Lowered for Halide's autodiff (training, train.hpp): zero padding through
-    // BoundaryConditions and no RDom predicates, both of which the inference form uses for speed and
-    // Halide 14's propagate_adjoints cannot differentiate.
-    bool differentiable = false;
+    // Lowered in training form (train.hpp, training_form.hpp), for Halide's autodiff: zero padding
+    // through BoundaryConditions and no RDom predicates (both of which the inference form uses for
+    // speed and Halide 14's propagate_adjoints cannot differentiate); batch norm normalizes with the
+    // batch's own statistics (`batch_statistics`); dropout zeroes a seeded counter-based mask.
+    bool training = false;
+    // Training form: each batch norm layer's batch mean and (biased) variance over (x, y, n), dims
+    // (c), for the trainer to update the running statistics with.
+    struct BatchStatistics {
+        std::string layer;  // the layer's name, "l2_batch_norm"
+        int channels = 0;
+        int values_per_channel_per_example = 0;  // the layer input's width x height
+        Halide::Func mean, variance;
+    };
+    std::vector<BatchStatistics> batch_statistics;
+    // Training form: the seed of this step's dropout masks (dsl/dropout.hpp gives the formula), and
+    // how many dropout layers were lowered so far (each takes its ordinal into its mask).
+    Halide::Param<uint32_t> dropout_seed{"dropout_seed"};
+    int dropout_layers = 0;
 
     // Filled by the schedule that was applied: its name, the machine model it planned for
     // (machine_model.hpp), kiln's plan per conv group (conv_group_plan.hpp), one line each, and
@@ -73,7 +87,7 @@ bool skips_padded_columns(const LayerSpec& conv);
 
 // Lowers the net; `batch_estimate` is the batch the autoschedulers plan for. The output buffer's
 // pixels are `output_pixel_stride` floats apart (0: the output's channels, a dense tensor).
-Lowered lower(const NetSpec& spec, int batch_estimate = 1, int output_pixel_stride = 0, bool differentiable = false);
+Lowered lower(const NetSpec& spec, int batch_estimate = 1, int output_pixel_stride = 0, bool training = false);
 
 // The Halide-safe identifier of a ParamSpec name ("l3_conv.weights" -> "l3_conv_weights").
 std::string halide_name(const std::string& name);

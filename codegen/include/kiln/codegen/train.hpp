@@ -6,14 +6,15 @@
 // scheduled by one of Halide's autoschedulers (Mullapudi2016 by default) from the compile-time shapes.
 //
 //   TrainNet trainer(describe<Net>(), {Optimizer::sgd(LearningRate::constant(0.05f))});
-//   Weights w = Weights::for_net(trainer.spec());  w.fill_random(seed);
+//   Weights w = trainer.initial_weights(seed);
 //   float loss = trainer.step(images, labels, w);   // one batch: forward, loss, backward, update
+//   JitNet::compile<Net>().run(images, trainer.inference_weights(w));
 //
-// Trainable today: Conv (every stride, dilation, padding, flipped or not), Dense, the activations,
-// max and average pooling, global average pooling, LRN, Concat and Residual, ending in Softmax
-// (the loss takes its input, the logits, so softmax and cross-entropy are one stable stage).
-// Dropout and BatchNorm are refused: their training modes (a mask; batch statistics) are not
-// built yet, and their inference forms would train the wrong function.
+// Every layer kind trains, ending in Softmax (the loss takes its input, the logits, so softmax and
+// cross-entropy are one stable stage). Dropout and batch norm train in their training forms: a
+// seeded counter-based mask (dsl/dropout.hpp), and the batch's statistics with running ones kept
+// in the weights (training_form.hpp); the weights trained are those of the net's training form,
+// which inference_weights() turns into the inference net's.
 #pragma once
 
 #include <memory>
@@ -34,6 +35,7 @@ struct TrainOptions {
     std::int64_t total_steps = 0;  // for the learning-rate schedule (cosine); 0: step() counts none
     // The autoscheduler of the training pipeline: auto-mullapudi2016, auto-adams2019 or auto-li2018.
     std::string schedule = "auto-mullapudi2016";
+    std::uint64_t seed = 0;  // of the dropout masks (dropout_seed)
 };
 
 class TrainNet {
@@ -43,17 +45,32 @@ class TrainNet {
     TrainNet& operator=(TrainNet&&) noexcept;
     ~TrainNet();
 
+    // The training form of the net (training_form.hpp), whose weights train; and the net as declared.
     const NetSpec& spec() const;
+    const NetSpec& inference_spec() const;
     const TrainOptions& options() const;
+
+    // Weights of the training form to start from (initial_training_weights), and the inference
+    // net's weights from trained ones (batch norm folded; the other tensors as they are).
+    Weights initial_weights(std::uint64_t seed) const;
+    Weights inference_weights(const Weights& trained) const;
 
     // The mean cross-entropy of `images` (batch x the net's input) against `labels` (one class
     // each, below the net's output channels), and into `gradients` its gradient for every learned
-    // tensor. Throws kiln::Error for a wrong shape, a label out of range or weights of another net.
+    // tensor. Dropout draws the masks of the step the optimizer is at (0 before any). Throws
+    // kiln::Error for a wrong shape, a label out of range or weights of another net.
     float gradients(const Tensor& images, const std::vector<int>& labels, const Weights& weights, Weights& gradients) const;
 
-    // One training step: gradients, then the optimizer's update of `weights`. Returns the loss
-    // before the update. The optimizer state lives in the TrainNet (state(); checkpoints save it).
+    // One training step: gradients, then the optimizer's update of `weights` and of batch norm's
+    // running statistics in them. Returns the loss before the update. The optimizer state lives in
+    // the TrainNet (state(); checkpoints save it).
     float step(const Tensor& images, const std::vector<int>& labels, Weights& weights);
+    // The class each example of the last step's batch scored highest, from that step's forward
+    // pass (before its update; dropout on, batch statistics): the train accuracy, at no extra cost.
+    const std::vector<int>& predictions() const;
+
+    // The seed of step `step`'s dropout masks, from TrainOptions::seed (dsl/dropout.hpp).
+    std::uint32_t dropout_seed(std::int64_t step) const;
 
     OptimizerState& state();
     const OptimizerState& state() const;
@@ -63,6 +80,9 @@ class TrainNet {
 
   private:
     struct Impl;
+    struct Extras;
+    float run(const Tensor& images, const std::vector<int>& labels, const Weights& weights, Weights& gradients, std::uint32_t seed,
+              Extras* extras) const;
     std::unique_ptr<Impl> impl_;
 };
 

@@ -3,6 +3,8 @@
 // shift = beta - mean * scale (runtime/batch_norm.hpp computes them). Because it is affine per
 // channel it folds into a preceding convolution: runtime's fold_batch_norm rewrites that conv's
 // weights and bias so the BatchNorm layer can be dropped. Learned tensors: scale {C}, shift {C}.
+// Training (codegen/training_form.hpp) learns gamma and beta instead, normalizing with the batch's
+// statistics and keeping running ones, and folds them into scale and shift for inference.
 #pragma once
 
 #include "kiln/dsl/simple_layer.hpp"

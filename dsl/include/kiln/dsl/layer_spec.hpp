@@ -23,10 +23,13 @@
 
 namespace kiln {
 
-// One learned tensor: its unique name ("l3_conv.weights"), role, memory layout and Halide-order dims.
+// One tensor of a net's weights: its unique name ("l3_conv.weights"), role, memory layout and
+// Halide-order dims. `learned`: trained by gradient; false for the statistics training keeps
+// alongside (batch norm's running mean and variance), which optimizers leave alone.
 struct ParamSpec {
     std::string name, role, layout;
     std::vector<extent_t> dims;
+    bool learned = true;
     extent_t elements() const {
         extent_t n = 1;
         for (extent_t d : dims) n *= d;

@@ -34,7 +34,7 @@ class Weights {
     const std::vector<float>& operator[](const std::string& name) const;
 
     // Uniform in [-a, a] with a = sqrt(3 / fan_in) (unit-variance outputs for unit-variance inputs);
-    // biases and shifts small, scales near 1. Deterministic for a seed.
+    // biases and shifts small, scales (and batch norm gammas, running variances) near 1. Deterministic for a seed.
     void fill_random(std::uint64_t seed);
     // Non-zero integers in [-range, range], so that float sums are exact (bit-exact tests).
     void fill_small_integers(std::uint64_t seed, int range);

@@ -172,7 +172,17 @@ Lowered lower(const NetSpec& spec, int batch_estimate, int output_pixel_stride, 
     }
 
     Func wrapped_input("input_values");
-    wrapped_input(net.c, net.x, net.y, net.n) = net.input(net.c, net.x, net.y, net.n);
+    // Training: every coordinate clamped into the input. The rounded-up batch tiles
+    // (train_schedule.cpp) read past the last example, and Halide's autodiff may evaluate a layer
+    // past its edges where the gradient it multiplies is zero.
+    if (training) {
+        Expr last_example = net.input.dim(3).extent() - 1;
+        wrapped_input(net.c, net.x, net.y, net.n) = net.input(clamp(net.c, 0, int(in.c) - 1), clamp(net.x, 0, int(in.w) - 1),
+                                                              clamp(net.y, 0, int(in.h) - 1), clamp(net.n, 0, last_example));
+    } else {
+        wrapped_input(net.c, net.x, net.y, net.n) = net.input(net.c, net.x, net.y, net.n);
+    }
+    net.input_values = wrapped_input;
     Func last;
     net.layers.reserve(64);
     detail::lower_layers(net, net.spec.layers, wrapped_input, last, nullptr);

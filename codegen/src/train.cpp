@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <optional>
+#include <cstdlib>
 #include <thread>
 
 #include "autoschedule.hpp"
@@ -12,6 +13,7 @@
 #include "kiln/dsl/signature.hpp"
 #include "kiln/codegen/training_form.hpp"
 #include "lower_loss.hpp"
+#include "train_backward.hpp"
 
 namespace kiln::codegen {
 
@@ -51,8 +53,9 @@ TrainNet::TrainNet(const NetSpec& spec, TrainOptions options) : impl_(std::make_
     Impl& m = *impl_;
     m.options = options;
     if (options.batch_estimate < 1) throw Error("TrainOptions::batch_estimate must be at least 1");
-    if (!detail::is_autoscheduler(options.schedule))
-        throw Error("training schedule '" + options.schedule + "' is not one of " + detail::autoschedulers);
+    const bool kiln_backward = options.schedule == "unfused";
+    if (!kiln_backward && !detail::is_autoscheduler(options.schedule))
+        throw Error("training schedule '" + options.schedule + "' is not one of unfused, " + detail::autoschedulers);
     if (spec.layers.empty() || !std::holds_alternative<SoftmaxAttrs>(spec.layers.back().attrs) || spec.layers.size() < 2)
         throw Error("training: the net must end in Softmax (the loss is softmax cross-entropy over its input)");
     if (spec.output.h != 1 || spec.output.w != 1)
@@ -72,24 +75,33 @@ TrainNet::TrainNet(const NetSpec& spec, TrainOptions options) : impl_(std::make_
         if (l.spec == before) logits = l.output;
     if (!logits.defined()) throw std::logic_error("kiln: training found no stage for the layer before the softmax");
     const int classes = int(spec.output.c);
-    Func loss = detail::softmax_cross_entropy(logits, m.labels, classes);
     m.labels.set_estimates({{0, options.batch_estimate}});
-
-    // Reverse-mode autodiff of the loss through the forward algorithm.
-    Derivative d = [&] {
-        try {
-            return propagate_adjoints(loss);
-        } catch (const Halide::Error& e) {
-            throw Error(std::string("training: Halide could not differentiate the net: ") + e.what());
-        }
-    }();
+    // The gradient of each learned tensor: kiln's backward pass (train_backward.hpp), or Halide's
+    // reverse-mode autodiff of the whole forward algorithm for the autoschedulers.
+    Func loss;
+    std::map<std::string, Func> adjoints;
+    detail::TrainGraph graph;
+    if (kiln_backward) {
+        graph = detail::build_kiln_backward(m.net, logits, m.labels, classes);
+        loss = graph.loss;
+        adjoints = graph.gradients;
+    } else {
+        loss = detail::softmax_cross_entropy(logits, m.labels, classes);
+        Derivative d = [&] {
+            try {
+                return propagate_adjoints(loss);
+            } catch (const Halide::Error& e) {
+                throw Error(std::string("training: Halide could not differentiate the net: ") + e.what());
+            }
+        }();
+        for (const auto& p : m.learned) adjoints[p.name] = d(Func(m.net.params.at(p.name)));
+    }
     Func logits_out("logits");
     logits_out(m.net.c, m.net.n) = logits(m.net.c, 0, 0, m.net.n);
     logits_out.set_estimate(m.net.c, 0, classes).set_estimate(m.net.n, 0, options.batch_estimate);
     std::vector<Func> outputs = {loss, logits_out};
     for (const auto& p : m.learned) {
-        const ImageParam& ip = m.net.params.at(p.name);
-        Func adjoint = d(Func(ip));
+        Func adjoint = adjoints.count(p.name) ? adjoints.at(p.name) : Func();
         std::vector<Var> vars;
         for (std::size_t i = 0; i < p.dims.size(); ++i) vars.emplace_back("g" + std::to_string(i));
         std::vector<Expr> args(vars.begin(), vars.end());
@@ -104,8 +116,12 @@ TrainNet::TrainNet(const NetSpec& spec, TrainOptions options) : impl_(std::make_
             outputs.push_back(f);
         }
     m.pipeline = Pipeline(outputs);
-    detail::autoschedule(m.pipeline, m.target, options.schedule, int(std::max(1u, std::thread::hardware_concurrency())));
+    if (kiln_backward)
+        detail::schedule_training(graph, m.net, outputs, m.target);
+    else
+        detail::autoschedule(m.pipeline, m.target, options.schedule, int(std::max(1u, std::thread::hardware_concurrency())));
     try {
+        if (std::getenv("KILN_TRAIN_LOOPS")) m.pipeline.print_loop_nest();
         m.pipeline.compile_jit(m.target);
     } catch (const Halide::Error& e) {
         throw Error(std::string("training: Halide could not compile the training pipeline: ") + e.what());

@@ -38,6 +38,7 @@ struct Lowered {
     NetSpec spec;
     Halide::Var c{"c"}, x{"x"}, y{"y"}, n{"n"};
     Halide::ImageParam input;                         // dims (c, x, y, n)
+    Halide::Func input_values;                        // the input as a Func: the first layer's input
     std::map<std::string, Halide::ImageParam> params;  // by ParamSpec name
     std::vector<LayerStages> layers;                  // depth first, declaration order
     Halide::Func output;                              // the net's result, dims (c, x, y, n)

@@ -1,0 +1,291 @@
+// See train_backward.hpp. The algorithm only: train_schedule.cpp places the stages.
+#include "train_backward.hpp"
+
+#include "kiln/dsl/overloaded.hpp"
+#include "kiln/runtime/error.hpp"
+
+namespace kiln::codegen::detail {
+
+using namespace Halide;
+using Kind = TrainStage::Kind;
+
+namespace {
+
+const LayerStages& stages_of(const Lowered& net, const LayerSpec& spec) {
+    for (const auto& L : net.layers)
+        if (L.spec == &spec) return L;
+    throw std::logic_error("kiln: no lowered stages for layer " + spec.path);
+}
+
+struct Builder {
+    Lowered& net;
+    TrainGraph& graph;
+    const Var &c = net.c, &x = net.x, &y = net.y, &n = net.n;
+    Expr batch = net.input.dim(3).extent();
+
+    void stage(Kind kind, Func f, int channels, RDom r = RDom()) { graph.stages.push_back({kind, f, r, channels}); }
+
+    // `f` materialized under a name of its own, so the schedule can place it.
+    Func materialize(const std::string& name, Func f, int channels) {
+        Func m(name);
+        m(c, x, y, n) = f(c, x, y, n);
+        stage(Kind::materialized, m, channels);
+        return m;
+    }
+
+    // Zero outside [0, shape): a materialized padded copy, so the taps that read it need no test.
+    Func zero_padded(const std::string& name, Func f, Shape s) {
+        Func p(name);
+        Expr inside = x >= 0 && x < int(s.w) && y >= 0 && y < int(s.h);
+        p(c, x, y, n) = select(inside, f(c, clamp(x, 0, int(s.w) - 1), clamp(y, 0, int(s.h) - 1), n), 0.0f);
+        stage(Kind::materialized, p, int(s.c));
+        return p;
+    }
+
+    void param_gradient(const std::string& name, Func g) { graph.gradients[name] = g; }
+
+    // Halide's autodiff of one layer, given its output's gradient.
+    Func autodiff_layer(const LayerStages& L, Func in, Func d_out, bool need_input) {
+        const Shape out = L.spec->out;
+        const Region bounds = {{0, int(out.c)}, {0, int(out.w)}, {0, int(out.h)}, {0, batch}};
+        Derivative d = [&] {
+            try {
+                return propagate_adjoints(L.output, d_out, bounds);
+            } catch (const Halide::Error& e) {
+                throw Error("training: Halide could not differentiate layer " + L.spec->path + ": " + e.what());
+            }
+        }();
+        std::vector<ParamSpec> params;
+        collect_params({*L.spec}, params);
+        for (const auto& p : params)
+            if (p.learned) param_gradient(p.name, d(Func(net.params.at(p.name))));
+        if (!need_input) return Func();
+        return materialize(L.spec->name + "_d_in", d(in), int(L.spec->in.c));
+    }
+
+    Func conv_backward(const LayerStages& L, const ConvAttrs& a, Func in, Func d_out, bool need_input) {
+        const Shape sin = L.spec->in, sout = L.spec->out;
+        const std::string name = L.spec->name;
+        const Pads rows = a.rows(sin), cols = a.cols(sin);
+        ImageParam w = net.params.at(name + ".weights");  // dims (o, i, kx, ky)
+        const int kw = int(a.kernel.w), kh = int(a.kernel.h);
+        // The forward conv reads weight column kx(t) at tap t: t, or kw - 1 - t when flipped.
+        auto kernel_x = [&](Expr t) { return a.flip ? Expr(kw - 1) - t : t; };
+        auto kernel_y = [&](Expr t) { return a.flip ? Expr(kh - 1) - t : t; };
+        Var o("o"), i("i"), kx("kx"), ky("ky");
+
+        // Weight gradient: the input at every position the weight met, times the output gradient.
+        Func in_padded = L.padded_input.defined() ? L.padded_input : in;  // materialized by the forward pass
+        RDom r(0, int(sout.w), 0, int(sout.h), 0, batch, name + "_r_wgrad");
+        Func dw(name + "_dweights");
+        Expr tx = kernel_x(kx), ty = kernel_y(ky);  // flipping is its own inverse
+        dw(o, i, kx, ky) = 0.0f;
+        dw(o, i, kx, ky) += d_out(o, r.x, r.y, r.z) * in_padded(i, r.x * int(a.stride.w) + tx * int(a.dilation.w) - int(cols.begin),
+                                                             r.y * int(a.stride.h) + ty * int(a.dilation.h) - int(rows.begin), r.z);
+        stage(Kind::conv_weight_grad, dw, int(sout.c), r);
+        param_gradient(name + ".weights", dw);
+        if (a.bias) {
+            Func db(name + "_dbias");
+            db(o) = 0.0f;
+            db(o) += d_out(o, r.x, r.y, r.z);
+            stage(Kind::channel_sum, db, int(sout.c), r);
+            param_gradient(name + ".bias", db);
+        }
+        if (!need_input) return Func();
+
+        // Input gradient: a full-padded true convolution of the output gradient with the kernel
+        // transposed, each tap's weights where the forward conv read them.
+        Func wt(name + "_weights_t");
+        Var t("t"), u("u");
+        wt(i, o, t, u) = w(o, i, kernel_x(t), kernel_y(u));
+        stage(Kind::transpose, wt, int(sin.c));
+        Func g_padded = zero_padded(name + "_grad_padded", d_out, sout);
+        RDom q(0, int(sout.c), 0, kw, 0, kh, name + "_r_dgrad");
+        Func d_in(name + "_d_in");
+        d_in(c, x, y, n) = 0.0f;
+        d_in(c, x, y, n) += wt(c, q.x, q.y, q.z) * g_padded(q.x, x - q.y + int(cols.begin), y - q.z + int(rows.begin), n);
+        stage(Kind::conv, d_in, int(sin.c), q);
+        return d_in;
+    }
+
+    Func dense_backward(const LayerStages& L, const DenseAttrs& a, Func in, Func d_out, bool need_input) {
+        const Shape sin = L.spec->in;
+        const std::string name = L.spec->name;
+        const int units = int(a.units), flat = int(sin.elements());
+        ImageParam w = net.params.at(name + ".weights");  // dims (unit, flat input index)
+        Var o("o"), f("f");
+        // The input flattened as the forward layer reads it: (y, x, c) row-major.
+        Func in_flat(name + "_in_flat");
+        in_flat(f, n) = in(f % int(sin.c), f / int(sin.c) % int(sin.w), f / int(sin.c * sin.w), n);
+        RDom rb(0, batch, name + "_r_batch");
+        Func dw(name + "_dweights");
+        dw(o, f) = 0.0f;
+        dw(o, f) += d_out(o, 0, 0, rb) * in_flat(f, rb);
+        stage(Kind::dense_weight_grad, dw, units, rb);
+        param_gradient(name + ".weights", dw);
+        if (a.bias) {
+            Func db(name + "_dbias");
+            db(o) = 0.0f;
+            db(o) += d_out(o, 0, 0, rb);
+            stage(Kind::channel_sum, db, units, rb);
+            param_gradient(name + ".bias", db);
+        }
+        if (!need_input) return Func();
+        Func wt(name + "_weights_t");
+        wt(f, o) = w(o, f);
+        stage(Kind::transpose, wt, flat);
+        RDom ro(0, units, name + "_r_units");
+        Func d_flat(name + "_d_flat");
+        d_flat(f, n) = 0.0f;
+        d_flat(f, n) += wt(f, ro) * d_out(ro, 0, 0, n);
+        stage(Kind::dense_input_grad, d_flat, flat, ro);
+        Func d_in(name + "_d_in");
+        d_in(c, x, y, n) = d_flat(c + int(sin.c) * (x + int(sin.w) * y), n);
+        return d_in;
+    }
+
+    Func relu_backward(const LayerStages& L, Func in, Func d_out) {
+        Func d_in(L.spec->name + "_d_in");
+        d_in(c, x, y, n) = select(in(c, x, y, n) > 0.0f, d_out(c, x, y, n), 0.0f);
+        stage(Kind::materialized, d_in, int(L.spec->in.c));
+        return d_in;
+    }
+
+    Func max_pool_backward(const LayerStages& L, const PoolAttrs& a, Func in, Func d_out) {
+        const Shape sout = L.spec->out;
+        const int sx = int(a.stride.w), sy = int(a.stride.h);
+        Expr px = min(x / sx, int(sout.w) - 1), py = min(y / sy, int(sout.h) - 1);
+        Expr covered = x < int(sout.w) * sx && y < int(sout.h) * sy;
+        Func winners(L.spec->name + "_d_in");
+        winners(c, x, y, n) = select(covered && in(c, x, y, n) == L.output(c, px, py, n), d_out(c, px, py, n), 0.0f);
+        stage(Kind::materialized, winners, int(L.spec->in.c));
+        return winners;
+    }
+
+    // The layer's input gradient (undefined when !need_input), zero outside the input's shape so
+    // that no stage reading it past an edge (a window's padding) pulls other stages out of bounds;
+    // its tensors' gradients into `graph`.
+    Func backward(const LayerStages& L, Func in, Func d_out, bool need_input) {
+        Func d_in = layer_backward(L, in, d_out, need_input);
+        if (!d_in.defined()) return d_in;
+        const Shape s = L.spec->in;
+        return bounded(d_in, s);
+    }
+
+    // Zero outside the tensor's shape and the batch: the rounded-up batch tiles compute examples
+    // past the last, whose gradients must not reach a sum over the batch.
+    Func bounded(Func f, Shape s) {
+        return BoundaryConditions::constant_exterior(f, 0.0f, {{0, int(s.c)}, {0, int(s.w)}, {0, int(s.h)}, {0, batch}});
+    }
+
+    Func layer_backward(const LayerStages& L, Func in, Func d_out, bool need_input) {
+        const LayerSpec& s = *L.spec;
+        return std::visit(
+            overloaded{
+                [&](const ConvAttrs& a) {
+                    if (a.stride.w == 1 && a.stride.h == 1 && a.dilation.w == 1 && a.dilation.h == 1)
+                        return conv_backward(L, a, in, d_out, need_input);
+                    return autodiff_layer(L, in, d_out, need_input);
+                },
+                [&](const DenseAttrs& a) { return dense_backward(L, a, in, d_out, need_input); },
+                [&](const ActivationAttrs& a) {
+                    if (a.function == ActivationFunction::relu) return need_input ? relu_backward(L, in, d_out) : Func();
+                    return autodiff_layer(L, in, d_out, need_input);
+                },
+                [&](const PoolAttrs& a) {
+                    const Pads rows = a.rows(s.in), cols = a.cols(s.in);
+                    const bool disjoint_windows = a.window.w == a.stride.w && a.window.h == a.stride.h && !rows.begin &&
+                                                  !rows.end && !cols.begin && !cols.end && a.window.w * a.window.h <= 25;
+                    if (a.function == PoolFunction::max && disjoint_windows) return need_input ? max_pool_backward(L, a, in, d_out) : Func();
+                    return autodiff_layer(L, in, d_out, need_input);
+                },
+                [&](const ResidualAttrs&) {
+                    Func body = chain_backward(s.children.at(0), in, d_out, need_input);
+                    Func shortcut = chain_backward(s.children.at(1), in, d_out, need_input);
+                    if (!need_input) return Func();
+                    Func sum(s.name + "_d_in");
+                    sum(c, x, y, n) = body(c, x, y, n) + shortcut(c, x, y, n);
+                    stage(Kind::materialized, sum, int(s.in.c));
+                    return sum;
+                },
+                [&](const ConcatAttrs&) {
+                    // Each branch gets its channels' slice of the gradient; their input gradients add up.
+                    Expr sum;
+                    int begin = 0;
+                    for (const auto& branch : s.children) {
+                        const int channels = int(branch.empty() ? s.in.c : branch.back().out.c);
+                        Func slice(s.name + "_slice" + std::to_string(begin));
+                        slice(c, x, y, n) = d_out(c + begin, x, y, n);
+                        Func d = chain_backward(branch, in, bounded(slice, Shape{s.out.h, s.out.w, extent_t(channels)}), need_input);
+                        if (need_input) sum = sum.defined() ? sum + d(c, x, y, n) : d(c, x, y, n);
+                        begin += channels;
+                    }
+                    if (!need_input) return Func();
+                    Func d_in(s.name + "_d_in");
+                    d_in(c, x, y, n) = sum;
+                    stage(Kind::materialized, d_in, int(s.in.c));
+                    return d_in;
+                },
+                [&](const auto&) { return autodiff_layer(L, in, d_out, need_input); }},
+            s.attrs);
+    }
+
+    // Back through the first `count` layers of a chain (the net's, a branch, a residual body) from
+    // the gradient of the last one's output; an empty chain passes the gradient through.
+    Func chain_backward(const std::vector<LayerSpec>& layers, Func in, Func d_out, bool need_input) {
+        return chain_backward(layers, layers.size(), in, d_out, need_input);
+    }
+    Func chain_backward(const std::vector<LayerSpec>& layers, std::size_t count, Func in, Func d_out, bool need_input) {
+        for (std::size_t k = count; k-- > 0;) {
+            Func layer_in = k == 0 ? in : stages_of(net, layers[k - 1]).output;
+            d_out = backward(stages_of(net, layers[k]), layer_in, d_out, k > 0 || need_input);
+        }
+        return d_out;
+    }
+};
+
+}  // namespace
+
+TrainGraph build_kiln_backward(Lowered& net, const Func& logits, const ImageParam& labels, int classes) {
+    TrainGraph graph;
+    Builder b{net, graph};
+    const Var &c = net.c, &x = net.x, &y = net.y, &n = net.n;
+
+    // The forward stages that are convolutions and matrix products, register-tiled like the backward ones.
+    for (const auto& L : net.layers) {
+        if (const auto* a = std::get_if<ConvAttrs>(&L.spec->attrs)) {
+            b.stage(Kind::conv, L.output, int(a->filters), L.rdoms.at(0));
+            if (L.padded_input.defined()) b.stage(Kind::materialized, L.padded_input, int(L.spec->in.c));
+        } else if (const auto* d = std::get_if<DenseAttrs>(&L.spec->attrs)) {
+            b.stage(Kind::dense, L.output, int(d->units), L.rdoms.at(0));
+        } else if (std::holds_alternative<PoolAttrs>(L.spec->attrs)) {
+            b.stage(Kind::materialized, L.output, int(L.spec->out.c));
+        }
+    }
+
+    // Softmax cross-entropy, mean over the batch, and its gradient over the logits.
+    Expr batch = cast<float>(b.batch);
+    RDom rc(0, classes, "loss_rc");
+    Func row_max("loss_row_max"), sum_exp("loss_sum_exp"), example_loss("loss_example");
+    row_max(n) = logits(0, 0, 0, n);
+    row_max(n) = max(row_max(n), logits(rc, 0, 0, n));
+    sum_exp(n) = 0.0f;
+    sum_exp(n) += exp(logits(rc, 0, 0, n) - row_max(n));
+    // Clamped twice: the rounded-up batch tiles ask for examples past the last (train_schedule.cpp).
+    Expr label = clamp(labels(clamp(n, 0, labels.dim(0).extent() - 1)), 0, classes - 1);
+    example_loss(n) = row_max(n) + log(sum_exp(n)) - logits(label, 0, 0, n);
+    RDom rb(0, b.batch, "loss_rb");
+    graph.loss = Func("loss");
+    graph.loss() = 0.0f;
+    graph.loss() += example_loss(rb) / batch;
+    Func d_logits("loss_d_logits");
+    d_logits(c, x, y, n) = (exp(logits(c, 0, 0, n) - row_max(n)) / sum_exp(n) - select(c == label, 1.0f, 0.0f)) / batch;
+    b.stage(Kind::materialized, d_logits, classes);
+
+    // Back through the layers before the Softmax, last first.
+    const auto& layers = net.spec.layers;
+    b.chain_backward(layers, layers.size() - 1, net.input_values, b.bounded(d_logits, Shape{1, 1, extent_t(classes)}), /*need_input=*/false);
+    return graph;
+}
+
+}  // namespace kiln::codegen::detail

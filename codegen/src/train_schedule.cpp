@@ -1,0 +1,147 @@
+// The `unfused` training schedule (train_backward.hpp): every forward and backward stage computed
+// at root, each reduction register-tiled the way kiln's inference convs are. A tile keeps
+// `vector_tiles` vectors of the stage's fastest axis times `tile` values of a second axis in
+// registers, so each weight vector (or output-gradient vector) loaded serves `tile` FMAs and each
+// broadcast serves `vector_tiles`.
+#include <set>
+
+#include "train_backward.hpp"
+
+namespace kiln::codegen::detail {
+
+using namespace Halide;
+using Kind = TrainStage::Kind;
+
+namespace {
+
+struct Scheduler {
+    const Target& target;
+    const int vector = target.natural_vector_size<float>();
+    std::set<std::string> scheduled;
+
+    // The width of the tile along the vectorized axis: two vectors where the extent has them, one
+    // where it has one, else the extent itself (a short odd vector beats scalar code).
+    int lanes(int extent) const {
+        if (extent >= 2 * vector) return 2 * vector;
+        if (extent >= vector) return vector;
+        return extent;
+    }
+
+    // f(v0, ..., v1, ...) += ... over `r` (v0 its first axis, v1 = args[axis1]): f computed per
+    // tile of its wrapper, the tile's accumulators in registers, the update's loops over r outside
+    // the tile; the wrapper's tiles in parallel over the tile rows and `parallel_vars`. The batch
+    // axis rounds up (the training input is clamped, so a partial tile reads the last example).
+    void register_tiled(Func f, const RDom& r, int axis1, int extent0, int extent1, int tile1_max, bool axis1_is_batch,
+                        const std::vector<Var>& parallel_vars) {
+        const std::vector<Var> args = f.args();
+        const Var v0 = args[0], v1 = args[std::size_t(axis1)];
+        const int w0 = lanes(extent0), t1 = std::max(1, std::min(tile1_max, extent1));
+        Func wrap = f.in();
+        Var o0("o0"), i0("i0"), o1("o1"), i1("i1");
+        // ShiftInwards recomputes a few values at a ragged edge instead of testing every one.
+        const TailStrategy tail1 = axis1_is_batch ? TailStrategy::RoundUp : TailStrategy::ShiftInwards;
+        wrap.compute_root().split(v0, o0, i0, w0, TailStrategy::ShiftInwards).split(v1, o1, i1, t1, tail1).reorder(i0, i1, o0, o1).vectorize(i0).unroll(i1);
+        Var task = o1;
+        for (const Var& v : parallel_vars) {
+            Var fused(task.name() + "_" + v.name());
+            wrap.fuse(task, v, fused);
+            task = fused;
+        }
+        wrap.parallel(task);
+        f.compute_at(wrap, o0).vectorize(v0).unroll(v1);
+        std::vector<VarOrRVar> order = {v0, v1};
+        for (int k = 0; k < r.dimensions(); ++k) order.push_back(r[k]);
+        f.update().reorder(order).vectorize(v0).unroll(v1);
+        scheduled.insert(f.name());
+        scheduled.insert(wrap.name());
+    }
+
+    void schedule(TrainStage s) {  // a copy: Func handles share their schedule
+        if (scheduled.count(s.f.name())) return;
+        const std::vector<Var> a = s.f.args();
+        switch (s.kind) {
+        case Kind::conv: {
+            // (c, x, y, n): channels by columns, parallel over rows and examples.
+            const Shape out = shape_of(s);
+            register_tiled(s.f, s.r, 1, s.channels, int(out.w), 4, false, {a[2], a[3]});
+            break;
+        }
+        case Kind::conv_weight_grad:
+            // (o, i, kx, ky): output channels by input channels, parallel over the kernel taps.
+            register_tiled(s.f, s.r, 1, s.channels, extent(s.f, 1), 4, false, {a[2], a[3]});
+            break;
+        case Kind::dense:
+            // (c, 0, 0, n): units by examples.
+            register_tiled(s.f, s.r, 3, s.channels, 4, 4, true, {});
+            break;
+        case Kind::dense_input_grad:  // (f, n): inputs by examples
+            register_tiled(s.f, s.r, 1, s.channels, 4, 4, true, {});
+            break;
+        case Kind::dense_weight_grad:  // (o, f): units by inputs
+            register_tiled(s.f, s.r, 1, s.channels, extent(s.f, 1), 4, false, {});
+            break;
+        case Kind::channel_sum:
+            s.f.compute_root().vectorize(a[0], lanes(s.channels), TailStrategy::GuardWithIf);
+            s.f.update().vectorize(a[0], lanes(s.channels), TailStrategy::GuardWithIf);
+            break;
+        case Kind::materialized:
+            s.f.compute_root().vectorize(a[0], lanes(s.channels), TailStrategy::GuardWithIf).parallel(a.back());
+            break;
+        case Kind::transpose:
+            s.f.compute_root().parallel(a.back());
+            break;
+        }
+        scheduled.insert(s.f.name());
+    }
+
+    // Extents the stage's Funcs do not carry themselves, from the graph's bookkeeping.
+    std::map<std::string, Shape> shapes;
+    std::map<std::string, std::vector<int>> extents;
+    int batch_estimate = 1;
+    Shape shape_of(const TrainStage& s) const {
+        auto it = shapes.find(s.f.name());
+        return it == shapes.end() ? Shape{8, 8, extent_t(s.channels)} : it->second;
+    }
+    int extent(const Func& f, int dim) const {
+        auto it = extents.find(f.name());
+        return it == extents.end() ? 4 : it->second.at(std::size_t(dim));
+    }
+};
+
+}  // namespace
+
+void schedule_training(TrainGraph& graph, const Lowered& net, const std::vector<Func>& outputs, const Target& target) {
+    Scheduler s{target};
+    s.batch_estimate = net.batch_estimate;
+    for (const auto& L : net.layers) {
+        s.shapes[L.output.name()] = L.spec->out;
+        s.shapes[L.spec->name + "_d_in"] = L.spec->in;
+        for (const auto& p : L.spec->params)
+            if (p.learned) {
+                std::vector<int> dims;
+                for (extent_t d : p.dims) dims.push_back(int(d));
+                s.extents[halide_name(p.name)] = dims;
+            }
+        if (const auto* d = std::get_if<DenseAttrs>(&L.spec->attrs)) {
+            s.extents[L.spec->name + "_d_flat"] = {int(L.spec->in.elements()), net.batch_estimate};
+            s.extents[L.spec->name + "_dweights"] = {int(d->units), int(L.spec->in.elements())};
+        }
+        if (const auto* a = std::get_if<ConvAttrs>(&L.spec->attrs))
+            s.extents[L.spec->name + "_dweights"] = {int(a->filters), int(L.spec->in.c), int(a->kernel.w), int(a->kernel.h)};
+    }
+    for (const auto& stage : graph.stages) s.schedule(stage);
+
+    // Whatever else has an update (autodiff's adjoints, batch norm's sums) at root: left
+    // unscheduled, Halide would compute it inside its consumer's innermost loop.
+    for (const Func& out : outputs) {
+        for (const auto& [name, function] : Internal::find_transitive_calls(out.function())) {
+            if (s.scheduled.count(name) || !function.has_update_definition()) continue;
+            bool is_output = false;
+            for (const Func& o : outputs) is_output |= o.name() == name;
+            if (!is_output) Func(function).compute_root();
+            s.scheduled.insert(name);
+        }
+    }
+}
+
+}  // namespace kiln::codegen::detail

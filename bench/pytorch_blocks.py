@@ -91,6 +91,11 @@ TRAIN_WORKLOADS = {  # name: (input C, H, W), classes, net builder ending in log
         nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(7 * 7 * 64, 128), nn.ReLU(), nn.Linear(128, 10))),
+    "FashionTwoConvBn": ((1, 28, 28), 10, lambda: nn.Sequential(
+        nn.Conv2d(1, 32, 5, padding=2), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 5, padding=2), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(7 * 7 * 64, 128), nn.BatchNorm1d(128), nn.ReLU(), nn.Dropout(0.25),
+        nn.Linear(128, 10))),
     "CIFAR10-model1": ((3, 32, 32), 10, lambda: nn.Sequential(block(3, 64, 5), nn.Flatten(), nn.Linear(16 * 16 * 64, 10))),
 }
 

@@ -28,12 +28,12 @@ void counters(benchmark::State& state, const TrainWorkload& w, int batch) {
     state.counters["GFLOP/s"] = Counter(3.0 * 2.0 * double(w.spec.macs) * batch, Counter::kIsIterationInvariantRate, Counter::kIs1000);
 }
 
-void train_kiln(benchmark::State& state, const TrainWorkload& w) {
+void train_kiln(benchmark::State& state, const TrainWorkload& w, const std::string& schedule) {
     const int batch = int(state.range(0));
     codegen::TrainOptions options{codegen::Optimizer::sgd(codegen::LearningRate::constant(0.01f), 0.9f), batch};
+    options.schedule = schedule;
     codegen::TrainNet trainer(w.spec, options);
-    Weights weights = Weights::for_net(w.spec);
-    weights.fill_random(1);
+    Weights weights = trainer.initial_weights(1);
     Tensor images(batch, w.spec.input);
     std::mt19937 rng(2);
     for (float& v : images.values()) v = std::uniform_real_distribution<float>(0, 1)(rng);
@@ -58,15 +58,21 @@ void train_pytorch(benchmark::State& state, const TrainWorkload& w, PyTorchPeer*
 
 void register_training_rows(PyTorchPeer& pytorch, std::vector<std::string>& registered) {
     static const std::vector<TrainWorkload> workloads = {{"FashionTwoConv", describe<nets::FashionTwoConv>()},
+                                                         {"FashionTwoConvBn", describe<nets::FashionTwoConvBn>()},
                                                          {"CIFAR10-model1", describe<nets::Cifar10Model1>()}};
     for (const auto& w : workloads) {
         const int batch = 64;
-        const std::string kiln_row = w.name + "-train/kiln", torch_row = w.name + "-train/pytorch";
-        benchmark::RegisterBenchmark(kiln_row.c_str(), train_kiln, w)
+        // kiln's backward pass (`unfused`, the default), and Halide's autodiff under Mullapudi2016.
+        const std::string kiln_row = w.name + "-train/kiln", autodiff_row = w.name + "-train/kiln-autodiff",
+                          torch_row = w.name + "-train/pytorch";
+        benchmark::RegisterBenchmark(kiln_row.c_str(), train_kiln, w, std::string("unfused"))
             ->Arg(batch)->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(9)->ReportAggregatesOnly();
+        benchmark::RegisterBenchmark(autodiff_row.c_str(), train_kiln, w, std::string("auto-mullapudi2016"))
+            ->Arg(batch)->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly();
         benchmark::RegisterBenchmark(torch_row.c_str(), train_pytorch, w, &pytorch)
             ->Arg(batch)->Unit(benchmark::kMillisecond)->UseManualTime()->Repetitions(9)->ReportAggregatesOnly();
         registered.push_back(kiln_row + "/" + std::to_string(batch));
+        registered.push_back(autodiff_row + "/" + std::to_string(batch));
         registered.push_back(torch_row + "/" + std::to_string(batch));
     }
 }

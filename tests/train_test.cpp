@@ -134,6 +134,17 @@ TEST_CASE("training gradients: dilated and flipped (true) convolutions, full pad
                         Conv<2, Kernel<3>, NoBias>, GlobalAvgPool, Dense<3>, Softmax>>(rng, 2);
 }
 
+TEST_CASE("training gradients: max pools with overlapping windows, padding and a ragged edge") {
+    auto rng = test::rng_for("grad overlapping max pool");
+    check_gradients<Net<Input<9, 8, 2>, Conv<3, Kernel<3>, Same>, MaxPool<Window<3>, Stride<2>, Same>, Conv<4, Kernel<2>>, Relu,
+                        MaxPool<Window<2>, Stride<1>>, Dense<3>, Softmax>>(rng, 3);
+}
+
+TEST_CASE("training gradients: one-channel layers (nothing to vectorize across)") {
+    auto rng = test::rng_for("grad one channel");
+    check_gradients<Net<Input<5, 5, 1>, Conv<1, Kernel<3>, Same>, Relu, Conv<1, Kernel<1>>, Dense<2>, Softmax>>(rng, 2);
+}
+
 TEST_CASE("training gradients: residual, concat and LRN") {
     auto rng = test::rng_for("grad residual concat lrn");
     check_gradients<Net<Input<5, 5, 4>, Residual<Body<Conv<4, Kernel<3>, Same>, Tanh, Conv<4, Kernel<3>, Same>>>, Relu,

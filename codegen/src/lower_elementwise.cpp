@@ -73,6 +73,7 @@ LayerStages lower_batch_norm_training(const LayerInput& li) {
     li.net.batch_statistics.push_back({li.spec.name, int(in.c), int(in.w * in.h), mean, variance});
     LayerStages s = single(f);
     s.funcs = {sum, mean, squares, variance, f};
+    s.rdoms = {r};
     return s;
 }
 }  // namespace
@@ -100,9 +101,13 @@ LayerStages lower_dropout(const LayerInput& li, const DropoutAttrs& a) {
     Expr index = cast<uint32_t>(((n * int(in.h) + y) * int(in.w) + x) * int(in.c) + c);
     Expr key = mix32(li.net.dropout_seed ^ mix32(Expr(uint32_t(ordinal + 1))));
     Expr keep = mix32(index * Expr(uint32_t(0x9E3779B9u)) + key) < Expr(uint32_t(threshold));
-    Func f(li.name("dropout"));
-    f(c, x, y, n) = select(keep, li.in(c, x, y, n) * float(1.0 / kept), 0.0f);
-    return single(f);
+    // The mask its own stage (funcs[0]), which the backward pass multiplies the gradient by.
+    Func mask(li.name("dropout_mask")), f(li.name("dropout"));
+    mask(c, x, y, n) = select(keep, float(1.0 / kept), 0.0f);
+    f(c, x, y, n) = li.in(c, x, y, n) * mask(c, x, y, n);
+    LayerStages s = single(f);
+    s.funcs = {mask, f};
+    return s;
 }
 
 }  // namespace kiln::codegen::detail

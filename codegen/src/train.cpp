@@ -13,6 +13,7 @@
 #include "kiln/dsl/signature.hpp"
 #include "kiln/codegen/training_form.hpp"
 #include "lower_loss.hpp"
+#include "reused_allocations.hpp"
 #include "train_backward.hpp"
 
 namespace kiln::codegen {
@@ -24,6 +25,8 @@ namespace {
 Target train_target(const TrainOptions& o) {
     Target t = o.target.empty() ? get_jit_target_from_environment() : resolve_target(o.target);
     if (t.has_gpu_feature()) throw Error("training runs on the CPU only for now; '" + t.to_string() + "' names a GPU");
+    // KILN_TRAIN_PROFILE=1: Halide's profiler, which prints each stage's share of the time at exit.
+    if (std::getenv("KILN_TRAIN_PROFILE")) t.set_feature(Target::Profile);
     return runnable_here(t);
 }
 
@@ -120,6 +123,7 @@ TrainNet::TrainNet(const NetSpec& spec, TrainOptions options) : impl_(std::make_
         detail::schedule_training(graph, m.net, outputs, m.target);
     else
         detail::autoschedule(m.pipeline, m.target, options.schedule, int(std::max(1u, std::thread::hardware_concurrency())));
+    detail::use_reused_allocations(m.pipeline.jit_handlers());
     try {
         if (std::getenv("KILN_TRAIN_LOOPS")) m.pipeline.print_loop_nest();
         m.pipeline.compile_jit(m.target);

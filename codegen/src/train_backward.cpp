@@ -1,6 +1,7 @@
 // See train_backward.hpp. The algorithm only: train_schedule.cpp places the stages.
 #include "train_backward.hpp"
 
+#include "kiln/codegen/training_form.hpp"
 #include "kiln/dsl/overloaded.hpp"
 #include "kiln/runtime/error.hpp"
 
@@ -74,21 +75,30 @@ struct Builder {
         auto kernel_y = [&](Expr t) { return a.flip ? Expr(kh - 1) - t : t; };
         Var o("o"), i("i"), kx("kx"), ky("ky");
 
-        // Weight gradient: the input at every position the weight met, times the output gradient.
+        // Weight gradient: the input at every position the weight met, times the output gradient;
+        // summed one example at a time (`rows`), so a schedule can keep an example's partial sums
+        // in registers while its gradient and input stay in cache, then over the examples.
         Func in_padded = L.padded_input.defined() ? L.padded_input : in;  // materialized by the forward pass
-        RDom r(0, int(sout.w), 0, int(sout.h), 0, batch, name + "_r_wgrad");
-        Func dw(name + "_dweights");
         Expr tx = kernel_x(kx), ty = kernel_y(ky);  // flipping is its own inverse
+        Var example("example");
+        RDom rxy(0, int(sout.w), 0, int(sout.h), name + "_r_wgrad_xy");
+        Func dw_rows(name + "_dweights_example");
+        dw_rows(o, i, kx, ky, example) = 0.0f;
+        dw_rows(o, i, kx, ky, example) +=
+            d_out(o, rxy.x, rxy.y, example) * in_padded(i, rxy.x * int(a.stride.w) + tx * int(a.dilation.w) - int(cols.begin),
+                                                        rxy.y * int(a.stride.h) + ty * int(a.dilation.h) - int(rows.begin), example);
+        RDom r(0, batch, name + "_r_wgrad");
+        Func dw(name + "_dweights");
         dw(o, i, kx, ky) = 0.0f;
-        dw(o, i, kx, ky) += d_out(o, r.x, r.y, r.z) * in_padded(i, r.x * int(a.stride.w) + tx * int(a.dilation.w) - int(cols.begin),
-                                                             r.y * int(a.stride.h) + ty * int(a.dilation.h) - int(rows.begin), r.z);
-        stage(Kind::conv_weight_grad, dw, int(sout.c), r);
+        dw(o, i, kx, ky) += dw_rows(o, i, kx, ky, r);
+        graph.stages.push_back({Kind::conv_weight_grad, dw, r, int(sout.c), dw_rows, rxy});
         param_gradient(name + ".weights", dw);
+        RDom rall(0, int(sout.w), 0, int(sout.h), 0, batch, name + "_r_bias");
         if (a.bias) {
             Func db(name + "_dbias");
             db(o) = 0.0f;
-            db(o) += d_out(o, r.x, r.y, r.z);
-            stage(Kind::channel_sum, db, int(sout.c), r);
+            db(o) += d_out(o, rall.x, rall.y, rall.z);
+            stage(Kind::channel_sum, db, int(sout.c), rall);
             param_gradient(name + ".bias", db);
         }
         if (!need_input) return Func();
@@ -151,15 +161,65 @@ struct Builder {
         return d_in;
     }
 
+    // Every tap equal to its window's maximum gets the window's gradient (all tied taps, as
+    // Halide's autodiff does); an input cell gathers from the windows that cover it, at most
+    // ceil(window / stride) per axis.
     Func max_pool_backward(const LayerStages& L, const PoolAttrs& a, Func in, Func d_out) {
-        const Shape sout = L.spec->out;
-        const int sx = int(a.stride.w), sy = int(a.stride.h);
-        Expr px = min(x / sx, int(sout.w) - 1), py = min(y / sy, int(sout.h) - 1);
-        Expr covered = x < int(sout.w) * sx && y < int(sout.h) * sy;
-        Func winners(L.spec->name + "_d_in");
-        winners(c, x, y, n) = select(covered && in(c, x, y, n) == L.output(c, px, py, n), d_out(c, px, py, n), 0.0f);
-        stage(Kind::materialized, winners, int(L.spec->in.c));
-        return winners;
+        const Shape sin = L.spec->in, sout = L.spec->out;
+        const Pads rows = a.rows(sin), cols = a.cols(sin);
+        const int sx = int(a.stride.w), sy = int(a.stride.h), kx = int(a.window.w), ky = int(a.window.h);
+        // The last window starting at or before the cell, then the ones before it.
+        Expr last_x = (x + int(cols.begin)) / sx, last_y = (y + int(rows.begin)) / sy;
+        Expr value = in(c, x, y, n), sum = 0.0f;
+        for (int j = 0; j < (ky + sy - 1) / sy; ++j)
+            for (int i = 0; i < (kx + sx - 1) / sx; ++i) {
+                Expr px = last_x - i, py = last_y - j;
+                Expr covers = px >= 0 && px < int(sout.w) && py >= 0 && py < int(sout.h) && px * sx - int(cols.begin) + kx > x &&
+                              py * sy - int(rows.begin) + ky > y;
+                Expr cx = clamp(px, 0, int(sout.w) - 1), cy = clamp(py, 0, int(sout.h) - 1);
+                sum += select(covers && value == L.output(c, cx, cy, n), d_out(c, cx, cy, n), 0.0f);
+            }
+        Func d_in(L.spec->name + "_d_in");
+        d_in(c, x, y, n) = sum;
+        stage(Kind::materialized, d_in, int(sin.c));
+        return d_in;
+    }
+
+    // Batch norm on batch statistics, with x^ = (x - mean) / sqrt(var + eps) and M values per channel:
+    //   d beta = sum d_out,  d gamma = sum d_out * x^,
+    //   d_in = gamma / sqrt(var + eps) * (d_out - (d beta + x^ * d gamma) / M).
+    Func batch_norm_backward(const LayerStages& L, Func in, Func d_out, bool need_input) {
+        const LayerSpec& s = *L.spec;
+        const Func mean = L.funcs.at(1), variance = L.funcs.at(3);
+        ImageParam gamma = net.params.at(s.name + ".gamma");
+        Func inv_std(s.name + "_inv_std"), normalized(s.name + "_normalized");
+        inv_std(c) = 1.0f / sqrt(variance(c) + batch_norm_epsilon);
+        normalized(c, x, y, n) = (in(c, x, y, n) - mean(c)) * inv_std(c);
+        RDom r(0, int(s.in.w), 0, int(s.in.h), 0, batch, s.name + "_r_grad");
+        Func dbeta(s.name + "_dbeta"), dgamma(s.name + "_dgamma");
+        dbeta(c) = 0.0f;
+        dbeta(c) += d_out(c, r.x, r.y, r.z);
+        dgamma(c) = 0.0f;
+        dgamma(c) += d_out(c, r.x, r.y, r.z) * normalized(c, r.x, r.y, r.z);
+        stage(Kind::channel_sum, dbeta, int(s.in.c), r);
+        stage(Kind::channel_sum, dgamma, int(s.in.c), r);
+        param_gradient(s.name + ".beta", dbeta);
+        param_gradient(s.name + ".gamma", dgamma);
+        if (!need_input) return Func();
+        Expr count = cast<float>(batch * int(s.in.w * s.in.h));
+        Func d_in(s.name + "_d_in");
+        d_in(c, x, y, n) = gamma(c) * inv_std(c) * (d_out(c, x, y, n) - (dbeta(c) + normalized(c, x, y, n) * dgamma(c)) / count);
+        stage(Kind::materialized, d_in, int(s.in.c));
+        return d_in;
+    }
+
+    // Inverted dropout: the gradient times the step's mask (kept: 1 / (1 - rate); dropped: 0).
+    Func dropout_backward(const LayerStages& L, Func d_out) {
+        const Func mask = L.funcs.at(0);
+        Func d_in(L.spec->name + "_d_in");
+        d_in(c, x, y, n) = d_out(c, x, y, n) * mask(c, x, y, n);
+        stage(Kind::materialized, d_in, int(L.spec->in.c));
+        return d_in;
     }
 
     // The layer's input gradient (undefined when !need_input), zero outside the input's shape so
@@ -193,11 +253,14 @@ struct Builder {
                     return autodiff_layer(L, in, d_out, need_input);
                 },
                 [&](const PoolAttrs& a) {
-                    const Pads rows = a.rows(s.in), cols = a.cols(s.in);
-                    const bool disjoint_windows = a.window.w == a.stride.w && a.window.h == a.stride.h && !rows.begin &&
-                                                  !rows.end && !cols.begin && !cols.end && a.window.w * a.window.h <= 25;
-                    if (a.function == PoolFunction::max && disjoint_windows) return need_input ? max_pool_backward(L, a, in, d_out) : Func();
+                    if (a.function == PoolFunction::max && a.window.w * a.window.h <= 25)
+                        return need_input ? max_pool_backward(L, a, in, d_out) : Func();
                     return autodiff_layer(L, in, d_out, need_input);
+                },
+                [&](const BatchNormAttrs&) { return batch_norm_backward(L, in, d_out, need_input); },
+                [&](const DropoutAttrs&) {
+                    if (!need_input) return Func();
+                    return L.funcs.size() == 2 ? dropout_backward(L, d_out) : d_out;  // one stage: the identity (rate 0)
                 },
                 [&](const ResidualAttrs&) {
                     Func body = chain_backward(s.children.at(0), in, d_out, need_input);
@@ -260,6 +323,10 @@ TrainGraph build_kiln_backward(Lowered& net, const Func& logits, const ImagePara
             b.stage(Kind::dense, L.output, int(d->units), L.rdoms.at(0));
         } else if (std::holds_alternative<PoolAttrs>(L.spec->attrs)) {
             b.stage(Kind::materialized, L.output, int(L.spec->out.c));
+        } else if (std::holds_alternative<BatchNormAttrs>(L.spec->attrs)) {
+            // The batch's sum and sum of squares.
+            b.stage(Kind::channel_sum, L.funcs.at(0), int(L.spec->in.c), L.rdoms.at(0));
+            b.stage(Kind::channel_sum, L.funcs.at(2), int(L.spec->in.c), L.rdoms.at(0));
         }
     }
 

@@ -32,7 +32,7 @@ namespace kiln::codegen::detail {
 struct TrainStage {
     enum class Kind {
         conv,               // (c, x, y, n) += w(c, r...) * in(r..., x', y', n): a forward conv or an input gradient
-        conv_weight_grad,   // (o, i, kx, ky) += g(o, r.x, r.y, r.z) * in(i, ...): reduction over x, y, n
+        conv_weight_grad,   // (o, i, kx, ky) += rows(o, i, kx, ky, r = n); `rows` sums one example's (x, y)
         dense,              // (c, x, y, n) += w(c, f) * in(f..., n)
         dense_input_grad,   // (f, n) += wt(f, r) * g(r, n)
         dense_weight_grad,  // (o, f) += g(o, r) * in(f, r)
@@ -44,6 +44,8 @@ struct TrainStage {
     Halide::Func f;
     Halide::RDom r;
     int channels = 0;  // extent of dim 0
+    Halide::Func rows;  // conv_weight_grad: the per-row partial sums, and their reduction over x
+    Halide::RDom rows_r;
 };
 
 struct TrainGraph {

@@ -19,6 +19,12 @@ struct Scheduler {
     const int vector = target.natural_vector_size<float>();
     std::set<std::string> scheduled;
 
+    static int divisor_at_most(int extent, int most) {
+        for (int d = std::min(extent, most); d > 1; --d)
+            if (extent % d == 0) return d;
+        return 1;
+    }
+
     // The width of the tile along the vectorized axis: two vectors where the extent has them, one
     // where it has one, else the extent itself (a short odd vector beats scalar code).
     int lanes(int extent) const {
@@ -35,7 +41,11 @@ struct Scheduler {
                         const std::vector<Var>& parallel_vars) {
         const std::vector<Var> args = f.args();
         const Var v0 = args[0], v1 = args[std::size_t(axis1)];
-        const int w0 = lanes(extent0), t1 = std::max(1, std::min(tile1_max, extent1));
+        const int w0 = lanes(extent0);
+        // A tile that divides the axis wastes nothing; one much smaller than the most the registers
+        // hold is worse than recomputing a ragged edge (ShiftInwards).
+        int t1 = divisor_at_most(extent1, tile1_max);
+        if (2 * t1 <= tile1_max) t1 = std::max(1, std::min(tile1_max, extent1));
         Func wrap = f.in();
         Var o0("o0"), i0("i0"), o1("o1"), i1("i1");
         // ShiftInwards recomputes a few values at a ragged edge instead of testing every one.
@@ -56,19 +66,62 @@ struct Scheduler {
         scheduled.insert(wrap.name());
     }
 
+    // dw(o, i, kx, ky) += rows(o, i, kx, ky, example): the examples split into chunks summed in
+    // parallel (rfactor); within a chunk, per example, every tile of (o by vector lanes, i by 4)
+    // sums the example's (x, y) in registers, so the example's output gradient and input are
+    // read from cache by every tile instead of streaming the batch once per tile.
+    void conv_weight_grad(TrainStage s) {
+        const std::vector<Var> a = s.f.args();
+        const Var o = a[0], i = a[1], kx = a[2], ky = a[3];
+        const int inputs = extent(s.f, 1), kernel_w = extent(s.f, 2);
+        // Tiles that divide their axes exactly: an update's tail would have to be guarded, and a
+        // guarded tile has no constant extent to vectorize or unroll.
+        const int w0 = s.channels <= 2 * vector ? s.channels : divisor_at_most(s.channels, 2 * vector);
+        const int ti = divisor_at_most(inputs, 4);
+        // Few input channels (the first conv): tile kernel columns too, for enough accumulators.
+        const int tk = divisor_at_most(kernel_w, std::max(1, 4 / ti));
+        RVar example = s.r.x;
+        RVar chunk("chunk"), in_chunk("in_chunk");
+        Var u("u");
+        s.f.compute_root();
+        Func partial = s.f.update().split(example, chunk, in_chunk, 8).rfactor(chunk, u);
+        Var oo("oo"), oi("oi"), io("io"), ii("ii"), ko("ko"), ki("ki");
+        partial.compute_root().vectorize(o, w0, TailStrategy::GuardWithIf).parallel(u);
+        partial.update()
+            .split(o, oo, oi, w0, TailStrategy::RoundUp)
+            .split(i, io, ii, ti, TailStrategy::RoundUp)
+            .split(kx, ko, ki, tk, TailStrategy::RoundUp)
+            .reorder(oi, ii, ki, oo, io, ko, ky, in_chunk, u)
+            .vectorize(oi)
+            .unroll(ii)
+            .unroll(ki)
+            .parallel(u);
+        const std::vector<Var> ra = s.rows.args();
+        s.rows.compute_at(partial, oo).bound_extent(ra[4], 1).store_in(MemoryType::Register).vectorize(ra[0]).unroll(ra[1]).unroll(ra[2]);
+        s.rows.update()
+            .reorder(ra[0], ra[1], ra[2], s.rows_r.x, s.rows_r.y)
+            .vectorize(ra[0])
+            .unroll(ra[1])
+            .unroll(ra[2]);
+        s.f.update().vectorize(o, w0, TailStrategy::GuardWithIf);
+        scheduled.insert(s.rows.name());
+        scheduled.insert(partial.name());
+    }
+
     void schedule(TrainStage s) {  // a copy: Func handles share their schedule
         if (scheduled.count(s.f.name())) return;
         const std::vector<Var> a = s.f.args();
         switch (s.kind) {
         case Kind::conv: {
-            // (c, x, y, n): channels by columns, parallel over rows and examples.
+            // (c, x, y, n): channels by columns, parallel over rows and examples. AVX-512's 32
+            // registers hold 2 x 8 accumulators and the operands; AVX2's 16, 2 x 4.
             const Shape out = shape_of(s);
-            register_tiled(s.f, s.r, 1, s.channels, int(out.w), 4, false, {a[2], a[3]});
+            const int columns = target.has_feature(Target::AVX512) ? 8 : 4;
+            register_tiled(s.f, s.r, 1, s.channels, int(out.w), columns, false, {a[2], a[3]});
             break;
         }
         case Kind::conv_weight_grad:
-            // (o, i, kx, ky): output channels by input channels, parallel over the kernel taps.
-            register_tiled(s.f, s.r, 1, s.channels, extent(s.f, 1), 4, false, {a[2], a[3]});
+            conv_weight_grad(s);
             break;
         case Kind::dense:
             // (c, 0, 0, n): units by examples.
@@ -80,10 +133,14 @@ struct Scheduler {
         case Kind::dense_weight_grad:  // (o, f): units by inputs
             register_tiled(s.f, s.r, 1, s.channels, extent(s.f, 1), 4, false, {});
             break;
-        case Kind::channel_sum:
+        case Kind::channel_sum: {
+            // One pass over the tensor: the channel vector innermost, the reduction around it.
             s.f.compute_root().vectorize(a[0], lanes(s.channels), TailStrategy::GuardWithIf);
-            s.f.update().vectorize(a[0], lanes(s.channels), TailStrategy::GuardWithIf);
+            std::vector<VarOrRVar> order = {a[0]};
+            for (int k = 0; k < s.r.dimensions(); ++k) order.push_back(s.r[k]);
+            s.f.update().reorder(order).vectorize(a[0], lanes(s.channels), TailStrategy::GuardWithIf);
             break;
+        }
         case Kind::materialized:
             s.f.compute_root().vectorize(a[0], lanes(s.channels), TailStrategy::GuardWithIf).parallel(a.back());
             break;

@@ -4,7 +4,7 @@
 // and the AOT kernel kiln_add_net built from the same declaration, which must predict the same.
 //
 //   train_fashion_mnist [--net two-conv|two-conv-bn] [--epochs N] [--batch B] [--optimizer sgd|adam]
-//                       [--rate R] [--limit N] [--seed S] [--out FILE]
+//                       [--rate R] [--limit N] [--seed S] [--flip] [--out FILE]
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -17,6 +17,7 @@
 #include "fashion_two_conv_bn.hpp"
 #include "kiln/codegen/jit.hpp"
 #include "kiln/codegen/train.hpp"
+#include "kiln/data/augment.hpp"
 #include "kiln/data/idx.hpp"
 #include "kiln/runtime/safetensors.hpp"
 #include "nets/fashion.hpp"
@@ -58,6 +59,7 @@ struct Settings {
     std::string optimizer = "sgd", out;
     float rate = 0;
     std::uint64_t seed = 1;
+    bool flip = false;
 };
 
 // Trains `Net`, then checks `Kernel` (its AOT kernel) predicts what the trained net does.
@@ -97,7 +99,8 @@ int train(const Settings& o) {
         std::vector<int> labels;
         for (std::int64_t s = 0; s < steps_per_epoch; ++s) {
             const std::size_t first = std::size_t(s) * batch, count = std::min(batch, per_epoch - first);
-            const Tensor images = train.batch(order, first, count, labels);
+            Tensor images = train.batch(order, first, count, labels);
+            if (o.flip) data::random_horizontal_flips(images, o.seed, std::uint64_t(epoch * steps_per_epoch + s));
             loss_sum += double(trainer.step(images, labels, w)) * double(count);
             // Train accuracy from the step's own forward pass (dropout on, batch statistics).
             for (std::size_t b = 0; b < count; ++b) right += trainer.predictions()[b] == labels[b];
@@ -154,6 +157,7 @@ int main(int argc, char** argv) {
     app.add_option("--rate", o.rate, "the initial learning rate (default 0.05 for sgd, 0.001 for adam), cosine-decayed");
     app.add_option("--limit", o.limit, "train on the first N shuffled examples of each epoch only (0: all)")->check(CLI::Range(0, 60000));
     app.add_option("--seed", o.seed, "weights, shuffling and dropout")->capture_default_str();
+    app.add_flag("--flip", o.flip, "mirror a random half of each batch left to right (augmentation)");
     app.add_option("--out", o.out, "where to save the trained weights (default: the net's name .safetensors)");
     try {
         app.parse(argc, argv);

@@ -12,6 +12,7 @@
 
 #include <unistd.h>
 
+#include "kiln/data/augment.hpp"
 #include "kiln/data/cifar10.hpp"
 #include "kiln/data/idx.hpp"
 #include "support.hpp"
@@ -229,4 +230,34 @@ TEST_CASE("the shuffle is a permutation, the same for the same seed and epoch, a
     CHECK(*std::max_element(a.begin(), a.end()) == n - 1);
     if (n > 10) CHECK(a != c);
     if (n > 10) CHECK(a != data::shuffled_order(n, seed + 1, 3));
+}
+
+TEST_CASE("random horizontal flips mirror about half the examples exactly, the same ones for the same seed and counter") {
+    auto rng = test::rng_for("flips");
+    Tensor original(64, Shape{3, 5, 2});
+    test::fill_uniform(original, rng);
+    const std::uint64_t seed = rng();
+    Tensor a = original, b = original, other = original;
+    const std::size_t flipped = data::random_horizontal_flips(a, seed, 7);
+    CHECK(data::random_horizontal_flips(b, seed, 7) == flipped);
+    data::random_horizontal_flips(other, seed, 8);
+    CHECK(flipped >= 16);  // 64 fair coins: below 16 or above 48 once in 10^5 runs
+    CHECK(flipped <= 48);
+    std::size_t mirrored = 0, differs_from_next = 0;
+    for (extent_t n = 0; n < 64; ++n) {
+        bool same = true, mirror = true, same_as_other = true;
+        for (extent_t y = 0; y < 3; ++y)
+            for (extent_t x = 0; x < 5; ++x)
+                for (extent_t c = 0; c < 2; ++c) {
+                    same &= a(n, y, x, c) == original(n, y, x, c);
+                    mirror &= a(n, y, x, c) == original(n, y, 4 - x, c);
+                    same_as_other &= a(n, y, x, c) == other(n, y, x, c);
+                    CHECK(a(n, y, x, c) == b(n, y, x, c));
+                }
+        CHECK((same || mirror));
+        mirrored += !same;
+        differs_from_next += !same_as_other;
+    }
+    CHECK(mirrored == flipped);
+    CHECK(differs_from_next > 0);  // another counter, other coins
 }

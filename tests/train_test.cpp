@@ -112,7 +112,7 @@ TEST_CASE("training gradients: conv (same padding) + ReLU + max pool + dense aga
     check_gradients<Net<Input<6, 7, 2>, Conv<3, Kernel<3>, Same>, Relu, MaxPool<Window<2>>, Dense<4>, Softmax>>(rng, 3);
 }
 
-TEST_CASE("training gradients under every autoscheduler of the training pipeline (Adams2019, Li2018)") {
+TEST_CASE("training gradients under every autoscheduler of the autodiff pipeline (Mullapudi2016, Adams2019, Li2018)") {
     auto rng = test::rng_for("grad schedules");
     using Small = Net<Input<6, 5, 2>, Conv<3, Kernel<3>, Same>, Tanh, AvgPool<Window<2>>, Dense<3>, Softmax>;
     for (const char* schedule : {"auto-mullapudi2016", "auto-adams2019", "auto-li2018"}) {

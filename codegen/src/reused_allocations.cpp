@@ -2,39 +2,34 @@
 #include "reused_allocations.hpp"
 
 #include <cstdlib>
-#include <mutex>
-#include <unordered_map>
-#include <vector>
 
 namespace kiln::codegen::detail {
 
 namespace {
-
 // Each block starts with a header holding its size; Halide gets the memory after it, 64-byte
 // aligned, with room past both ends (Halide may read a few bytes out of bounds).
 constexpr std::size_t header = 64, tail = 64;
-constexpr std::size_t cached_bytes_limit = std::size_t(1) << 30;
+}  // namespace
 
-struct Cache {
-    std::mutex mutex;
-    std::unordered_map<std::size_t, std::vector<void*>> idle;  // by payload size
-    std::size_t idle_bytes = 0;
-};
-Cache& cache() {
-    static Cache* c = new Cache;  // never destroyed: Halide may free during static destruction
-    return *c;
+ReusedAllocations::ReusedAllocations() {
+    handlers.custom_malloc = &ReusedAllocations::allocate;
+    handlers.custom_free = &ReusedAllocations::release;
 }
 
-void* allocate(Halide::JITUserContext*, std::size_t size) {
+ReusedAllocations::~ReusedAllocations() {
+    for (auto& [size, blocks] : idle_)
+        for (void* block : blocks) std::free(block);
+}
+
+void* ReusedAllocations::allocate(Halide::JITUserContext* context, std::size_t size) {
+    auto* self = static_cast<ReusedAllocations*>(context);
     size = (size + 63) / 64 * 64;
     {
-        Cache& c = cache();
-        std::lock_guard<std::mutex> lock(c.mutex);
-        auto it = c.idle.find(size);
-        if (it != c.idle.end() && !it->second.empty()) {
+        std::lock_guard<std::mutex> lock(self->mutex_);
+        auto it = self->idle_.find(size);
+        if (it != self->idle_.end() && !it->second.empty()) {
             void* block = it->second.back();
             it->second.pop_back();
-            c.idle_bytes -= size;
             return static_cast<char*>(block) + header;
         }
     }
@@ -44,27 +39,13 @@ void* allocate(Halide::JITUserContext*, std::size_t size) {
     return static_cast<char*>(block) + header;
 }
 
-void release(Halide::JITUserContext*, void* memory) {
+void ReusedAllocations::release(Halide::JITUserContext* context, void* memory) {
     if (!memory) return;
+    auto* self = static_cast<ReusedAllocations*>(context);
     void* block = static_cast<char*>(memory) - header;
     const std::size_t size = *static_cast<std::size_t*>(block);
-    {
-        Cache& c = cache();
-        std::lock_guard<std::mutex> lock(c.mutex);
-        if (c.idle_bytes + size <= cached_bytes_limit) {
-            c.idle[size].push_back(block);
-            c.idle_bytes += size;
-            return;
-        }
-    }
-    std::free(block);
-}
-
-}  // namespace
-
-void use_reused_allocations(Halide::JITHandlers& handlers) {
-    handlers.custom_malloc = allocate;
-    handlers.custom_free = release;
+    std::lock_guard<std::mutex> lock(self->mutex_);
+    self->idle_[size].push_back(block);
 }
 
 }  // namespace kiln::codegen::detail

@@ -44,6 +44,7 @@ struct TrainNet::Impl {
     Target target;
     std::optional<OptimizerState> state;
     std::vector<int> predictions;  // of the last step's forward pass
+    std::unique_ptr<detail::ReusedAllocations> allocations = std::make_unique<detail::ReusedAllocations>();
 };
 
 // What one run of the training pipeline gives besides the loss and the gradients.
@@ -123,7 +124,6 @@ TrainNet::TrainNet(const NetSpec& spec, TrainOptions options) : impl_(std::make_
         detail::schedule_training(graph, m.net, outputs, m.target);
     else
         detail::autoschedule(m.pipeline, m.target, options.schedule, int(std::max(1u, std::thread::hardware_concurrency())));
-    detail::use_reused_allocations(m.pipeline.jit_handlers());
     try {
         if (std::getenv("KILN_TRAIN_LOOPS")) m.pipeline.print_loop_nest();
         m.pipeline.compile_jit(m.target);
@@ -195,7 +195,7 @@ float TrainNet::run(const Tensor& images, const std::vector<int>& labels, const 
         }
     try {
         Realization r(outputs);
-        m.pipeline.realize(r, m.target, map);
+        m.pipeline.realize(m.allocations.get(), r, m.target, map);
     } catch (const Halide::Error& e) {
         throw Error(std::string("the training pipeline failed: ") + e.what());
     }

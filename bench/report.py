@@ -480,8 +480,9 @@ def main():
             f.write("\n")
         with open(os.path.join(args.out, "report.md"), "w", encoding="utf-8") as f:
             f.write(md)
-        with open(os.path.join(args.out, "report.svg"), "w", encoding="utf-8") as f:
-            f.write(svg_chart(ctx, groups))
+        if groups:  # a run of training rows only has no inference bars to draw
+            with open(os.path.join(args.out, "report.svg"), "w", encoding="utf-8") as f:
+                f.write(svg_chart(ctx, groups))
     except OSError as e:
         print(f"report.py: error: cannot write to {args.out}: {e}", file=sys.stderr)
         return 1

@@ -15,21 +15,23 @@ Expr tree_max(const Func& logits, const Var& n, int first, int count) {
 }
 }  // namespace
 
-Func softmax_cross_entropy(const Func& logits, const ImageParam& labels, int classes) {
+SoftmaxCrossEntropy softmax_cross_entropy(const Func& logits, const ImageParam& labels, int classes) {
     Var n("n");
+    SoftmaxCrossEntropy s{Func("loss"), Func("loss_row_max"), Func("loss_sum_exp"), Func("loss_label")};
     RDom rc(0, classes, "loss_rc");
-    Func row_max("loss_row_max");
-    row_max(n) = tree_max(logits, n, 0, classes);
-    Func sum_exp("loss_sum_exp");
-    sum_exp(n) = 0.0f;
-    sum_exp(n) += exp(logits(rc, 0, 0, n) - row_max(n));
+    s.row_max(n) = tree_max(logits, n, 0, classes);
+    s.sum_exp(n) = 0.0f;
+    s.sum_exp(n) += exp(logits(rc, 0, 0, n) - s.row_max(n));
+    // An expression in the loss, not a call of `label`: Halide 14's autodiff crashes on an index
+    // that is a call of an integer Func.
+    Expr label = clamp(labels(clamp(n, 0, labels.dim(0).extent() - 1)), 0, classes - 1);
+    s.label(n) = label;
     Func example_loss("loss_example");
-    example_loss(n) = row_max(n) + log(sum_exp(n)) - logits(clamp(labels(n), 0, classes - 1), 0, 0, n);
+    example_loss(n) = s.row_max(n) + log(s.sum_exp(n)) - logits(label, 0, 0, n);
     RDom rb(0, labels.dim(0).extent(), "loss_rb");
-    Func loss("loss");
-    loss() = 0.0f;
-    loss() += example_loss(rb) / cast<float>(labels.dim(0).extent());
-    return loss;
+    s.loss() = 0.0f;
+    s.loss() += example_loss(rb) / cast<float>(labels.dim(0).extent());
+    return s;
 }
 
 }  // namespace kiln::codegen::detail

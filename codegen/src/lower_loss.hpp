@@ -7,9 +7,19 @@
 
 namespace kiln::codegen::detail {
 
+// The loss and the per-example stages its gradient reads (train_backward.cpp: the gradient over
+// the logits is exp(logit - row_max) / sum_exp - one-hot(label), over the batch).
+struct SoftmaxCrossEntropy {
+    Halide::Func loss;      // scalar: the mean over the batch
+    Halide::Func row_max;   // (n): the largest logit
+    Halide::Func sum_exp;   // (n): sum of exp(logit - row_max)
+    Halide::Func label;     // (n): the example's class, clamped into range
+};
+
 // `logits` has dims (c, x, y, n) with one pixel (x = y = 0) and `classes` channels; `labels` is a
 // 1-D int32 input, one class per example, whose extent is the batch. Labels outside [0, classes)
-// are clamped (the caller refuses them before running).
-Halide::Func softmax_cross_entropy(const Halide::Func& logits, const Halide::ImageParam& labels, int classes);
+// are clamped (the caller refuses them before running), and so are examples past the last (the
+// training schedule's rounded-up batch tiles ask for them).
+SoftmaxCrossEntropy softmax_cross_entropy(const Halide::Func& logits, const Halide::ImageParam& labels, int classes);
 
 }  // namespace kiln::codegen::detail

@@ -90,7 +90,7 @@ TrainNet::TrainNet(const NetSpec& spec, TrainOptions options) : impl_(std::make_
         loss = graph.loss;
         adjoints = graph.gradients;
     } else {
-        loss = detail::softmax_cross_entropy(logits, m.labels, classes);
+        loss = detail::softmax_cross_entropy(logits, m.labels, classes).loss;
         Derivative d = [&] {
             try {
                 return propagate_adjoints(loss);
@@ -121,7 +121,7 @@ TrainNet::TrainNet(const NetSpec& spec, TrainOptions options) : impl_(std::make_
         }
     m.pipeline = Pipeline(outputs);
     if (kiln_backward)
-        detail::schedule_training(graph, m.net, outputs, m.target);
+        detail::schedule_training(graph, outputs, m.target);
     else
         detail::autoschedule(m.pipeline, m.target, options.schedule, int(std::max(1u, std::thread::hardware_concurrency())));
     try {

@@ -4,6 +4,7 @@
 #include "kiln/codegen/training_form.hpp"
 #include "kiln/dsl/overloaded.hpp"
 #include "kiln/runtime/error.hpp"
+#include "lower_loss.hpp"
 
 namespace kiln::codegen::detail {
 
@@ -24,23 +25,16 @@ struct Builder {
     const Var &c = net.c, &x = net.x, &y = net.y, &n = net.n;
     Expr batch = net.input.dim(3).extent();
 
-    void stage(Kind kind, Func f, int channels, RDom r = RDom()) { graph.stages.push_back({kind, f, r, channels}); }
+    void stage(Kind kind, Func f, std::vector<int> extents, RDom r = RDom()) { graph.stages.push_back({kind, f, std::move(extents), r}); }
+    // The extents of a (c, x, y, n) stage of shape `s`.
+    static std::vector<int> extents_of(Shape s) { return {int(s.c), int(s.w), int(s.h), 0}; }
 
     // `f` materialized under a name of its own, so the schedule can place it.
-    Func materialize(const std::string& name, Func f, int channels) {
+    Func materialize(const std::string& name, Func f, Shape s) {
         Func m(name);
         m(c, x, y, n) = f(c, x, y, n);
-        stage(Kind::materialized, m, channels);
+        stage(Kind::materialized, m, extents_of(s));
         return m;
-    }
-
-    // Zero outside [0, shape): a materialized padded copy, so the taps that read it need no test.
-    Func zero_padded(const std::string& name, Func f, Shape s) {
-        Func p(name);
-        Expr inside = x >= 0 && x < int(s.w) && y >= 0 && y < int(s.h);
-        p(c, x, y, n) = select(inside, f(c, clamp(x, 0, int(s.w) - 1), clamp(y, 0, int(s.h) - 1), n), 0.0f);
-        stage(Kind::materialized, p, int(s.c));
-        return p;
     }
 
     void param_gradient(const std::string& name, Func g) { graph.gradients[name] = g; }
@@ -61,7 +55,7 @@ struct Builder {
         for (const auto& p : params)
             if (p.learned) param_gradient(p.name, d(Func(net.params.at(p.name))));
         if (!need_input) return Func();
-        return materialize(L.spec->name + "_d_in", d(in), int(L.spec->in.c));
+        return materialize(L.spec->name + "_d_in", d(in), L.spec->in);
     }
 
     Func conv_backward(const LayerStages& L, const ConvAttrs& a, Func in, Func d_out, bool need_input) {
@@ -76,29 +70,29 @@ struct Builder {
         Var o("o"), i("i"), kx("kx"), ky("ky");
 
         // Weight gradient: the input at every position the weight met, times the output gradient;
-        // summed one example at a time (`rows`), so a schedule can keep an example's partial sums
+        // summed one example at a time (`per_example`), so a schedule can keep an example's partial sums
         // in registers while its gradient and input stay in cache, then over the examples.
         Func in_padded = L.padded_input.defined() ? L.padded_input : in;  // materialized by the forward pass
         Expr tx = kernel_x(kx), ty = kernel_y(ky);  // flipping is its own inverse
         Var example("example");
         RDom rxy(0, int(sout.w), 0, int(sout.h), name + "_r_wgrad_xy");
-        Func dw_rows(name + "_dweights_example");
-        dw_rows(o, i, kx, ky, example) = 0.0f;
-        dw_rows(o, i, kx, ky, example) +=
+        Func dw_example(name + "_dweights_example");
+        dw_example(o, i, kx, ky, example) = 0.0f;
+        dw_example(o, i, kx, ky, example) +=
             d_out(o, rxy.x, rxy.y, example) * in_padded(i, rxy.x * int(a.stride.w) + tx * int(a.dilation.w) - int(cols.begin),
                                                         rxy.y * int(a.stride.h) + ty * int(a.dilation.h) - int(rows.begin), example);
         RDom r(0, batch, name + "_r_wgrad");
         Func dw(name + "_dweights");
         dw(o, i, kx, ky) = 0.0f;
-        dw(o, i, kx, ky) += dw_rows(o, i, kx, ky, r);
-        graph.stages.push_back({Kind::conv_weight_grad, dw, r, int(sout.c), dw_rows, rxy});
+        dw(o, i, kx, ky) += dw_example(o, i, kx, ky, r);
+        graph.stages.push_back({Kind::conv_weight_grad, dw, {int(sout.c), int(sin.c), kw, kh}, r, dw_example, rxy});
         param_gradient(name + ".weights", dw);
         RDom rall(0, int(sout.w), 0, int(sout.h), 0, batch, name + "_r_bias");
         if (a.bias) {
             Func db(name + "_dbias");
             db(o) = 0.0f;
             db(o) += d_out(o, rall.x, rall.y, rall.z);
-            stage(Kind::channel_sum, db, int(sout.c), rall);
+            stage(Kind::channel_sum, db, {int(sout.c)}, rall);
             param_gradient(name + ".bias", db);
         }
         if (!need_input) return Func();
@@ -108,13 +102,14 @@ struct Builder {
         Func wt(name + "_weights_t");
         Var t("t"), u("u");
         wt(i, o, t, u) = w(o, i, kernel_x(t), kernel_y(u));
-        stage(Kind::transpose, wt, int(sin.c));
-        Func g_padded = zero_padded(name + "_grad_padded", d_out, sout);
+        stage(Kind::transpose, wt, {int(sin.c), int(sout.c), kw, kh});
+        // d_out is zero outside its shape (backward()), so a copy over the region read is the padding.
+        Func g_padded = materialize(name + "_grad_padded", d_out, sout);
         RDom q(0, int(sout.c), 0, kw, 0, kh, name + "_r_dgrad");
         Func d_in(name + "_d_in");
         d_in(c, x, y, n) = 0.0f;
         d_in(c, x, y, n) += wt(c, q.x, q.y, q.z) * g_padded(q.x, x - q.y + int(cols.begin), y - q.z + int(rows.begin), n);
-        stage(Kind::conv, d_in, int(sin.c), q);
+        stage(Kind::conv, d_in, extents_of(sin), q);
         return d_in;
     }
 
@@ -131,24 +126,24 @@ struct Builder {
         Func dw(name + "_dweights");
         dw(o, f) = 0.0f;
         dw(o, f) += d_out(o, 0, 0, rb) * in_flat(f, rb);
-        stage(Kind::dense_weight_grad, dw, units, rb);
+        stage(Kind::dense_weight_grad, dw, {units, flat}, rb);
         param_gradient(name + ".weights", dw);
         if (a.bias) {
             Func db(name + "_dbias");
             db(o) = 0.0f;
             db(o) += d_out(o, 0, 0, rb);
-            stage(Kind::channel_sum, db, units, rb);
+            stage(Kind::channel_sum, db, {units}, rb);
             param_gradient(name + ".bias", db);
         }
         if (!need_input) return Func();
         Func wt(name + "_weights_t");
         wt(f, o) = w(o, f);
-        stage(Kind::transpose, wt, flat);
+        stage(Kind::transpose, wt, {flat, units});
         RDom ro(0, units, name + "_r_units");
         Func d_flat(name + "_d_flat");
         d_flat(f, n) = 0.0f;
         d_flat(f, n) += wt(f, ro) * d_out(ro, 0, 0, n);
-        stage(Kind::dense_input_grad, d_flat, flat, ro);
+        stage(Kind::dense_input_grad, d_flat, {flat, 0}, ro);
         Func d_in(name + "_d_in");
         d_in(c, x, y, n) = d_flat(c + int(sin.c) * (x + int(sin.w) * y), n);
         return d_in;
@@ -157,7 +152,7 @@ struct Builder {
     Func relu_backward(const LayerStages& L, Func in, Func d_out) {
         Func d_in(L.spec->name + "_d_in");
         d_in(c, x, y, n) = select(in(c, x, y, n) > 0.0f, d_out(c, x, y, n), 0.0f);
-        stage(Kind::materialized, d_in, int(L.spec->in.c));
+        stage(Kind::materialized, d_in, extents_of(L.spec->in));
         return d_in;
     }
 
@@ -181,7 +176,7 @@ struct Builder {
             }
         Func d_in(L.spec->name + "_d_in");
         d_in(c, x, y, n) = sum;
-        stage(Kind::materialized, d_in, int(sin.c));
+        stage(Kind::materialized, d_in, extents_of(sin));
         return d_in;
     }
 
@@ -201,15 +196,15 @@ struct Builder {
         dbeta(c) += d_out(c, r.x, r.y, r.z);
         dgamma(c) = 0.0f;
         dgamma(c) += d_out(c, r.x, r.y, r.z) * normalized(c, r.x, r.y, r.z);
-        stage(Kind::channel_sum, dbeta, int(s.in.c), r);
-        stage(Kind::channel_sum, dgamma, int(s.in.c), r);
+        stage(Kind::channel_sum, dbeta, {int(s.in.c)}, r);
+        stage(Kind::channel_sum, dgamma, {int(s.in.c)}, r);
         param_gradient(s.name + ".beta", dbeta);
         param_gradient(s.name + ".gamma", dgamma);
         if (!need_input) return Func();
         Expr count = cast<float>(batch * int(s.in.w * s.in.h));
         Func d_in(s.name + "_d_in");
         d_in(c, x, y, n) = gamma(c) * inv_std(c) * (d_out(c, x, y, n) - (dbeta(c) + normalized(c, x, y, n) * dgamma(c)) / count);
-        stage(Kind::materialized, d_in, int(s.in.c));
+        stage(Kind::materialized, d_in, extents_of(s.in));
         return d_in;
     }
 
@@ -218,7 +213,7 @@ struct Builder {
         const Func mask = L.funcs.at(0);
         Func d_in(L.spec->name + "_d_in");
         d_in(c, x, y, n) = d_out(c, x, y, n) * mask(c, x, y, n);
-        stage(Kind::materialized, d_in, int(L.spec->in.c));
+        stage(Kind::materialized, d_in, extents_of(L.spec->in));
         return d_in;
     }
 
@@ -253,7 +248,9 @@ struct Builder {
                     return autodiff_layer(L, in, d_out, need_input);
                 },
                 [&](const PoolAttrs& a) {
-                    if (a.function == PoolFunction::max && a.window.w * a.window.h <= 25)
+                    // The gather is written out window by window: up to 25 candidate windows per cell.
+                    const extent_t windows = (a.window.w + a.stride.w - 1) / a.stride.w * ((a.window.h + a.stride.h - 1) / a.stride.h);
+                    if (a.function == PoolFunction::max && windows <= 25)
                         return need_input ? max_pool_backward(L, a, in, d_out) : Func();
                     return autodiff_layer(L, in, d_out, need_input);
                 },
@@ -268,7 +265,7 @@ struct Builder {
                     if (!need_input) return Func();
                     Func sum(s.name + "_d_in");
                     sum(c, x, y, n) = body(c, x, y, n) + shortcut(c, x, y, n);
-                    stage(Kind::materialized, sum, int(s.in.c));
+                    stage(Kind::materialized, sum, extents_of(s.in));
                     return sum;
                 },
                 [&](const ConcatAttrs&) {
@@ -286,7 +283,7 @@ struct Builder {
                     if (!need_input) return Func();
                     Func d_in(s.name + "_d_in");
                     d_in(c, x, y, n) = sum;
-                    stage(Kind::materialized, d_in, int(s.in.c));
+                    stage(Kind::materialized, d_in, extents_of(s.in));
                     return d_in;
                 },
                 [&](const auto&) { return autodiff_layer(L, in, d_out, need_input); }},
@@ -317,41 +314,33 @@ TrainGraph build_kiln_backward(Lowered& net, const Func& logits, const ImagePara
     // The forward stages that are convolutions and matrix products, register-tiled like the backward ones.
     for (const auto& L : net.layers) {
         if (const auto* a = std::get_if<ConvAttrs>(&L.spec->attrs)) {
-            b.stage(Kind::conv, L.output, int(a->filters), L.rdoms.at(0));
-            if (L.padded_input.defined()) b.stage(Kind::materialized, L.padded_input, int(L.spec->in.c));
-        } else if (const auto* d = std::get_if<DenseAttrs>(&L.spec->attrs)) {
-            b.stage(Kind::dense, L.output, int(d->units), L.rdoms.at(0));
+            b.stage(Kind::conv, L.output, Builder::extents_of(L.spec->out), L.rdoms.at(0));
+            if (L.padded_input.defined()) b.stage(Kind::materialized, L.padded_input, Builder::extents_of(L.spec->in));
+        } else if (std::holds_alternative<DenseAttrs>(L.spec->attrs)) {
+            b.stage(Kind::dense, L.output, Builder::extents_of(L.spec->out), L.rdoms.at(0));
         } else if (std::holds_alternative<PoolAttrs>(L.spec->attrs)) {
-            b.stage(Kind::materialized, L.output, int(L.spec->out.c));
+            b.stage(Kind::materialized, L.output, Builder::extents_of(L.spec->out));
         } else if (std::holds_alternative<BatchNormAttrs>(L.spec->attrs)) {
             // The batch's sum and sum of squares.
-            b.stage(Kind::channel_sum, L.funcs.at(0), int(L.spec->in.c), L.rdoms.at(0));
-            b.stage(Kind::channel_sum, L.funcs.at(2), int(L.spec->in.c), L.rdoms.at(0));
+            b.stage(Kind::channel_sum, L.funcs.at(0), {int(L.spec->in.c)}, L.rdoms.at(0));
+            b.stage(Kind::channel_sum, L.funcs.at(2), {int(L.spec->in.c)}, L.rdoms.at(0));
         }
     }
 
-    // Softmax cross-entropy, mean over the batch, and its gradient over the logits.
+    // Softmax cross-entropy (the definition the autodiff pipeline differentiates), and its
+    // gradient over the logits.
+    const SoftmaxCrossEntropy loss = softmax_cross_entropy(logits, labels, classes);
+    graph.loss = loss.loss;
     Expr batch = cast<float>(b.batch);
-    RDom rc(0, classes, "loss_rc");
-    Func row_max("loss_row_max"), sum_exp("loss_sum_exp"), example_loss("loss_example");
-    row_max(n) = logits(0, 0, 0, n);
-    row_max(n) = max(row_max(n), logits(rc, 0, 0, n));
-    sum_exp(n) = 0.0f;
-    sum_exp(n) += exp(logits(rc, 0, 0, n) - row_max(n));
-    // Clamped twice: the rounded-up batch tiles ask for examples past the last (train_schedule.cpp).
-    Expr label = clamp(labels(clamp(n, 0, labels.dim(0).extent() - 1)), 0, classes - 1);
-    example_loss(n) = row_max(n) + log(sum_exp(n)) - logits(label, 0, 0, n);
-    RDom rb(0, b.batch, "loss_rb");
-    graph.loss = Func("loss");
-    graph.loss() = 0.0f;
-    graph.loss() += example_loss(rb) / batch;
     Func d_logits("loss_d_logits");
-    d_logits(c, x, y, n) = (exp(logits(c, 0, 0, n) - row_max(n)) / sum_exp(n) - select(c == label, 1.0f, 0.0f)) / batch;
-    b.stage(Kind::materialized, d_logits, classes);
+    d_logits(c, x, y, n) =
+        (exp(logits(c, 0, 0, n) - loss.row_max(n)) / loss.sum_exp(n) - select(c == loss.label(n), 1.0f, 0.0f)) / batch;
+    const Shape logits_shape{1, 1, extent_t(classes)};
+    b.stage(Kind::materialized, d_logits, Builder::extents_of(logits_shape));
 
     // Back through the layers before the Softmax, last first.
     const auto& layers = net.spec.layers;
-    b.chain_backward(layers, layers.size() - 1, net.input_values, b.bounded(d_logits, Shape{1, 1, extent_t(classes)}), /*need_input=*/false);
+    b.chain_backward(layers, layers.size() - 1, net.input_values, b.bounded(d_logits, logits_shape), /*need_input=*/false);
     return graph;
 }
 

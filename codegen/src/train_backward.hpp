@@ -32,20 +32,20 @@ namespace kiln::codegen::detail {
 struct TrainStage {
     enum class Kind {
         conv,               // (c, x, y, n) += w(c, r...) * in(r..., x', y', n): a forward conv or an input gradient
-        conv_weight_grad,   // (o, i, kx, ky) += rows(o, i, kx, ky, r = n); `rows` sums one example's (x, y)
+        conv_weight_grad,   // (o, i, kx, ky) += per_example(o, i, kx, ky, r = n), which sums one example's (x, y)
         dense,              // (c, x, y, n) += w(c, f) * in(f..., n)
         dense_input_grad,   // (f, n) += wt(f, r) * g(r, n)
         dense_weight_grad,  // (o, f) += g(o, r) * in(f, r)
-        channel_sum,        // (o) += g(o, r...): a bias gradient
+        channel_sum,        // (o) += g(o, r...): a bias gradient, batch norm's sums
         materialized,       // a pure stage read many times: compute at root, vectorized
         transpose,          // a weight tensor transposed once per step (dims 0 <-> 1)
     };
     Kind kind;
     Halide::Func f;
+    std::vector<int> extents;  // of f's pure dims; 0 for the batch, known only when it runs
     Halide::RDom r;
-    int channels = 0;  // extent of dim 0
-    Halide::Func rows;  // conv_weight_grad: the per-row partial sums, and their reduction over x
-    Halide::RDom rows_r;
+    Halide::Func per_example;  // conv_weight_grad: one example's sums, and their reduction over (x, y)
+    Halide::RDom per_example_r;
 };
 
 struct TrainGraph {
@@ -58,8 +58,8 @@ struct TrainGraph {
 // of every learned tensor of `net` (lowered in training form).
 TrainGraph build_kiln_backward(Lowered& net, const Halide::Func& logits, const Halide::ImageParam& labels, int classes);
 
-// Register-tiled loop nests for the graph's stages on `target`; every other stage with an update
+// Register-tiled loop nests for the graph's stages on `target`; every other stage of `outputs` with an update
 // computed at root (an unscheduled reduction would be recomputed inside its consumer's loops).
-void schedule_training(TrainGraph& graph, const Lowered& net, const std::vector<Halide::Func>& outputs, const Halide::Target& target);
+void schedule_training(TrainGraph& graph, const std::vector<Halide::Func>& outputs, const Halide::Target& target);
 
 }  // namespace kiln::codegen::detail

@@ -1,8 +1,7 @@
 // The `unfused` training schedule (train_backward.hpp): every forward and backward stage computed
-// at root, each reduction register-tiled the way kiln's inference convs are. A tile keeps
-// `vector_tiles` vectors of the stage's fastest axis times `tile` values of a second axis in
-// registers, so each weight vector (or output-gradient vector) loaded serves `tile` FMAs and each
-// broadcast serves `vector_tiles`.
+// at root, each reduction register-tiled the way kiln's inference convs are. A tile keeps one or two
+// vectors of the stage's fastest axis times a few values of a second axis in registers, so each
+// vector loaded serves that many FMAs and each broadcast serves every vector of the tile.
 #include <set>
 
 #include "train_backward.hpp"
@@ -66,17 +65,17 @@ struct Scheduler {
         scheduled.insert(wrap.name());
     }
 
-    // dw(o, i, kx, ky) += rows(o, i, kx, ky, example): the examples split into chunks summed in
+    // dw(o, i, kx, ky) += per_example(o, i, kx, ky, example): the examples split into chunks summed in
     // parallel (rfactor); within a chunk, per example, every tile of (o by vector lanes, i by 4)
     // sums the example's (x, y) in registers, so the example's output gradient and input are
     // read from cache by every tile instead of streaming the batch once per tile.
     void conv_weight_grad(TrainStage s) {
         const std::vector<Var> a = s.f.args();
         const Var o = a[0], i = a[1], kx = a[2], ky = a[3];
-        const int inputs = extent(s.f, 1), kernel_w = extent(s.f, 2);
+        const int outputs = s.extents[0], inputs = s.extents[1], kernel_w = s.extents[2];
         // Tiles that divide their axes exactly: an update's tail would have to be guarded, and a
         // guarded tile has no constant extent to vectorize or unroll.
-        const int w0 = s.channels <= 2 * vector ? s.channels : divisor_at_most(s.channels, 2 * vector);
+        const int w0 = outputs <= 2 * vector ? outputs : divisor_at_most(outputs, 2 * vector);
         const int ti = divisor_at_most(inputs, 4);
         // Few input channels (the first conv): tile kernel columns too, for enough accumulators.
         const int tk = divisor_at_most(kernel_w, std::max(1, 4 / ti));
@@ -96,15 +95,15 @@ struct Scheduler {
             .unroll(ii)
             .unroll(ki)
             .parallel(u);
-        const std::vector<Var> ra = s.rows.args();
-        s.rows.compute_at(partial, oo).bound_extent(ra[4], 1).store_in(MemoryType::Register).vectorize(ra[0]).unroll(ra[1]).unroll(ra[2]);
-        s.rows.update()
-            .reorder(ra[0], ra[1], ra[2], s.rows_r.x, s.rows_r.y)
+        const std::vector<Var> ra = s.per_example.args();
+        s.per_example.compute_at(partial, oo).bound_extent(ra[4], 1).store_in(MemoryType::Register).vectorize(ra[0]).unroll(ra[1]).unroll(ra[2]);
+        s.per_example.update()
+            .reorder(ra[0], ra[1], ra[2], s.per_example_r.x, s.per_example_r.y)
             .vectorize(ra[0])
             .unroll(ra[1])
             .unroll(ra[2]);
         s.f.update().vectorize(o, w0, TailStrategy::GuardWithIf);
-        scheduled.insert(s.rows.name());
+        scheduled.insert(s.per_example.name());
         scheduled.insert(partial.name());
     }
 
@@ -115,9 +114,8 @@ struct Scheduler {
         case Kind::conv: {
             // (c, x, y, n): channels by columns, parallel over rows and examples. AVX-512's 32
             // registers hold 2 x 8 accumulators and the operands; AVX2's 16, 2 x 4.
-            const Shape out = shape_of(s);
             const int columns = target.has_feature(Target::AVX512) ? 8 : 4;
-            register_tiled(s.f, s.r, 1, s.channels, int(out.w), columns, false, {a[2], a[3]});
+            register_tiled(s.f, s.r, 1, s.extents[0], s.extents[1], columns, false, {a[2], a[3]});
             break;
         }
         case Kind::conv_weight_grad:
@@ -125,24 +123,24 @@ struct Scheduler {
             break;
         case Kind::dense:
             // (c, 0, 0, n): units by examples.
-            register_tiled(s.f, s.r, 3, s.channels, 4, 4, true, {});
+            register_tiled(s.f, s.r, 3, s.extents[0], 4, 4, true, {});
             break;
         case Kind::dense_input_grad:  // (f, n): inputs by examples
-            register_tiled(s.f, s.r, 1, s.channels, 4, 4, true, {});
+            register_tiled(s.f, s.r, 1, s.extents[0], 4, 4, true, {});
             break;
         case Kind::dense_weight_grad:  // (o, f): units by inputs
-            register_tiled(s.f, s.r, 1, s.channels, extent(s.f, 1), 4, false, {});
+            register_tiled(s.f, s.r, 1, s.extents[0], s.extents[1], 4, false, {});
             break;
         case Kind::channel_sum: {
             // One pass over the tensor: the channel vector innermost, the reduction around it.
-            s.f.compute_root().vectorize(a[0], lanes(s.channels), TailStrategy::GuardWithIf);
+            s.f.compute_root().vectorize(a[0], lanes(s.extents[0]), TailStrategy::GuardWithIf);
             std::vector<VarOrRVar> order = {a[0]};
             for (int k = 0; k < s.r.dimensions(); ++k) order.push_back(s.r[k]);
-            s.f.update().reorder(order).vectorize(a[0], lanes(s.channels), TailStrategy::GuardWithIf);
+            s.f.update().reorder(order).vectorize(a[0], lanes(s.extents[0]), TailStrategy::GuardWithIf);
             break;
         }
         case Kind::materialized:
-            s.f.compute_root().vectorize(a[0], lanes(s.channels), TailStrategy::GuardWithIf).parallel(a.back());
+            s.f.compute_root().vectorize(a[0], lanes(s.extents[0]), TailStrategy::GuardWithIf).parallel(a.back());
             break;
         case Kind::transpose:
             s.f.compute_root().parallel(a.back());
@@ -151,41 +149,12 @@ struct Scheduler {
         scheduled.insert(s.f.name());
     }
 
-    // Extents the stage's Funcs do not carry themselves, from the graph's bookkeeping.
-    std::map<std::string, Shape> shapes;
-    std::map<std::string, std::vector<int>> extents;
-    int batch_estimate = 1;
-    Shape shape_of(const TrainStage& s) const {
-        auto it = shapes.find(s.f.name());
-        return it == shapes.end() ? Shape{8, 8, extent_t(s.channels)} : it->second;
-    }
-    int extent(const Func& f, int dim) const {
-        auto it = extents.find(f.name());
-        return it == extents.end() ? 4 : it->second.at(std::size_t(dim));
-    }
 };
 
 }  // namespace
 
-void schedule_training(TrainGraph& graph, const Lowered& net, const std::vector<Func>& outputs, const Target& target) {
+void schedule_training(TrainGraph& graph, const std::vector<Func>& outputs, const Target& target) {
     Scheduler s{target};
-    s.batch_estimate = net.batch_estimate;
-    for (const auto& L : net.layers) {
-        s.shapes[L.output.name()] = L.spec->out;
-        s.shapes[L.spec->name + "_d_in"] = L.spec->in;
-        for (const auto& p : L.spec->params)
-            if (p.learned) {
-                std::vector<int> dims;
-                for (extent_t d : p.dims) dims.push_back(int(d));
-                s.extents[halide_name(p.name)] = dims;
-            }
-        if (const auto* d = std::get_if<DenseAttrs>(&L.spec->attrs)) {
-            s.extents[L.spec->name + "_d_flat"] = {int(L.spec->in.elements()), net.batch_estimate};
-            s.extents[L.spec->name + "_dweights"] = {int(d->units), int(L.spec->in.elements())};
-        }
-        if (const auto* a = std::get_if<ConvAttrs>(&L.spec->attrs))
-            s.extents[L.spec->name + "_dweights"] = {int(a->filters), int(L.spec->in.c), int(a->kernel.w), int(a->kernel.h)};
-    }
     for (const auto& stage : graph.stages) s.schedule(stage);
 
     // Whatever else has an update (autodiff's adjoints, batch norm's sums) at root: left

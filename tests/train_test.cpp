@@ -4,6 +4,7 @@
 // is bitwise reproducible; clear errors for what cannot be trained.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <random>
@@ -70,8 +71,13 @@ void check_gradients(std::mt19937_64& rng, int batch, const std::string& schedul
         struct Entry { std::size_t i; double fd, forward, backward, kiln; };
         std::vector<Entry> entries;
         double scale = 0;
-        for (int s = 0; s < samples; ++s) {
-            const std::size_t i = std::size_t(rng() % values.size());
+        // Distinct entries: a one-value tensor (a 1x1 conv's weight) is checked once, so a kink at
+        // that entry counts once against the quota, not `samples` times.
+        std::vector<std::size_t> picks(values.size());
+        for (std::size_t k = 0; k < picks.size(); ++k) picks[k] = k;
+        std::shuffle(picks.begin(), picks.end(), rng);
+        picks.resize(std::min(picks.size(), std::size_t(samples)));
+        for (const std::size_t i : picks) {
             const float original = values[i];
             const double h = 1e-4 * std::max(1.0, std::abs(double(original)));
             values[i] = float(original + h);

@@ -191,6 +191,16 @@ TEST_CASE("random conv blocks: the shapes the first soak runs failed on (regress
          {&skipped_row, &padded_rows, &padded_rows_strided, &strided_pool, &strided_conv, &strided_wide, &skipping_pool})
         for (const char* schedule : {"fused", "unfused"})
             for (int batch_estimate : {1, 8}) check_schedule(*spec, schedule, batch_estimate, 2, rng);
+    // A fully padded, strided, dilated conv under a 3x1/3 pool, planned for 7 cores: the folded
+    // padded input was accessed out of order (CI soak seed 14230060353174616441).
+    conv = ConvAttrs{};
+    conv.filters = 7, conv.kernel = Extent2{4, 5}, conv.stride = Extent2{2, 3}, conv.dilation = Extent2{3, 1};
+    conv.padding = Padding{PaddingKind::full, {}, {}};
+    pool = PoolAttrs{};
+    pool.window = Extent2{3, 1}, pool.stride = Extent2{3, 3};
+    const NetSpec full_padded = block_of(Shape{2, 9, 16}, conv, pool);
+    for (const char* machine : {"generic,cores=7,l2=128KiB", "host,cores=1", "host"})
+        for (int batch_estimate : {1, 8}) check_schedule(full_padded, "fused", batch_estimate, 1, rng, machine);
 }
 
 // Each block is planned for a machine drawn from these: the host, and models whose small L2 and

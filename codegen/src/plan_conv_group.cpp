@@ -108,6 +108,15 @@ int padded_input_fold(const ConvAttrs& conv, const PoolAttrs& pool) {
     return fold;
 }
 
+// The padded input rows one band of pooled rows reads. A fold no smaller saves nothing, and Halide
+// 14 then checked a band of one pooled row, whose sliding loop it rewinds by warm-up steps, against
+// a fold head set for the wrong first row: "accessed out of order" (CI soak seed
+// 14230060353174616441, a 4x5 conv dilated 3 under a 3x1/3 pool, one row per band).
+extent_t band_input_rows(const ConvAttrs& conv, const PoolAttrs& pool, int band_rows) {
+    const extent_t conv_rows = (band_rows - 1) * pool.stride.h + pool.window.h;
+    return input_span(conv_rows, conv.kernel.h, conv.stride.h, conv.dilation.h);
+}
+
 const PoolAttrs* group_pool(const Lowered& net, const FusionGroup& group) {
     if (!group.ends_with_pool) return nullptr;
     return std::get_if<PoolAttrs>(&net.layers[group.last()].spec->attrs);
@@ -157,10 +166,14 @@ ConvGroupPlan plan_conv_group(const Lowered& net, const FusionGroup& group, cons
     ConvGroupPlan plan;
     plan.vector_lanes = vec;
     plan.batch = std::max(1, net.batch_estimate);
-    plan.fold_rows = pool && pads_input(conv_layer) ? padded_input_fold(conv, *pool) : 0;
+    const auto fold_if_smaller = [&] {
+        const int fold = pool && pads_input(conv_layer) ? padded_input_fold(conv, *pool) : 0;
+        plan.fold_rows = fold > 0 && fold < band_input_rows(conv, *pool, plan.band_rows) ? fold : 0;
+    };
     if (channels % vec != 0) {
         plan.loop = ConvGroupPlan::Loop::channel_rows;
         set_bands(plan, rows, row_bands(rows, plan.batch, machine.cores));
+        fold_if_smaller();
         return plan;
     }
     // Parallel tasks: batch x channel blocks x row bands. Channel blocks cost nothing extra (conv,
@@ -180,6 +193,7 @@ ConvGroupPlan plan_conv_group(const Lowered& net, const FusionGroup& group, cons
     plan.reduction_block = rblock;
     plan.channel_blocks = channels / plan.channel_block();
     set_bands(plan, rows, row_bands(rows, plan.batch * plan.channel_blocks, machine.cores));
+    fold_if_smaller();
     return plan;
 }
 
@@ -200,6 +214,10 @@ void check_conv_group_plan(const Lowered& net, const FusionGroup& group, const C
     if (min_fold == 0 && plan.fold_rows != 0) refuse("fold_rows must be 0: this group keeps no folded input rows");
     if (plan.fold_rows != 0 && plan.fold_rows < min_fold)
         refuse("fold_rows must be 0 (no fold) or at least " + std::to_string(min_fold) + ", the padded input rows a pooled row reads");
+    if (plan.fold_rows != 0 && plan.fold_rows >= band_input_rows(std::get<ConvAttrs>(conv_layer.attrs), *pool, plan.band_rows))
+        refuse("fold_rows must be 0: a band of " + std::to_string(plan.band_rows) + " pooled rows reads only " +
+               std::to_string(band_input_rows(std::get<ConvAttrs>(conv_layer.attrs), *pool, plan.band_rows)) +
+               " padded input rows, so a fold saves nothing");
     if (plan.loop == ConvGroupPlan::Loop::channel_rows) return;
     if (plan.tile_vectors < 1 || plan.tile_columns < 1) refuse("the register tile must be at least 1 x 1");
     if (channels % plan.channel_block() != 0)

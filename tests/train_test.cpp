@@ -1,6 +1,7 @@
 // Training (codegen/train.hpp, optimizer.hpp): gradients of the softmax cross-entropy for every
 // trainable layer kind against central finite differences of the plain-loop reference in double
-// precision; the optimizers against their formulas; a short run that learns a synthetic task and
+// precision, and every entry against the plain-loop backward reference (reference/backward.hpp);
+// the optimizers against their formulas; a short run that learns a synthetic task and
 // is bitwise reproducible; clear errors for what cannot be trained.
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include "kiln/codegen/jit.hpp"
 #include "kiln/codegen/lowered.hpp"
 #include "kiln/codegen/train.hpp"
+#include "reference/backward.hpp"
 #include "reference/compare.hpp"
 #include "reference/reference_net.hpp"
 #include "support.hpp"
@@ -109,6 +111,30 @@ void check_gradients(std::mt19937_64& rng, int batch, const std::string& schedul
     CAPTURE(checked);
     CAPTURE(skipped);
     CHECK(skipped * 4 <= checked + skipped);
+
+    // Every entry against the plain-loop backward reference: a wrong index or a lost padding tap
+    // moves some entry by far more than float rounding, 1e-4 of the tensor's largest gradient.
+    ref::Mode training;
+    training.dropout_seed = mask_seed;
+    const ref::Gradients want = ref::gradients(spec, w, ref::from_kiln(images), labels, training);
+    for (const auto& p : all_params(spec)) {
+        if (!p.learned) continue;
+        CAPTURE(p.name);
+        REQUIRE(want.count(p.name) == 1);
+        const std::vector<double>& r = want.at(p.name);
+        const std::vector<float>& g = grads[p.name];
+        REQUIRE(g.size() == r.size());
+        double largest = 0, err = 0;
+        std::size_t worst = 0;
+        for (std::size_t i = 0; i < r.size(); ++i) {
+            largest = std::max(largest, std::abs(r[i]));
+            if (std::abs(double(g[i]) - r[i]) > err) err = std::abs(double(g[i]) - r[i]), worst = i;
+        }
+        CAPTURE(worst);
+        CAPTURE(r[worst]);
+        CAPTURE(g[worst]);
+        CHECK(err <= 1e-4 * largest + noise);
+    }
 }
 
 }  // namespace

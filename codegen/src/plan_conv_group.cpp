@@ -122,6 +122,15 @@ const PoolAttrs* group_pool(const Lowered& net, const FusionGroup& group) {
     return std::get_if<PoolAttrs>(&net.layers[group.last()].spec->attrs);
 }
 
+int padded_input_fold_for(const Lowered& net, const FusionGroup& group, int band_rows) {
+    const LayerSpec& conv_layer = *net.layers[group.first()].spec;
+    const PoolAttrs* pool = group_pool(net, group);
+    if (!pool || !pads_input(conv_layer)) return 0;
+    const auto& conv = std::get<ConvAttrs>(conv_layer.attrs);
+    const int fold = padded_input_fold(conv, *pool);
+    return fold > 0 && fold < band_input_rows(conv, *pool, band_rows) ? fold : 0;
+}
+
 // The rows of the group's stored stage: the pooled rows under a pool, else the conv's.
 int stored_rows(const Lowered& net, const FusionGroup& group) {
     return int(net.layers[group_pool(net, group) ? group.last() : group.first()].spec->out.h);
@@ -166,14 +175,10 @@ ConvGroupPlan plan_conv_group(const Lowered& net, const FusionGroup& group, cons
     ConvGroupPlan plan;
     plan.vector_lanes = vec;
     plan.batch = std::max(1, net.batch_estimate);
-    const auto fold_if_smaller = [&] {
-        const int fold = pool && pads_input(conv_layer) ? padded_input_fold(conv, *pool) : 0;
-        plan.fold_rows = fold > 0 && fold < band_input_rows(conv, *pool, plan.band_rows) ? fold : 0;
-    };
     if (channels % vec != 0) {
         plan.loop = ConvGroupPlan::Loop::channel_rows;
         set_bands(plan, rows, row_bands(rows, plan.batch, machine.cores));
-        fold_if_smaller();
+        plan.fold_rows = padded_input_fold_for(net, group, plan.band_rows);
         return plan;
     }
     // Parallel tasks: batch x channel blocks x row bands. Channel blocks cost nothing extra (conv,
@@ -193,7 +198,7 @@ ConvGroupPlan plan_conv_group(const Lowered& net, const FusionGroup& group, cons
     plan.reduction_block = rblock;
     plan.channel_blocks = channels / plan.channel_block();
     set_bands(plan, rows, row_bands(rows, plan.batch * plan.channel_blocks, machine.cores));
-    fold_if_smaller();
+    plan.fold_rows = padded_input_fold_for(net, group, plan.band_rows);
     return plan;
 }
 

@@ -17,5 +17,8 @@ int row_bands(int rows, int independent_tasks, int cores);
 void set_bands(ConvGroupPlan& plan, int rows, int bands);
 // The padded input rows a task keeps under a pool (a power of two); 0: no fold.
 int padded_input_fold(const ConvAttrs& conv, const PoolAttrs& pool);
+// The group's fold for bands of `band_rows` pooled rows: 0 where a band's padded input rows fit
+// in the fold (it would save nothing; plan_conv_group.cpp says what Halide 14 did with one).
+int padded_input_fold_for(const Lowered& net, const FusionGroup& group, int band_rows);
 
 }  // namespace kiln::codegen::detail

@@ -53,6 +53,7 @@ std::vector<Scored> tile_variants(const Lowered& net, const FusionGroup& group, 
             p.tile_columns = cols;
             p.channel_blocks = channel_vectors / v;
             set_bands(p, rows, row_bands(rows, p.batch * p.channel_blocks, machine.cores));
+            p.fold_rows = padded_input_fold_for(net, group, p.band_rows);
             const int tiles = (width + cols - 1) / cols;
             out.push_back({p, double(v) * cols * width / (tiles * cols)});
         }
@@ -72,6 +73,7 @@ std::vector<Scored> band_variants(const Lowered& net, const FusionGroup& group, 
         if (bands > rows) continue;
         ConvGroupPlan p = from;
         set_bands(p, rows, bands);
+        p.fold_rows = padded_input_fold_for(net, group, p.band_rows);
         // Closest to the cost model's band count first.
         out.push_back({p, -double(std::abs(p.row_bands - from.row_bands))});
     }

@@ -144,6 +144,24 @@ TEST_CASE("training gradients: conv (same padding) + ReLU + max pool + dense aga
     check_gradients<Net<Input<6, 7, 2>, Conv<3, Kernel<3>, Same>, Relu, MaxPool<Window<2>>, Dense<4>, Softmax>>(rng, 3);
 }
 
+// `fused` computes a pool's gather inside the ReLU's adjoint, and dropout's inside the next ReLU's.
+TEST_CASE("training gradients under fused: a pool's gather inside the ReLU adjoint") {
+    auto rng = test::rng_for("grad fused");
+    check_gradients<Net<Input<6, 7, 2>, Conv<3, Kernel<3>, Same>, Relu, MaxPool<Window<2>>, Dense<4>, Softmax>>(rng, 3, "fused");
+}
+
+TEST_CASE("training gradients under fused: overlapping max pools") {
+    auto rng = test::rng_for("grad fused overlapping");
+    check_gradients<Net<Input<9, 8, 2>, Conv<3, Kernel<3>, Same>, MaxPool<Window<3>, Stride<2>, Same>, Conv<4, Kernel<2>>, Relu,
+                        MaxPool<Window<2>, Stride<1>>, Dense<3>, Softmax>>(rng, 3, "fused");
+}
+
+TEST_CASE("training gradients under fused: batch norm, and dropout's mask inside the ReLU adjoint") {
+    auto rng = test::rng_for("grad fused batch norm");
+    check_gradients<Net<Input<5, 6, 2>, Conv<4, Kernel<3>, Same>, BatchNorm, Relu, MaxPool<Window<2>>, Dense<6>, BatchNorm, Relu,
+                        Dropout<std::ratio<1, 2>>, Dense<3>, Softmax>>(rng, 4, "fused");
+}
+
 TEST_CASE("training gradients under every autoscheduler of the autodiff pipeline (Mullapudi2016, Adams2019, Li2018)") {
     auto rng = test::rng_for("grad schedules");
     using Small = Net<Input<6, 5, 2>, Conv<3, Kernel<3>, Same>, Tanh, AvgPool<Window<2>>, Dense<3>, Softmax>;
@@ -358,10 +376,10 @@ TEST_CASE("a short training run learns a synthetic task, and the same seed gives
 TEST_CASE("training refuses what it cannot train, and bad batches") {
     using NoSoftmax = Net<Input<4, 4, 1>, Conv<2, Kernel<3>>, Dense<2>>;
     CHECK_THROWS_WITH_AS(TrainNet(describe<NoSoftmax>()), doctest::Contains("must end in Softmax"), Error);
-    codegen::TrainOptions fused;
-    fused.schedule = "fused";
-    CHECK_THROWS_WITH_AS(TrainNet(describe<Net<Input<4, 4, 1>, Dense<2>, Softmax>>(), fused),
-                         doctest::Contains("'fused' is not one of unfused, auto-mullapudi2016"), Error);
+    codegen::TrainOptions unknown;
+    unknown.schedule = "cuda";
+    CHECK_THROWS_WITH_AS(TrainNet(describe<Net<Input<4, 4, 1>, Dense<2>, Softmax>>(), unknown),
+                         doctest::Contains("'cuda' is not one of unfused, fused, auto-mullapudi2016"), Error);
     using Small = Net<Input<4, 4, 1>, Conv<2, Kernel<3>>, Dense<3>, Softmax>;
     TrainNet trainer(describe<Small>(), {Optimizer::sgd(LearningRate::constant(0.1f)), 2});
     Weights w = Weights::for_net(trainer.spec()), g;

@@ -57,9 +57,9 @@ TrainNet::TrainNet(const NetSpec& spec, TrainOptions options) : impl_(std::make_
     Impl& m = *impl_;
     m.options = options;
     if (options.batch_estimate < 1) throw Error("TrainOptions::batch_estimate must be at least 1");
-    const bool kiln_backward = options.schedule == "unfused";
+    const bool kiln_backward = options.schedule == "unfused" || options.schedule == "fused";
     if (!kiln_backward && !detail::is_autoscheduler(options.schedule))
-        throw Error("training schedule '" + options.schedule + "' is not one of unfused, " + detail::autoschedulers);
+        throw Error("training schedule '" + options.schedule + "' is not one of unfused, fused, " + detail::autoschedulers);
     if (spec.layers.empty() || !std::holds_alternative<SoftmaxAttrs>(spec.layers.back().attrs) || spec.layers.size() < 2)
         throw Error("training: the net must end in Softmax (the loss is softmax cross-entropy over its input)");
     if (spec.output.h != 1 || spec.output.w != 1)
@@ -121,7 +121,7 @@ TrainNet::TrainNet(const NetSpec& spec, TrainOptions options) : impl_(std::make_
         }
     m.pipeline = Pipeline(outputs);
     if (kiln_backward)
-        detail::schedule_training(graph, outputs, m.target);
+        detail::schedule_training(graph, outputs, m.target, options.schedule == "fused");
     else
         detail::autoschedule(m.pipeline, m.target, options.schedule, int(std::max(1u, std::thread::hardware_concurrency())));
     try {

@@ -24,6 +24,7 @@ struct Builder {
     TrainGraph& graph;
     const Var &c = net.c, &x = net.x, &y = net.y, &n = net.n;
     Expr batch = net.input.dim(3).extent();
+    Func last_d_in;  // the input gradient backward() made last, before its bounds
 
     void stage(Kind kind, Func f, std::vector<int> extents, RDom r = RDom()) { graph.stages.push_back({kind, f, std::move(extents), r}); }
     // The extents of a (c, x, y, n) stage of shape `s`.
@@ -222,6 +223,7 @@ struct Builder {
     // its tensors' gradients into `graph`.
     Func backward(const LayerStages& L, Func in, Func d_out, bool need_input) {
         Func d_in = layer_backward(L, in, d_out, need_input);
+        last_d_in = d_in;
         if (!d_in.defined()) return d_in;
         const Shape s = L.spec->in;
         return bounded(d_in, s);
@@ -290,6 +292,38 @@ struct Builder {
             s.attrs);
     }
 
+    // A max pool whose gradient max_pool_backward gathers by comparing each input with its window's
+    // maximum: equality holds only if the pool and the gather read the same floats. An input that
+    // is arithmetic inlined into both (batch norm's normalization before a ReLU) may round
+    // differently in each loop (FMA contraction), and then no tap matched: `fused` lost batch
+    // norm's gradients that way. Such an input is stored once and read by both.
+    static bool gathers_max_pool(const LayerSpec& l) {
+        const auto* a = std::get_if<PoolAttrs>(&l.attrs);
+        return a && a->function == PoolFunction::max &&
+               (a->window.w + a->stride.w - 1) / a->stride.w * ((a->window.h + a->stride.h - 1) / a->stride.h) <= 25;
+    }
+    // Whether layers[k]'s output is a stored stage, or a ReLU (max, no rounding) of one.
+    static bool stored_exactly(const std::vector<LayerSpec>& layers, std::size_t k) {
+        const auto stored = [](const LayerSpec& l) {
+            return std::holds_alternative<ConvAttrs>(l.attrs) || std::holds_alternative<DenseAttrs>(l.attrs) ||
+                   std::holds_alternative<PoolAttrs>(l.attrs);
+        };
+        if (stored(layers[k])) return true;
+        const auto* a = std::get_if<ActivationAttrs>(&layers[k].attrs);
+        return a && a->function == ActivationFunction::relu && k > 0 && stored(layers[k - 1]);
+    }
+    bool is_staged(const Func& f) const {
+        for (const auto& st : graph.stages)
+            if (st.f.function().same_as(f.function())) return true;
+        return false;
+    }
+
+    // Layers whose adjoint reads each value of their output's gradient once, at the same index.
+    static bool reads_gradient_once(const LayerSpec& l) {
+        if (const auto* a = std::get_if<ActivationAttrs>(&l.attrs)) return a->function == ActivationFunction::relu;
+        return std::holds_alternative<DropoutAttrs>(l.attrs);
+    }
+
     // Back through the first `count` layers of a chain (the net's, a branch, a residual body) from
     // the gradient of the last one's output; an empty chain passes the gradient through.
     Func chain_backward(const std::vector<LayerSpec>& layers, Func in, Func d_out, bool need_input) {
@@ -298,7 +332,12 @@ struct Builder {
     Func chain_backward(const std::vector<LayerSpec>& layers, std::size_t count, Func in, Func d_out, bool need_input) {
         for (std::size_t k = count; k-- > 0;) {
             Func layer_in = k == 0 ? in : stages_of(net, layers[k - 1]).output;
+            if (k > 0 && gathers_max_pool(layers[k]) && !stored_exactly(layers, k - 1) && !is_staged(layer_in))
+                stage(Kind::materialized, layer_in, extents_of(layers[k].in));
             d_out = backward(stages_of(net, layers[k]), layer_in, d_out, k > 0 || need_input);
+            if (k > 0 && reads_gradient_once(layers[k - 1]) && last_d_in.defined())
+                for (auto& st : graph.stages)
+                    if (st.kind == Kind::materialized && st.f.function().same_as(last_d_in.function())) st.read_once = true;
         }
         return d_out;
     }

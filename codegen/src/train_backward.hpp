@@ -1,4 +1,4 @@
-// kiln's own backward pass of a lowered training net (the `unfused` training schedule, train.hpp):
+// kiln's own backward pass of a lowered training net (the `unfused` and `fused` training schedules, train.hpp):
 // hand-written adjoints for the layers whose gradients are convolutions and matrix products, so
 // that they get register-tiled schedules (train_schedule.cpp) instead of whatever an
 // autoscheduler makes of autodiff's output; Halide's autodiff, one layer at a time, for the rest.
@@ -46,6 +46,9 @@ struct TrainStage {
     Halide::RDom r;
     Halide::Func per_example;  // conv_weight_grad: one example's sums, and their reduction over (x, y)
     Halide::RDom per_example_r;
+    // A materialized gradient whose one consumer reads each value once (a ReLU's or dropout's
+    // adjoint reading a pool's gather): `fused` computes it inside that consumer instead.
+    bool read_once = false;
 };
 
 struct TrainGraph {
@@ -60,6 +63,8 @@ TrainGraph build_kiln_backward(Lowered& net, const Halide::Func& logits, const H
 
 // Register-tiled loop nests for the graph's stages on `target`; every other stage of `outputs` with an update
 // computed at root (an unscheduled reduction would be recomputed inside its consumer's loops).
-void schedule_training(TrainGraph& graph, const std::vector<Halide::Func>& outputs, const Halide::Target& target);
+// `fused` (the `fused` training schedule) computes the read-once gradients inside their consumers;
+// otherwise (`unfused`) every stage is at root.
+void schedule_training(TrainGraph& graph, const std::vector<Halide::Func>& outputs, const Halide::Target& target, bool fused);
 
 }  // namespace kiln::codegen::detail

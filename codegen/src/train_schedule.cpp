@@ -1,5 +1,6 @@
-// The `unfused` training schedule (train_backward.hpp): every forward and backward stage computed
-// at root, each reduction register-tiled the way kiln's inference convs are. A tile keeps one or two
+// The `unfused` and `fused` training schedules (train_backward.hpp): every forward and backward
+// stage computed at root (`fused`: but for gradients read once, computed inside their consumer),
+// each reduction register-tiled the way kiln's inference convs are. A tile keeps one or two
 // vectors of the stage's fastest axis times a few values of a second axis in registers, so each
 // vector loaded serves that many FMAs and each broadcast serves every vector of the tile.
 #include <set>
@@ -153,9 +154,12 @@ struct Scheduler {
 
 }  // namespace
 
-void schedule_training(TrainGraph& graph, const std::vector<Func>& outputs, const Target& target) {
+void schedule_training(TrainGraph& graph, const std::vector<Func>& outputs, const Target& target, bool fused) {
     Scheduler s{target};
-    for (const auto& stage : graph.stages) s.schedule(stage);
+    for (const auto& stage : graph.stages) {
+        if (fused && stage.read_once) continue;  // inlined into its one consumer
+        s.schedule(stage);
+    }
 
     // Whatever else has an update (autodiff's adjoints, batch norm's sums) at root: left
     // unscheduled, Halide would compute it inside its consumer's innermost loop.

@@ -34,8 +34,10 @@ struct TrainOptions {
     std::string target;            // Halide target; empty: HL_JIT_TARGET or the host
     std::int64_t total_steps = 0;  // for the learning-rate schedule (cosine); 0: step() counts none
     // How the training pipeline is built and scheduled: `unfused` (kiln's own backward pass, every
-    // stage at root and register-tiled: train_backward.hpp), or Halide's autodiff of the whole net
-    // under an autoscheduler: auto-mullapudi2016, auto-adams2019 or auto-li2018.
+    // stage at root and register-tiled: train_backward.hpp), `fused` (the same, with gradients that
+    // one consumer reads once, such as a pool's gather under a ReLU, computed inside it), or
+    // Halide's autodiff of the whole net under an autoscheduler: auto-mullapudi2016,
+    // auto-adams2019 or auto-li2018.
     std::string schedule = "unfused";
     std::uint64_t seed = 0;  // of the dropout masks (dropout_seed)
 };

@@ -62,16 +62,19 @@ void register_training_rows(PyTorchPeer& pytorch, std::vector<std::string>& regi
                                                          {"CIFAR10-model1", describe<nets::Cifar10Model1>()}};
     for (const auto& w : workloads) {
         const int batch = 64;
-        // kiln's backward pass (`unfused`, the default), and Halide's autodiff under Mullapudi2016.
-        const std::string kiln_row = w.name + "-train/kiln", autodiff_row = w.name + "-train/kiln-autodiff",
-                          torch_row = w.name + "-train/pytorch";
+        // kiln's backward pass (`unfused`, the default, and `fused`), and Halide's autodiff under Mullapudi2016.
+        const std::string kiln_row = w.name + "-train/kiln", fused_row = w.name + "-train/kiln-fused",
+                          autodiff_row = w.name + "-train/kiln-autodiff", torch_row = w.name + "-train/pytorch";
         benchmark::RegisterBenchmark(kiln_row.c_str(), train_kiln, w, std::string("unfused"))
+            ->Arg(batch)->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(9)->ReportAggregatesOnly();
+        benchmark::RegisterBenchmark(fused_row.c_str(), train_kiln, w, std::string("fused"))
             ->Arg(batch)->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(9)->ReportAggregatesOnly();
         benchmark::RegisterBenchmark(autodiff_row.c_str(), train_kiln, w, std::string("auto-mullapudi2016"))
             ->Arg(batch)->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly();
         benchmark::RegisterBenchmark(torch_row.c_str(), train_pytorch, w, &pytorch)
             ->Arg(batch)->Unit(benchmark::kMillisecond)->UseManualTime()->Repetitions(9)->ReportAggregatesOnly();
         registered.push_back(kiln_row + "/" + std::to_string(batch));
+        registered.push_back(fused_row + "/" + std::to_string(batch));
         registered.push_back(autodiff_row + "/" + std::to_string(batch));
         registered.push_back(torch_row + "/" + std::to_string(batch));
     }

@@ -32,6 +32,7 @@ doc = {"context": {"cpu": "test CPU", "threads": "2", "date": "today"}, "benchma
                     extra={"GFLOP/s": flops / (fused_ms * 1.3 / 1e3), "MiB_moved": mib * 3})
        + aggregates("W9/onednn/4/repeats:9/real_time", fused_ms * 1.1)
        + aggregates("Tiny-train/kiln/64/repeats:9/real_time", 40.0, extra={"images/s": 1600.0, "GFLOP/s": 8e9})
+       + aggregates("Tiny-train/kiln-fused/64/repeats:9/real_time", 32.0, extra={"images/s": 2000.0})
        + aggregates("Tiny-train/kiln-autodiff/64/repeats:5/real_time", 160.0, extra={"images/s": 400.0})
        + aggregates("Tiny-train/pytorch/64/repeats:9/real_time", 50.0, extra={"images/s": 1280.0})}
 with tempfile.TemporaryDirectory() as d:
@@ -44,11 +45,11 @@ with tempfile.TemporaryDirectory() as d:
         report = json.load(f)
     check(abs(report["memory_gbps"] - gbps) < 1e-6 * gbps, f"bandwidth {report['memory_gbps']} != {gbps}")
     check(abs(report["ceiling_gflops"] - ceiling) < 1e-6 * ceiling, f"ceiling {report['ceiling_gflops']} != {ceiling}")
-    # Training rows get their own section: kiln/PyTorch = 50 ms / 40 ms, kiln/autodiff = 160 ms / 40 ms,
-    # and stay out of the inference table.
+    # Training rows get their own section: kiln/PyTorch = 50 ms / 40 ms, fused/unfused = 40 ms / 32 ms,
+    # kiln/autodiff = 160 ms / 40 ms, and stay out of the inference table.
     with open(os.path.join(d, "report.md")) as f:
         md = f.read()
-    check("| Tiny | 64 | 40.0 | 1600 | 160 | 50.0 | 1280 | 1.25× | 4.00× |" in md, f"training row missing or wrong:\n{md}")
+    check("| Tiny | 64 | 40.0 | 1600 | 32.0 | 160 | 50.0 | 1280 | 1.25× | 1.25× | 4.00× |" in md, f"training row missing or wrong:\n{md}")
     check("| Tiny-train |" not in md, "a training row in the inference table")
     for png in ("report-speedup.png", "report-roofline.png"):
         p = os.path.join(d, png)

@@ -4,7 +4,7 @@
 // and the AOT kernel kiln_add_net built from the same declaration, which must predict the same.
 //
 //   train_fashion_mnist [--net two-conv|two-conv-bn] [--epochs N] [--batch B] [--optimizer sgd|adam]
-//                       [--rate R] [--limit N] [--seed S] [--flip] [--out FILE]
+//                       [--rate R] [--label-smoothing E] [--limit N] [--seed S] [--flip] [--out FILE]
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -57,7 +57,7 @@ double accuracy(const std::vector<int>& predictions, const data::Dataset& set) {
 struct Settings {
     int epochs = 15, batch = 64, limit = 0;
     std::string optimizer = "sgd", out;
-    float rate = 0;
+    float rate = 0, label_smoothing = 0;
     std::uint64_t seed = 1;
     bool flip = false;
 };
@@ -81,6 +81,7 @@ int train(const Settings& o) {
     options.batch_estimate = o.batch;
     options.total_steps = steps_per_epoch * o.epochs;
     options.seed = o.seed;
+    options.label_smoothing = o.label_smoothing;
     std::fprintf(stderr, "compiling the training pipeline (forward, loss, backward)...\n");
     const auto compile_start = Clock::now();
     codegen::TrainNet trainer(describe<Net>(), options);
@@ -155,6 +156,9 @@ int main(int argc, char** argv) {
     app.add_option("--batch", o.batch, "examples per step")->check(CLI::Range(1, 4096))->capture_default_str();
     app.add_option("--optimizer", o.optimizer, "sgd (momentum 0.9) or adam")->check(CLI::IsMember({"sgd", "adam"}))->capture_default_str();
     app.add_option("--rate", o.rate, "the initial learning rate (default 0.05 for sgd, 0.001 for adam), cosine-decayed");
+    app.add_option("--label-smoothing", o.label_smoothing, "the loss's target: (1 - E) on the label, E spread over the classes")
+        ->check(CLI::Range(0.0f, 1.0f))
+        ->capture_default_str();
     app.add_option("--limit", o.limit, "train on the first N shuffled examples of each epoch only (0: all)")->check(CLI::Range(0, 60000));
     app.add_option("--seed", o.seed, "weights, shuffling and dropout")->capture_default_str();
     app.add_flag("--flip", o.flip, "mirror a random half of each batch left to right (augmentation)");

@@ -26,16 +26,19 @@ using codegen::TrainNet;
 
 namespace {
 
-// The reference's mean cross-entropy: -log of the softmax output at each label, in double; the net
-// in its training form (dropout's mask for `dropout_seed`, batch norm on batch statistics).
+// The reference's mean cross-entropy, in double: -sum_k target(k) log p(k) with the target
+// (1 - label_smoothing) at the label plus label_smoothing / classes everywhere; the net in its
+// training form (dropout's mask for `dropout_seed`, batch norm on batch statistics).
 double reference_loss(const NetSpec& spec, const Weights& w, const Tensor& images, const std::vector<int>& labels,
-                      std::uint32_t dropout_seed) {
+                      std::uint32_t dropout_seed, double label_smoothing = 0) {
     ref::Mode training;
     training.training = true;
     training.dropout_seed = dropout_seed;
     const ref::Tensor p = ref::run_net(spec, w, ref::from_kiln(images), training);
     double loss = 0;
-    for (std::size_t b = 0; b < labels.size(); ++b) loss -= std::log(p.at(long(b), 0, 0, labels[b]));
+    for (std::size_t b = 0; b < labels.size(); ++b)
+        for (long k = 0; k < p.c; ++k)
+            loss -= ((k == labels[b] ? 1 - label_smoothing : 0) + label_smoothing / double(p.c)) * std::log(p.at(long(b), 0, 0, k));
     return loss / double(labels.size());
 }
 
@@ -44,9 +47,11 @@ double reference_loss(const NetSpec& spec, const Weights& w, const Tensor& image
 // pool kink inside the step), the central difference is no reference and the entry is skipped;
 // at most a quarter may be.
 template <class Net>
-void check_gradients(std::mt19937_64& rng, int batch, const std::string& schedule = "unfused", int samples = 12) {
+void check_gradients(std::mt19937_64& rng, int batch, const std::string& schedule = "unfused", int samples = 12,
+                     float label_smoothing = 0) {
     codegen::TrainOptions options{Optimizer::sgd(LearningRate::constant(0.1f)), batch};
     options.schedule = schedule;
+    options.label_smoothing = label_smoothing;
     options.seed = rng();
     TrainNet trainer(describe<Net>(), options);
     const NetSpec& spec = trainer.spec();  // the training form: batch norm's gamma and beta
@@ -60,7 +65,7 @@ void check_gradients(std::mt19937_64& rng, int batch, const std::string& schedul
 
     Weights grads;
     const float loss = trainer.gradients(images, labels, w, grads);
-    CHECK(loss == doctest::Approx(reference_loss(spec, w, images, labels, mask_seed)).epsilon(1e-4));
+    CHECK(loss == doctest::Approx(reference_loss(spec, w, images, labels, mask_seed, label_smoothing)).epsilon(1e-4));
     int checked = 0, skipped = 0;
     // Float noise: a gradient that is zero in exact arithmetic (a bias before batch norm) comes out
     // at about float epsilon times the net's gradients.
@@ -84,12 +89,12 @@ void check_gradients(std::mt19937_64& rng, int batch, const std::string& schedul
             const double h = 1e-4 * std::max(1.0, std::abs(double(original)));
             values[i] = float(original + h);
             const double up = values[i] - double(original);  // the step the float could take
-            const double l_up = reference_loss(spec, w, images, labels, mask_seed);
+            const double l_up = reference_loss(spec, w, images, labels, mask_seed, label_smoothing);
             values[i] = float(original - h);
             const double down = double(original) - values[i];
-            const double l_down = reference_loss(spec, w, images, labels, mask_seed);
+            const double l_down = reference_loss(spec, w, images, labels, mask_seed, label_smoothing);
             values[i] = original;
-            const double l_mid = reference_loss(spec, w, images, labels, mask_seed);
+            const double l_mid = reference_loss(spec, w, images, labels, mask_seed, label_smoothing);
             const double fd = (l_up - l_down) / (up + down);
             entries.push_back({i, fd, (l_up - l_mid) / up, (l_mid - l_down) / down, double(grads[p.name][i])});
             scale = std::max(scale, std::abs(fd));
@@ -116,7 +121,7 @@ void check_gradients(std::mt19937_64& rng, int batch, const std::string& schedul
     // moves some entry by far more than float rounding, 1e-4 of the tensor's largest gradient.
     ref::Mode training;
     training.dropout_seed = mask_seed;
-    const ref::Gradients want = ref::gradients(spec, w, ref::from_kiln(images), labels, training);
+    const ref::Gradients want = ref::gradients(spec, w, ref::from_kiln(images), labels, training, label_smoothing);
     for (const auto& p : all_params(spec)) {
         if (!p.learned) continue;
         CAPTURE(p.name);
@@ -168,6 +173,15 @@ TEST_CASE("training gradients under every autoscheduler of the autodiff pipeline
     for (const char* schedule : {"auto-mullapudi2016", "auto-adams2019", "auto-li2018"}) {
         CAPTURE(schedule);
         check_gradients<Small>(rng, 3, schedule);
+    }
+}
+
+TEST_CASE("training gradients with label smoothing, under kiln's backward pass (unfused, fused) and autodiff") {
+    auto rng = test::rng_for("grad label smoothing");
+    using Small = Net<Input<6, 5, 2>, Conv<3, Kernel<3>, Same>, Relu, MaxPool<Window<2>>, Dense<5>, Softmax>;
+    for (const char* schedule : {"unfused", "fused", "auto-mullapudi2016"}) {
+        CAPTURE(schedule);
+        check_gradients<Small>(rng, 3, schedule, 12, 0.2f);
     }
 }
 
@@ -380,6 +394,12 @@ TEST_CASE("training refuses what it cannot train, and bad batches") {
     unknown.schedule = "cuda";
     CHECK_THROWS_WITH_AS(TrainNet(describe<Net<Input<4, 4, 1>, Dense<2>, Softmax>>(), unknown),
                          doctest::Contains("'cuda' is not one of unfused, fused, auto-mullapudi2016"), Error);
+    for (float smoothing : {-0.1f, 1.5f, std::nanf("")}) {
+        codegen::TrainOptions bad;
+        bad.label_smoothing = smoothing;
+        CHECK_THROWS_WITH_AS(TrainNet(describe<Net<Input<4, 4, 1>, Dense<2>, Softmax>>(), bad),
+                             doctest::Contains("label_smoothing must be in [0, 1]"), Error);
+    }
     using Small = Net<Input<4, 4, 1>, Conv<2, Kernel<3>>, Dense<3>, Softmax>;
     TrainNet trainer(describe<Small>(), {Optimizer::sgd(LearningRate::constant(0.1f)), 2});
     Weights w = Weights::for_net(trainer.spec()), g;

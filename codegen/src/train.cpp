@@ -57,6 +57,8 @@ TrainNet::TrainNet(const NetSpec& spec, TrainOptions options) : impl_(std::make_
     Impl& m = *impl_;
     m.options = options;
     if (options.batch_estimate < 1) throw Error("TrainOptions::batch_estimate must be at least 1");
+    if (!(options.label_smoothing >= 0 && options.label_smoothing <= 1))
+        throw Error("TrainOptions::label_smoothing must be in [0, 1], not " + std::to_string(options.label_smoothing));
     const bool kiln_backward = options.schedule == "unfused" || options.schedule == "fused";
     if (!kiln_backward && !detail::is_autoscheduler(options.schedule))
         throw Error("training schedule '" + options.schedule + "' is not one of unfused, fused, " + detail::autoschedulers);
@@ -86,11 +88,11 @@ TrainNet::TrainNet(const NetSpec& spec, TrainOptions options) : impl_(std::make_
     std::map<std::string, Func> adjoints;
     detail::TrainGraph graph;
     if (kiln_backward) {
-        graph = detail::build_kiln_backward(m.net, logits, m.labels, classes);
+        graph = detail::build_kiln_backward(m.net, logits, m.labels, classes, options.label_smoothing);
         loss = graph.loss;
         adjoints = graph.gradients;
     } else {
-        loss = detail::softmax_cross_entropy(logits, m.labels, classes).loss;
+        loss = detail::softmax_cross_entropy(logits, m.labels, classes, options.label_smoothing).loss;
         Derivative d = [&] {
             try {
                 return propagate_adjoints(loss);

@@ -345,7 +345,7 @@ struct Builder {
 
 }  // namespace
 
-TrainGraph build_kiln_backward(Lowered& net, const Func& logits, const ImageParam& labels, int classes) {
+TrainGraph build_kiln_backward(Lowered& net, const Func& logits, const ImageParam& labels, int classes, float label_smoothing) {
     TrainGraph graph;
     Builder b{net, graph};
     const Var &c = net.c, &x = net.x, &y = net.y, &n = net.n;
@@ -368,12 +368,12 @@ TrainGraph build_kiln_backward(Lowered& net, const Func& logits, const ImagePara
 
     // Softmax cross-entropy (the definition the autodiff pipeline differentiates), and its
     // gradient over the logits.
-    const SoftmaxCrossEntropy loss = softmax_cross_entropy(logits, labels, classes);
+    const SoftmaxCrossEntropy loss = softmax_cross_entropy(logits, labels, classes, label_smoothing);
     graph.loss = loss.loss;
     Expr batch = cast<float>(b.batch);
     Func d_logits("loss_d_logits");
     d_logits(c, x, y, n) =
-        (exp(logits(c, 0, 0, n) - loss.row_max(n)) / loss.sum_exp(n) - select(c == loss.label(n), 1.0f, 0.0f)) / batch;
+        (exp(logits(c, 0, 0, n) - loss.row_max(n)) / loss.sum_exp(n) - loss.target(c, n, classes)) / batch;
     const Shape logits_shape{1, 1, extent_t(classes)};
     b.stage(Kind::materialized, d_logits, Builder::extents_of(logits_shape));
 

@@ -59,7 +59,8 @@ struct TrainGraph {
 
 // The loss over `logits` (the layer before the net's Softmax, dims (c, 0, 0, n)) and the gradient
 // of every learned tensor of `net` (lowered in training form).
-TrainGraph build_kiln_backward(Lowered& net, const Halide::Func& logits, const Halide::ImageParam& labels, int classes);
+TrainGraph build_kiln_backward(Lowered& net, const Halide::Func& logits, const Halide::ImageParam& labels, int classes,
+                               float label_smoothing);
 
 // Register-tiled loop nests for the graph's stages on `target`; every other stage of `outputs` with an update
 // computed at root (an unscheduled reduction would be recomputed inside its consumer's loops).

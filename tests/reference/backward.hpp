@@ -299,10 +299,11 @@ inline Tensor layers(const std::vector<kiln::LayerSpec>& ls, const std::vector<T
 
 }  // namespace backward
 
-// The gradients of the mean cross-entropy of the net's softmax output at `labels`. The loss's
-// gradient with respect to the logits (the final softmax's input) is (p - onehot) / batch.
+// The gradients of the mean cross-entropy of the net's softmax output against the targets
+// (1 - label_smoothing) * onehot(labels) + label_smoothing / classes. The loss's gradient with
+// respect to the logits (the final softmax's input) is (p - target) / batch.
 inline Gradients gradients(const kiln::NetSpec& net, const kiln::Weights& w, const Tensor& input, const std::vector<int>& labels,
-                           Mode mode) {
+                           Mode mode, double label_smoothing = 0) {
     mode.training = true;
     mode.dropout_layers = 0;
     const std::vector<backward::Trace> traces = backward::forward(net.layers, w, input, mode);
@@ -312,7 +313,9 @@ inline Gradients gradients(const kiln::NetSpec& net, const kiln::Weights& w, con
     Tensor dlogits = p;
     for (long b = 0; b < p.n; ++b)
         for (long k = 0; k < p.c; ++k)
-            dlogits.at(b, 0, 0, k) = (p.at(b, 0, 0, k) - (labels[std::size_t(b)] == k ? 1.0 : 0.0)) / double(p.n);
+            dlogits.at(b, 0, 0, k) = (p.at(b, 0, 0, k) - (labels[std::size_t(b)] == k ? 1.0 - label_smoothing : 0.0) -
+                                      label_smoothing / double(p.c)) /
+                                     double(p.n);
     Gradients grads;
     const std::vector<kiln::LayerSpec> body(net.layers.begin(), net.layers.end() - 1);
     backward::layers(body, std::vector<backward::Trace>(traces.begin(), traces.end() - 1), w, dlogits, mode, grads);

@@ -40,6 +40,9 @@ struct TrainOptions {
     // auto-adams2019 or auto-li2018.
     std::string schedule = "unfused";
     std::uint64_t seed = 0;  // of the dropout masks (dropout_seed)
+    // ε in [0, 1]: the loss's target is (1 − ε)·one-hot + ε/classes, as PyTorch's
+    // CrossEntropyLoss(label_smoothing = ε); 0 is plain cross-entropy.
+    float label_smoothing = 0;
 };
 
 class TrainNet {

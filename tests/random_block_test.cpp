@@ -312,6 +312,35 @@ TEST_CASE("random conv blocks: autoscheduled shapes that hit Halide 14's Zen 4 m
     check_schedule(dilated_pooled, "auto-li2018", 1, 1, rng);
 }
 
+// A block the autoscheduler suite drew (seed 1796356395738317267) whose Adams2019 pipeline
+// computed the conv's padded input inside the conv's innermost reduction loop and died of SIGSEGV
+// in JitNet's check run; kiln now refuses such a schedule from its source (jit.cpp).
+TEST_CASE("random conv blocks: Adams2019 computing a padded input inside the conv's reduction loops (regression)") {
+    auto rng = test::rng_for("random blocks adams reduction loops");
+    ConvAttrs conv;
+    conv.filters = 4, conv.kernel = Extent2{1, 4}, conv.stride = Extent2{3, 3}, conv.dilation = Extent2{1, 2};
+    conv.padding = Padding{PaddingKind::full, {}, {}};
+    const LayerSpec strided = make_layer_spec(conv, Shape{3, 4, 32}, "1");
+    int refused_here = 0;
+    for (const ActivationFunction f : {ActivationFunction::relu, ActivationFunction::leaky_relu, ActivationFunction::tanh}) {
+        ActivationAttrs act;
+        act.function = f, act.slope = 0.1, act.slope_num = 1, act.slope_den = 10;
+        const NetSpec spec = test::net_of({strided, make_layer_spec(act, strided.out, "2")});
+        for (int batch : {1, 2}) {
+            CAPTURE(batch);
+            try {
+                codegen::JitNet net(spec, codegen::JitOptions{"auto-adams2019", batch});
+            } catch (const kiln::Error& e) {
+                refused_here += std::string(e.what()).find("computes a stage inside the reduction loops") != std::string::npos;
+            }
+            check_schedule(spec, "auto-adams2019", batch, batch, rng);  // refused, or the reference's answer
+        }
+    }
+    // Halide 14's Adams2019 places the padded input there for at least one of them; a Halide that
+    // no longer does makes this fail, and the refusal can then be revisited.
+    CHECK(refused_here > 0);
+}
+
 TEST_CASE("random conv blocks match the reference under Halide's autoschedulers (or are refused)") {
     auto rng = test::rng_for("random blocks auto");
     for (const char* schedule : {"auto-mullapudi2016", "auto-adams2019", "auto-li2018"}) {

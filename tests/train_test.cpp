@@ -170,7 +170,7 @@ TEST_CASE("training gradients under fused: batch norm, and dropout's mask inside
 TEST_CASE("training gradients under every autoscheduler of the autodiff pipeline (Mullapudi2016, Adams2019, Li2018)") {
     auto rng = test::rng_for("grad schedules");
     using Small = Net<Input<6, 5, 2>, Conv<3, Kernel<3>, Same>, Tanh, AvgPool<Window<2>>, Dense<3>, Softmax>;
-    for (const char* schedule : {"auto-mullapudi2016", "auto-adams2019", "auto-li2018"}) {
+    for (const std::string schedule : {"auto-mullapudi2016", "auto-adams2019", "auto-li2018"}) {
         CAPTURE(schedule);
         check_gradients<Small>(rng, 3, schedule);
     }
@@ -179,7 +179,7 @@ TEST_CASE("training gradients under every autoscheduler of the autodiff pipeline
 TEST_CASE("training gradients with label smoothing, under kiln's backward pass (unfused, fused) and autodiff") {
     auto rng = test::rng_for("grad label smoothing");
     using Small = Net<Input<6, 5, 2>, Conv<3, Kernel<3>, Same>, Relu, MaxPool<Window<2>>, Dense<5>, Softmax>;
-    for (const char* schedule : {"unfused", "fused", "auto-mullapudi2016"}) {
+    for (const std::string schedule : {"unfused", "fused", "auto-mullapudi2016"}) {
         CAPTURE(schedule);
         check_gradients<Small>(rng, 3, schedule, 12, 0.2f);
     }

@@ -103,20 +103,24 @@ JitNet::JitNet(const NetSpec& spec, const JitOptions& options) : state_(std::mak
         throw Error("out of memory while compiling the net");
     }
     if (options.verify_autoschedule && options.schedule.rfind("auto-", 0) == 0) {
-        refuse_sliding_across_reductions(options);
+        refuse_stages_in_reduction_loops(options);
         verify_against_unfused(options);
     }
 }
 
-// The Halide 14 miscompile behind most refusals (README, known defects): a stage stored at one of
+// The Halide 14 miscompiles behind most refusals (README, known defects): a stage stored at one of
 // a reduction's loops and computed at another slides across the reduction, and the pipeline
 // computes garbage, fails a bounds check, or reads far outside its buffers and crashes the process
-// (Adams2019 on a conv -> pool -> strided conv net: SIGSEGV). A crash cannot be caught by running
-// the pipeline, so such a schedule is refused from its source before it ever runs.
-void JitNet::refuse_sliding_across_reductions(const JitOptions& options) const {
+// (Adams2019 on a conv -> pool -> strided conv net: SIGSEGV). A stage computed inside a reduction's
+// loops, stored there too, crashed the same way (Adams2019 computing a dilated strided conv's padded
+// input at the conv's r_x: random-block seed 1796356395738317267); none of the example nets' valid
+// autoscheduled pipelines does that. A crash cannot be caught by running the pipeline, so such a
+// schedule is refused from its source before it ever runs.
+void JitNet::refuse_stages_in_reduction_loops(const JitOptions& options) const {
+    // (store_at, compute_at) arguments, "func, loop", of each statement of the schedule source.
+    std::vector<std::pair<std::string, std::string>> placements;
     const std::string& source = state().net().schedule_source;
-    std::size_t begin = 0;
-    while (begin < source.size()) {
+    for (std::size_t begin = 0; begin < source.size();) {
         const std::size_t end = std::min(source.find(';', begin), source.size());
         const std::string statement = source.substr(begin, end - begin);
         begin = end + 1;
@@ -126,22 +130,22 @@ void JitNet::refuse_sliding_across_reductions(const JitOptions& options) const {
             const std::size_t open = at + call.size(), close = statement.find(')', open);
             return close == std::string::npos ? "" : statement.substr(open, close - open);
         };
-        const std::string stored = argument_of(".store_at("), computed = argument_of(".compute_at(");
-        const auto func_of = [](const std::string& args) { return args.substr(0, args.find(',')); };
-        // Adams2019 also computes a conv's padded input inside the conv's own reduction loops with
-        // no store_at (the random blocks' 1x4 dilated strided conv, seed 1796356395738317267), and
-        // that pipeline died of SIGSEGV in its check run too.
-        if (!computed.empty() && computed.find("_r_", computed.find(',')) != std::string::npos)
-            throw Error("schedule " + options.schedule + ": Halide would compile a pipeline that computes a stage inside the reduction loops of " +
-                        func_of(computed) + " (compute_at(" + computed +
-                        ")); this is a Halide 14 autoscheduler miscompile, see README 'Known defects'. Use fused, unfused or another autoscheduler.");
-        if (stored.empty() || computed.empty() || stored == computed) continue;
-        const bool reduction_loop = stored.find("_r_") != std::string::npos || computed.find("_r_") != std::string::npos;
-        if (func_of(stored) == func_of(computed) && reduction_loop)
-            throw Error("schedule " + options.schedule + ": Halide would compile a pipeline that slides a stage across the reduction loops of " +
-                        func_of(stored) + " (store_at(" + stored + "), compute_at(" + computed +
-                        ")); this is a Halide 14 autoscheduler miscompile, see README 'Known defects'. Use fused, unfused or another autoscheduler.");
+        placements.emplace_back(argument_of(".store_at("), argument_of(".compute_at("));
     }
+    const auto func_of = [](const std::string& args) { return args.substr(0, args.find(',')); };
+    const auto at_reduction_loop = [](const std::string& args) { return args.find("_r_", args.find(',')) != std::string::npos; };
+    const auto refuse = [&](const std::string& what) {
+        return Error("schedule " + options.schedule + ": Halide would compile a pipeline that " + what +
+                     "; this is a Halide 14 autoscheduler miscompile, see README 'Known defects'. Use fused, unfused or another autoscheduler.");
+    };
+    for (const auto& [stored, computed] : placements)
+        if (!stored.empty() && !computed.empty() && stored != computed && func_of(stored) == func_of(computed) &&
+            (at_reduction_loop(stored) || at_reduction_loop(computed)))
+            throw refuse("slides a stage across the reduction loops of " + func_of(stored) + " (store_at(" + stored + "), compute_at(" +
+                         computed + "))");
+    for (const auto& [stored, computed] : placements)
+        if (!computed.empty() && at_reduction_loop(computed) && (stored.empty() || stored == computed))
+            throw refuse("computes a stage inside the reduction loops of " + func_of(computed) + " (compute_at(" + computed + "))");
 }
 
 void JitNet::verify_against_unfused(const JitOptions& options) const {

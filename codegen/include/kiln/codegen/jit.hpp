@@ -94,7 +94,7 @@ class JitNet {
     Tensor run(const Tensor& input, const Weights& weights) const;
 
   private:
-    void refuse_sliding_across_reductions(const JitOptions& options) const;
+    void refuse_stages_in_reduction_loops(const JitOptions& options) const;
     void verify_against_unfused(const JitOptions& options) const;
     struct State;
     State& state() const;

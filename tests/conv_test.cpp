@@ -51,7 +51,7 @@ void check_conv(const ConvAttrs& a, kiln::Shape in, const long pads[4], PaddingK
     INFO("input " << in.h << "x" << in.w << "x" << in.c << ", filters " << a.filters << ", kernel " << a.kernel.h << "x"
                    << a.kernel.w << ", stride " << a.stride.h << "x" << a.stride.w << ", dilation " << a.dilation.h << "x"
                    << a.dilation.w << ", pads " << pads[0] << "," << pads[1] << "," << pads[2] << "," << pads[3]
-                   << ", bias " << a.bias << ", flip " << a.flip << ", batch " << batch << ", schedule " << schedule
+                   << ", bias " << a.bias << ", flip " << a.flip << ", groups " << a.groups << ", batch " << batch << ", schedule " << schedule
                    << " (batch estimate " << batch_estimate << ")");
     ref::Window g{a.kernel.h, a.kernel.w, a.stride.h, a.stride.w, a.dilation.h, a.dilation.w};
     expected_pads(kind, in.h, a.kernel.h, a.stride.h, a.dilation.h, pads[0], pads[1], g.top, g.bottom);
@@ -67,15 +67,15 @@ void check_conv(const ConvAttrs& a, kiln::Shape in, const long pads[4], PaddingK
     test::fill_uniform(input, rng);
     const auto bias = test::to_double(a.bias ? w[name + ".bias"] : std::vector<float>{});
     auto want = ref::conv(test::to_ref(input), test::to_double(w[name + ".weights"]), a.bias ? &bias : nullptr,
-                          a.filters, g, a.flip);
-    const double taps = double(in.c * a.kernel.h * a.kernel.w);
+                          a.filters, g, a.flip, a.groups);
+    const double taps = double(a.group_input_channels(in) * a.kernel.h * a.kernel.w);
     test::check_close(net.run(input, w), want, 1e-5 * std::max(1.0, std::sqrt(taps / 1000)));
 
     w.fill_small_integers(rng(), 3);
     test::fill_integers(input, rng, 4);
     const auto ibias = test::to_double(a.bias ? w[name + ".bias"] : std::vector<float>{});
     want = ref::conv(test::to_ref(input), test::to_double(w[name + ".weights"]), a.bias ? &ibias : nullptr, a.filters,
-                     g, a.flip);
+                     g, a.flip, a.groups);
     const kiln::Tensor got = net.run(input, w);
     CHECK(test::bit_exact(got, want));
     if (got.size() >= 16) CHECK(test::zero_fraction(got) < 0.9);  // one output may sum to 0 by chance
@@ -156,6 +156,65 @@ TEST_CASE("conv matches the reference for every padding kind, stride, dilation a
                         INFO("padding kind " << int(kind) << ", per side " << per_side << ", stride " << stride << ", dilation " << dilation << ", flip " << flip);
                         run_case(ConvCase{kind, per_side, stride, dilation, flip}, rng);
                     }
+}
+
+// Grouped convs: depthwise (one input channel per group) with multiplier 1 and 2, channel counts in
+// whole vectors (the register tiles) and ragged (the guarded rows), and groups of several input
+// channels each, under every padding kind, strides 1-2 and dilations 1-2.
+TEST_CASE("grouped and depthwise conv match the reference") {
+    auto rng = test::rng_for("grouped conv");
+    const PaddingKind kinds[] = {PaddingKind::valid, PaddingKind::same, PaddingKind::full, PaddingKind::explicit_pads};
+    struct Grouping {
+        long channels, groups, multiplier;  // filters = channels / groups * multiplier * groups
+    };
+    const Grouping groupings[] = {{8, 8, 1}, {16, 16, 1}, {32, 32, 1}, {48, 48, 1}, {5, 5, 1}, {12, 12, 1},
+                                  {8, 8, 2}, {3, 3, 4}, {16, 2, 1}, {12, 3, 2}, {32, 4, 1}, {9, 3, 3}};
+    std::uniform_int_distribution<long> pick_m(3, 12), pick_p(0, 2), pick_b(1, 3), pick_s(1, 2);
+    for (const Grouping& gr : groupings)
+        for (PaddingKind kind : kinds) {
+            ConvAttrs a;
+            kiln::Shape in;
+            long pads[4];
+            for (int attempt = 0;; ++attempt) {
+                REQUIRE(attempt < 1000);
+                a = ConvAttrs{};
+                a.groups = gr.groups;
+                a.filters = gr.channels * gr.multiplier;
+                a.kernel = Extent2{pick_kernel(rng), pick_kernel(rng)};
+                a.stride = Extent2{pick_s(rng), pick_s(rng)};
+                a.dilation = Extent2{pick_s(rng), pick_s(rng)};
+                for (long& p : pads) p = pick_p(rng);
+                a.padding = Padding{kind, {pads[0], pads[1]}, {pads[2], pads[3]}};
+                a.flip = std::bernoulli_distribution(0.25)(rng);
+                a.bias = std::bernoulli_distribution(0.75)(rng);
+                in = kiln::Shape{pick_m(rng), pick_m(rng), gr.channels};
+                if (a.check(in, false).ok() && mostly_reads_input(in.h, a.rows(in), a.kernel.h, a.stride.h, a.dilation.h) &&
+                    mostly_reads_input(in.w, a.cols(in), a.kernel.w, a.stride.w, a.dilation.w))
+                    break;
+            }
+            for (const char* schedule : {"fused", "unfused"})
+                check_conv(a, in, pads, kind, pick_b(rng), schedule, std::bernoulli_distribution(0.5)(rng) ? 1 : 8, rng);
+        }
+}
+
+TEST_CASE("grouped conv: the DSL's counts and checks") {
+    using Block = kiln::Net<kiln::Input<16, 16, 32>, kiln::DepthwiseConv<32, kiln::Kernel<3>, kiln::Pad<1>>,
+                            kiln::Conv<64, kiln::Kernel<1>>>;
+    static_assert(Block::output_shape == kiln::Shape{16, 16, 64});
+    // Depthwise: 3*3*1*32 weights + 32 biases; pointwise: 32*64 + 64.
+    static_assert(Block::param_count == 3 * 3 * 32 + 32 + 32 * 64 + 64);
+    static_assert(Block::mac_count == 16 * 16 * 32 * 9 + 16 * 16 * 64 * 32);
+    using Grouped = kiln::Net<kiln::Input<8, 8, 12>, kiln::Conv<6, kiln::Kernel<3>, kiln::Groups<3>, kiln::NoBias>>;
+    static_assert(Grouped::param_count == 3 * 3 * 4 * 6);  // each filter reads 12 / 3 = 4 channels
+    const kiln::NetSpec spec = kiln::describe<Grouped>();
+    CHECK(spec.layers[0].params[0].dims == std::vector<kiln::extent_t>{6, 4, 3, 3});
+    // The run-time route states the same rule the compile-time one does.
+    ConvAttrs a;
+    a.filters = 12;
+    a.kernel = Extent2{3, 3};
+    a.groups = 5;
+    CHECK_THROWS_WITH(kiln::make_layer_spec(a, kiln::Shape{8, 8, 10}, "4"),
+                      "kiln: layer 4 (conv): input 8x8x10: 10 input channels and 12 filters must both be multiples of the 5 groups");
 }
 
 // The lecture's 3x3 input (a..i) and 2x2 filter (j k / l m): s11 = aj + bk + dl + em, and so on.

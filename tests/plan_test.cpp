@@ -185,6 +185,26 @@ TEST_CASE("conv group plans keep their rules on every machine, ISA, batch and re
     CHECK(checked > 5000);
 }
 
+TEST_CASE("conv group plans: a depthwise conv takes whole pixels per task, in tiles that divide the row") {
+    // W6's 3x3 depthwise conv over 56x56x128: channel blocks in turn, parallel over row bands only.
+    for (const char* machine : {"xeon-spr,cores=2", "zen3,cores=2", "zen3,cores=16"}) {
+        CAPTURE(machine);
+        const MachineModel m = MachineModel::for_target(std::string(machine).rfind("xeon", 0) == 0 ? avx512 : avx2, machine);
+        const ConvGroupPlan dw = first_plan(describe<nets::W6>(), 1, m);
+        CHECK(dw.loop == ConvGroupPlan::Loop::serial_channel_blocks);
+        CHECK(56 % dw.tile_columns == 0);
+        CHECK(dw.channel_blocks * dw.channel_block() == 128);
+        CHECK(dw.tasks() == dw.row_bands);
+        // One band per core, of equal height (56 rows on 16 cores: 14 bands of 4).
+        CHECK(dw.band_rows == (56 + m.cores - 1) / m.cores);
+        CHECK(dw.row_bands * dw.band_rows >= 56);
+        // Accumulators, three weight vectors per channel vector and two spare fit the registers.
+        CHECK(dw.tile_vectors * (dw.tile_columns + 3) + 2 <= m.vector_registers);
+        // The pointwise conv after it is an ordinary one.
+        CHECK(first_plan(describe<nets::W6>(), 1, m, 1).loop == ConvGroupPlan::Loop::register_tiles);
+    }
+}
+
 TEST_CASE("conv group plans: the tile follows the registers, the reduction block L2, the bands the cores") {
     // W1 (24 columns, 64 channels) on AVX-512: 2 x 12 and 4 x 6 both keep 24 accumulators busy;
     // at batch 1 the narrower wins, giving 2 channel blocks to run in parallel.

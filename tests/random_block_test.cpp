@@ -34,6 +34,17 @@ NetSpec random_block(std::mt19937_64& rng, std::string& described) {
         const Shape in{pick(rng, 1, 14), pick(rng, 1, 14), pick_channels(rng)};
         ConvAttrs conv;
         conv.filters = pick_channels(rng);
+        // A quarter depthwise (multiplier 1 or 2), some grouped by a common divisor of the channels.
+        if (coin(rng, 0.25)) {
+            conv.groups = in.c;
+            conv.filters = in.c * (coin(rng, 0.2) ? 2 : 1);
+        } else if (coin(rng, 0.15)) {
+            for (long g = std::min(in.c, conv.filters); g > 1; --g)
+                if (in.c % g == 0 && conv.filters % g == 0) {
+                    conv.groups = g;
+                    break;
+                }
+        }
         conv.kernel = Extent2{coin(rng, 0.3) ? 1 : pick(rng, 2, 5), coin(rng, 0.3) ? 1 : pick(rng, 2, 5)};
         conv.stride = Extent2{pick(rng, 1, 3), pick(rng, 1, 3)};
         conv.dilation = Extent2{coin(rng, 0.6) ? 1 : pick(rng, 2, 3), coin(rng, 0.6) ? 1 : pick(rng, 2, 3)};
@@ -84,7 +95,7 @@ NetSpec random_block(std::mt19937_64& rng, std::string& described) {
           << "x" << conv.kernel.w << " stride " << conv.stride.h << "x" << conv.stride.w << " dilation "
           << conv.dilation.h << "x" << conv.dilation.w << " padding kind " << int(conv.padding.kind) << " pads "
           << rows.begin << "," << rows.end << "," << cols.begin << "," << cols.end << " flip " << conv.flip << " bias "
-          << conv.bias;
+          << conv.bias << " groups " << conv.groups;
         for (std::size_t l = 1; l < layers.size(); ++l) d << ", " << layers[l].kind();
         if (pooling < 3) {
             const auto& p = std::get<PoolAttrs>(layers.back().attrs);

@@ -204,6 +204,11 @@ TEST_CASE("training gradients: max pools with overlapping windows, padding and a
                         MaxPool<Window<2>, Stride<1>>, Dense<3>, Softmax>>(rng, 3);
 }
 
+TEST_CASE("training gradients: depthwise (multiplier 1 and 2) and grouped convolutions") {
+    auto rng = test::rng_for("grad grouped");
+    check_gradients<Net<Input<6, 6, 4>, DepthwiseConv<4, Kernel<3>, Same>, Relu, Conv<8, Kernel<3>, Groups<4>, Stride<2>>, Tanh,
+                        Conv<6, Kernel<1>, Groups<2>, NoBias>, Dense<3>, Softmax>>(rng, 2);
+}
 TEST_CASE("training gradients: one-channel layers (nothing to vectorize across)") {
     auto rng = test::rng_for("grad one channel");
     check_gradients<Net<Input<5, 5, 1>, Conv<1, Kernel<3>, Same>, Relu, Conv<1, Kernel<1>>, Dense<2>, Softmax>>(rng, 2);

@@ -84,6 +84,14 @@ TEST_CASE("tuning files: what is saved is loaded, in a file a person can read") 
     CHECK(text.find("\"loop\": \"reduction_blocks\"") != std::string::npos);
     CHECK(text.rfind("{\n  \"kiln_tuning\": 1,", 0) == 0);
     CHECK(!std::filesystem::exists(file.path + ".partial"));
+
+    ConvGroupPlan serial = plan;
+    serial.loop = ConvGroupPlan::Loop::serial_channel_blocks, serial.reduction_block = 0, serial.fold_rows = 0;
+    tuning.entries["serial"] = {serial, 1, 1};
+    tuning.save(file.path);
+    const codegen::TunedPlan* serial_found = Tuning::load(file.path).find("serial");
+    REQUIRE(serial_found);
+    CHECK(serial_found->plan == serial);
 }
 
 TEST_CASE("tuning files: a bad file is refused with what is wrong, and nothing is loaded") {

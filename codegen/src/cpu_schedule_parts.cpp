@@ -60,6 +60,7 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const ConvGroup
     const int vec = plan.vector_lanes;
     const Shape conv_out = net.layers[group.first()].spec->out;
     const Shape conv_in = net.layers[group.first()].spec->in;
+    const ConvAttrs& conv_attrs = std::get<ConvAttrs>(net.layers[group.first()].spec->attrs);
     const ConvGroupStages stages = conv_group_stages(net, group);
     Func conv = stages.conv, conv_input = stages.conv_input, root = stages.stored, tiled = stages.tiled;
     const RDom& r = stages.reduction;
@@ -133,7 +134,19 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const ConvGroup
         pack_weights(stages, vec).compute_at(conv, rco);
         return;
     }
-    if (pool) {
+    if (plan.loop == ConvGroupPlan::Loop::serial_channel_blocks) {
+        // A tile's channel blocks one after another at its columns, so consecutive tiles read
+        // consecutive channels of the same input pixels; the padded input rows hold every channel.
+        root.split(cbi, cv, cl, vec)
+            .split(x, xo, xi, plan.tile_columns, column_tail)
+            .reorder(cl, cv, xi, cb, xo, yi, yo, n)
+            .vectorize(cl)
+            .unroll(cv)
+            .unroll(xi);
+        if (stages.skips_padded_columns) root.unroll(xo);
+        conv.compute_at(root, cb);
+        root.fuse(yo, n, t).parallel(t);
+    } else if (pool) {
         root.reorder(cbi, x, yi, cb, yo, n).vectorize(cbi, vec);
         // Slides down the band's rows: each conv row computed once per band, kept only while
         // the pooling windows need it.
@@ -156,7 +169,7 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const ConvGroup
         if (stages.skips_padded_columns) root.unroll(xo);
         conv.compute_at(root, xo);
     }
-    root.fuse(cb, yo, t).fuse(t, n, t).parallel(t);
+    if (plan.loop != ConvGroupPlan::Loop::serial_channel_blocks) root.fuse(cb, yo, t).fuse(t, n, t).parallel(t);
     pack_weights(stages, vec).compute_at(root, t);
     if (conv_input.defined()) {
         conv_input.store_at(root, t).compute_at(root, yi);
@@ -172,7 +185,11 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const ConvGroup
         .vectorize(cl)
         .unroll(cv)
         .unroll(x);
-    if (conv_in.c <= 4) conv.update().unroll(r.x);
+    if (conv_attrs.group_input_channels(conv_in) <= 4) conv.update().unroll(r.x);
+    // A depthwise conv reduces over taps alone, each FMA loading its own input vector (not a
+    // broadcast): kernel columns unrolled, so neighbouring tile columns share the loads of the
+    // input columns they both read (a 6-column tile of a 3x3 kernel loads 8 vectors a row, not 18).
+    if (conv_attrs.depthwise(conv_in) && conv_attrs.kernel.w <= 7 && !stages.skips_padded_columns) conv.update().unroll(r.y);
     // Column taps tested per tile column: with the tiles and kernel columns unrolled the tests
     // are constants, and an edge tile's rows of FMAs simply leave the padded columns out.
     if (stages.skips_padded_columns) conv.update().unroll(r.y);

@@ -52,7 +52,7 @@ std::vector<Scored> tile_variants(const Lowered& net, const FusionGroup& group, 
             p.tile_vectors = v;
             p.tile_columns = cols;
             p.channel_blocks = channel_vectors / v;
-            set_bands(p, rows, row_bands(rows, p.batch * p.channel_blocks, machine.cores));
+            set_bands(p, rows, row_bands(rows, p.batch * p.parallel_channel_blocks(), machine.cores));
             p.fold_rows = padded_input_fold_for(net, group, p.band_rows);
             const int tiles = (width + cols - 1) / cols;
             out.push_back({p, double(v) * cols * width / (tiles * cols)});
@@ -85,7 +85,8 @@ std::vector<Scored> band_variants(const Lowered& net, const FusionGroup& group, 
 std::vector<Scored> reduction_variants(const Lowered& net, const FusionGroup& group, const ConvGroupPlan& from) {
     std::vector<Scored> out;
     if (from.loop == ConvGroupPlan::Loop::channel_rows || !group_pool(net, group)) return out;
-    const int in_channels = int(net.layers[group.first()].spec->in.c);
+    const LayerSpec& conv = *net.layers[group.first()].spec;
+    const int in_channels = int(std::get<ConvAttrs>(conv.attrs).group_input_channels(conv.in));  // the reduction's
     ConvGroupPlan tiles = from;
     tiles.loop = ConvGroupPlan::Loop::register_tiles;
     tiles.reduction_block = 0;

@@ -43,7 +43,11 @@ struct Builder {
     // Halide's autodiff of one layer, given its output's gradient.
     Func autodiff_layer(const LayerStages& L, Func in, Func d_out, bool need_input) {
         const Shape out = L.spec->out;
-        const Region bounds = {{0, int(out.c)}, {0, int(out.w)}, {0, int(out.h)}, {0, batch}};
+        // Halide 14's propagate_adjoints documents {min, extent} but differentiates over [min, min +
+        // extent], one more in every dimension: harmless where d_out is zero outside its shape, but a
+        // scatter (a grouped conv's input, read at c / group * group + i) then read the weights of
+        // output channel `filters`, past their end. Extents are passed less one.
+        const Region bounds = {{0, int(out.c) - 1}, {0, int(out.w) - 1}, {0, int(out.h) - 1}, {0, batch - 1}};
         Derivative d = [&] {
             try {
                 return propagate_adjoints(L.output, d_out, bounds);
@@ -240,7 +244,7 @@ struct Builder {
         return std::visit(
             overloaded{
                 [&](const ConvAttrs& a) {
-                    if (a.stride.w == 1 && a.stride.h == 1 && a.dilation.w == 1 && a.dilation.h == 1)
+                    if (a.stride.w == 1 && a.stride.h == 1 && a.dilation.w == 1 && a.dilation.h == 1 && a.groups == 1)
                         return conv_backward(L, a, in, d_out, need_input);
                     return autodiff_layer(L, in, d_out, need_input);
                 },

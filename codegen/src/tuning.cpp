@@ -21,6 +21,7 @@ const char* loop_name(ConvGroupPlan::Loop loop) {
         case ConvGroupPlan::Loop::channel_rows: return "channel_rows";
         case ConvGroupPlan::Loop::register_tiles: return "register_tiles";
         case ConvGroupPlan::Loop::reduction_blocks: return "reduction_blocks";
+        case ConvGroupPlan::Loop::serial_channel_blocks: return "serial_channel_blocks";
     }
     return "?";
 }
@@ -62,7 +63,8 @@ ConvGroupPlan plan_from_json(const json& j, const std::string& where) {
     if (loop == "channel_rows") plan.loop = ConvGroupPlan::Loop::channel_rows;
     else if (loop == "register_tiles") plan.loop = ConvGroupPlan::Loop::register_tiles;
     else if (loop == "reduction_blocks") plan.loop = ConvGroupPlan::Loop::reduction_blocks;
-    else throw Error(where + ": plan \"loop\" must be channel_rows, register_tiles or reduction_blocks");
+    else if (loop == "serial_channel_blocks") plan.loop = ConvGroupPlan::Loop::serial_channel_blocks;
+    else throw Error(where + ": plan \"loop\" must be channel_rows, register_tiles, reduction_blocks or serial_channel_blocks");
     for (const auto& f : plan_fields) {
         if (!j.contains(f.name) || !j[f.name].is_number_integer())
             throw Error(where + ": plan field \"" + f.name + "\" is missing or not an integer");
@@ -149,7 +151,7 @@ std::string tuning_key(const MachineModel& machine, const Lowered& net, const Fu
         key << " | " << l.kind() << " " << shape(l.in) << " -> " << shape(l.out);
         if (const auto* c = std::get_if<ConvAttrs>(&l.attrs))
             key << " k" << pair(c->kernel) << " s" << pair(c->stride) << " d" << pair(c->dilation) << " p"
-                << pads(c->rows(l.in), c->cols(l.in));
+                << pads(c->rows(l.in), c->cols(l.in)) << (c->groups != 1 ? " g" + std::to_string(c->groups) : "");
         if (const auto* p = std::get_if<PoolAttrs>(&l.attrs))
             key << " w" << pair(p->window) << " s" << pair(p->stride) << " p" << pads(p->rows(l.in), p->cols(l.in));
     }

@@ -30,6 +30,7 @@ inline const std::map<std::string, std::function<kiln::NetSpec()>>& known_nets()
         {"w2", [] { return kiln::describe<nets::W2>(); }},
         {"w3", [] { return kiln::describe<nets::W3>(); }},
         {"w4", [] { return kiln::describe<nets::W4>(); }},
+        {"w6", [] { return kiln::describe<nets::W6>(); }},
         {"tf-cifar10", [] { return kiln::describe<nets::TensorFlowCifar10>(); }},
         {"cifar10-model1", [] { return kiln::describe<nets::Cifar10Model1>(); }},
         {"cifar10-model2", [] { return kiln::describe<nets::Cifar10Model2>(); }},

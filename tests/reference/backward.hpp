@@ -63,7 +63,7 @@ inline void accumulate(std::vector<double>& into, const std::vector<double>& add
 inline Tensor conv(const Tensor& x, const Tensor& dy, const std::vector<double>& weights, const kiln::ConvAttrs& a,
                    std::vector<double>& dw, std::vector<double>* db) {
     const Window g = detail::window_of(a.padding, x.h, x.w, a.kernel, a.stride, a.dilation);
-    const long filters = dy.c;
+    const long filters = dy.c, group_in = x.c / long(a.groups), group_out = filters / long(a.groups);
     Tensor dx(x.n, x.h, x.w, x.c);
     dw.assign(weights.size(), 0.0);
     if (db) db->assign(std::size_t(filters), 0.0);
@@ -78,10 +78,11 @@ inline Tensor conv(const Tensor& x, const Tensor& dy, const std::vector<double>&
                             const long iy = oy * g.sh - g.top + ky * g.dh, ix = ox * g.sw - g.left + kx * g.dw;
                             if (iy < 0 || iy >= x.h || ix < 0 || ix >= x.w) continue;  // a padding tap
                             const long wy = a.flip ? g.kh - 1 - ky : ky, wx = a.flip ? g.kw - 1 - kx : kx;
-                            for (long i = 0; i < x.c; ++i) {
-                                const std::size_t wi = std::size_t(((wy * g.kw + wx) * x.c + i) * filters + o);
-                                dx.at(b, iy, ix, i) += weights[wi] * d;
-                                dw[wi] += x.at(b, iy, ix, i) * d;
+                            for (long i = 0; i < group_in; ++i) {
+                                const std::size_t wi = std::size_t(((wy * g.kw + wx) * group_in + i) * filters + o);
+                                const long k = o / group_out * group_in + i;  // the input channel of o's group
+                                dx.at(b, iy, ix, k) += weights[wi] * d;
+                                dw[wi] += x.at(b, iy, ix, k) * d;
                             }
                         }
                 }

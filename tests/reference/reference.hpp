@@ -36,9 +36,12 @@ inline long positions(long m, long before, long after, long k, long s, long d) {
     return count;
 }
 
-// weights indexed [ky][kx][i][o] (HWIO); flip rotates the kernel by 180 degrees.
+// weights indexed [ky][kx][i][o] (HWIO) with i over the input channels of o's group: the input's
+// c / groups channels starting at (o / (filters / groups)) * (c / groups). flip rotates the kernel
+// by 180 degrees.
 inline Tensor conv(const Tensor& in, const std::vector<double>& weights, const std::vector<double>* bias, long filters,
-                   const Window& g, bool flip) {
+                   const Window& g, bool flip, long groups = 1) {
+    const long group_in = in.c / groups, group_out = filters / groups;
     const long oh = positions(in.h, g.top, g.bottom, g.kh, g.sh, g.dh);
     const long ow = positions(in.w, g.left, g.right, g.kw, g.sw, g.dw);
     Tensor out(in.n, oh, ow, filters);
@@ -49,10 +52,11 @@ inline Tensor conv(const Tensor& in, const std::vector<double>& weights, const s
                     double acc = bias ? (*bias)[std::size_t(o)] : 0.0;
                     for (long ky = 0; ky < g.kh; ++ky)
                         for (long kx = 0; kx < g.kw; ++kx)
-                            for (long i = 0; i < in.c; ++i) {
+                            for (long i = 0; i < group_in; ++i) {
                                 const long wy = flip ? g.kh - 1 - ky : ky, wx = flip ? g.kw - 1 - kx : kx;
-                                const double wv = weights[std::size_t(((wy * g.kw + wx) * in.c + i) * filters + o)];
-                                acc += wv * in.padded(b, oy * g.sh - g.top + ky * g.dh, ox * g.sw - g.left + kx * g.dw, i);
+                                const double wv = weights[std::size_t(((wy * g.kw + wx) * group_in + i) * filters + o)];
+                                acc += wv * in.padded(b, oy * g.sh - g.top + ky * g.dh, ox * g.sw - g.left + kx * g.dw,
+                                                      o / group_out * group_in + i);
                             }
                     out.at(b, oy, ox, o) = acc;
                 }

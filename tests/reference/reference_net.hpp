@@ -45,7 +45,7 @@ inline Tensor run_layer(const kiln::LayerSpec& l, const kiln::Weights& w, const 
             [&](const ConvAttrs& a) {
                 const auto bias = a.bias ? param("bias") : std::vector<double>{};
                 return conv(x, param("weights"), a.bias ? &bias : nullptr, long(a.filters),
-                            detail::window_of(a.padding, x.h, x.w, a.kernel, a.stride, a.dilation), a.flip);
+                            detail::window_of(a.padding, x.h, x.w, a.kernel, a.stride, a.dilation), a.flip, long(a.groups));
             },
             [&](const PoolAttrs& a) {
                 const Window g = detail::window_of(a.padding, x.h, x.w, a.window, a.stride, Extent2{1, 1});

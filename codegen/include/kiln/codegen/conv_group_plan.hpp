@@ -21,18 +21,25 @@ struct ConvGroupPlan {
         // As register_tiles, but a band's conv rows computed whole, reduction_block input
         // channels at a time, because a channel block's weights would not stay in L2.
         reduction_blocks,
+        // As register_tiles, but the channel blocks computed one after another at each tile's
+        // columns rather than in parallel: a task reads whole input pixels, not a strided slice
+        // of each. For a depthwise conv (one load per FMA, no channel reduction to amortize a
+        // load over), the slices of a channel-block split streamed in at a third of the rate.
+        // Parallel over row bands x batch only; not under a pool.
+        serial_channel_blocks,
     };
     Loop loop = Loop::channel_rows;
     int vector_lanes = 8;
     int tile_vectors = 1, tile_columns = 1;  // the register tile (not channel_rows)
-    int channel_blocks = 1;                  // parallel blocks of tile_vectors * vector_lanes channels
+    int channel_blocks = 1;                  // blocks of tile_vectors * vector_lanes channels, parallel unless serial_channel_blocks
     int row_bands = 1, band_rows = 1;        // parallel bands of the stored stage's rows
     int reduction_block = 0;                 // input channels per reduction slice (reduction_blocks)
     int fold_rows = 0;                       // padded input rows each task keeps; 0: all of them
     int batch = 1;                           // the batch the plan was made for
 
     int channel_block() const { return tile_vectors * vector_lanes; }
-    int tasks() const { return batch * channel_blocks * row_bands; }
+    int parallel_channel_blocks() const { return loop == Loop::serial_channel_blocks ? 1 : channel_blocks; }
+    int tasks() const { return batch * parallel_channel_blocks() * row_bands; }
     // "register tiles 2x16 ch x 6 cols, 2 channel blocks x 1 band of 12 rows, 2 tasks, fold 16 rows"
     std::string describe() const;
     bool operator==(const ConvGroupPlan& other) const;

@@ -13,6 +13,8 @@ enum class Rule {
     missing_kernel,                // a Conv without Kernel<...>
     missing_window,                // a pool without Window<...>
     zero_filters,                  // v: filters
+    zero_groups,                   // v: groups
+    channels_not_divisible_by_groups,  // v: input channels, filters, groups
     zero_units,                    // v: units
     zero_kernel,                   // v: kernel h, w
     zero_window,                   // v: window h, w

@@ -19,6 +19,10 @@ inline std::string check_message(const Check& ck, Shape in) {
     case Rule::missing_kernel: o << "a convolution needs a kernel"; break;
     case Rule::missing_window: o << "a pooling layer needs a window"; break;
     case Rule::zero_filters: o << "filters = " << v[0] << ", must be at least 1"; break;
+    case Rule::zero_groups: o << "groups = " << v[0] << ", must be at least 1"; break;
+    case Rule::channels_not_divisible_by_groups:
+        o << v[0] << " input channels and " << v[1] << " filters must both be multiples of the " << v[2] << " groups";
+        break;
     case Rule::zero_units: o << "units = " << v[0] << ", must be at least 1"; break;
     case Rule::zero_kernel: o << "kernel " << v[0] << "x" << v[1] << ", each extent must be at least 1"; break;
     case Rule::zero_window: o << "window " << v[0] << "x" << v[1] << ", each extent must be at least 1"; break;

@@ -25,6 +25,8 @@ template <extent_t H, extent_t W> struct stride {};
 template <extent_t H, extent_t W> struct dilation {};
 template <extent_t N> struct filters {};
 template <extent_t N> struct units {};
+template <extent_t N> struct groups {};
+template <extent_t N> struct input_channels {};
 template <extent_t Top, extent_t Bottom, extent_t Left, extent_t Right> struct padding {};
 template <extent_t Num, extent_t Den> struct ratio {};
 template <extent_t N> struct radius {};
@@ -54,6 +56,10 @@ KILN_ERROR(input_not_first, "Input<H, W, C> may only be a Net's first layer");
 KILN_ERROR(conv_needs_kernel, "a Conv needs a Kernel<h, w> option");
 KILN_ERROR(pool_needs_window, "a pooling layer needs a Window<h, w> option");
 KILN_ERROR(zero_filters, "a Conv needs at least one filter");
+KILN_ERROR(zero_groups, "a Conv needs at least one group (Groups<1> is an ordinary convolution)");
+KILN_ERROR(channels_not_divisible_by_groups,
+           "a grouped Conv's input channels and filters must both be multiples of its Groups<g>, so that "
+           "every group has the same number of each");
 KILN_ERROR(zero_units, "a Dense layer needs at least one unit");
 KILN_ERROR(zero_kernel, "every kernel extent must be at least 1");
 KILN_ERROR(zero_window, "every pooling window extent must be at least 1");
@@ -97,6 +103,9 @@ constexpr bool report() {
     else if constexpr (R == Rule::missing_kernel) return sizeof(conv_needs_kernel<Where, Layer>) > 0;
     else if constexpr (R == Rule::missing_window) return sizeof(pool_needs_window<Where, Layer>) > 0;
     else if constexpr (R == Rule::zero_filters) return sizeof(zero_filters<Where, Layer, filters<a>>) > 0;
+    else if constexpr (R == Rule::zero_groups) return sizeof(zero_groups<Where, Layer, groups<a>>) > 0;
+    else if constexpr (R == Rule::channels_not_divisible_by_groups)
+        return sizeof(channels_not_divisible_by_groups<Where, Layer, input_channels<a>, filters<b>, groups<c>>) > 0;
     else if constexpr (R == Rule::zero_units) return sizeof(zero_units<Where, Layer, units<a>>) > 0;
     else if constexpr (R == Rule::zero_kernel) return sizeof(zero_kernel<Where, Layer, kernel<a, b>>) > 0;
     else if constexpr (R == Rule::zero_window) return sizeof(zero_window<Where, Layer, window<a, b>>) > 0;

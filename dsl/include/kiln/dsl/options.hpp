@@ -22,6 +22,7 @@ struct padding {};
 struct bias {};
 struct flip {};
 struct pad_counting {};
+struct groups {};
 struct none {};  // not a kiln option at all
 }  // namespace category
 
@@ -44,6 +45,15 @@ template <extent_t H, extent_t W = H>
 struct Dilation {
     using option_category = category::dilation;
     static constexpr Extent2 value{H, W};
+};
+
+// Grouped convolution: input channels and filters split into G groups, each filter reading only
+// its group's input channels (ONNX's and PyTorch's `group`). Groups<C> with C filters over C input
+// channels is a depthwise convolution (MobileNet's); see DepthwiseConv in conv.hpp.
+template <extent_t G>
+struct Groups {
+    using option_category = category::groups;
+    static constexpr extent_t value = G;
 };
 
 // Padding: Valid (none), Same (TensorFlow), Full (d*(k-1) each side), Pad<rows, cols> (symmetric),

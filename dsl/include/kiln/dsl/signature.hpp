@@ -34,6 +34,7 @@ inline void sign_layers(std::ostream& out, const std::vector<LayerSpec>& layers)
                         out << " d";
                         sign(out, a.dilation);
                         out << (a.flip ? " flip" : "");
+                        if (a.groups != 1) out << " g" << a.groups;  // absent when 1: older weights keep their signature
                     } else {
                         sign(out, a.window);
                         out << " f" << int(a.function) << (a.count_padding ? " count" : "");

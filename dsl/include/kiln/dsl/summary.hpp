@@ -21,11 +21,14 @@ inline std::string layer_detail(const LayerSpec& l) {
     // One overload per layer kind and no catch-all: a new kind must say what its row shows.
     std::visit(overloaded{[&](const ConvAttrs& c) {
                               const Pads r = c.rows(l.in), q = c.cols(l.in);
-                              std::snprintf(buf, sizeof buf, "%lldx%lld/%lldx%lld pad %lld,%lld,%lld,%lld%s%s%s",
+                              char groups[40] = "";
+                              if (c.depthwise(l.in)) std::snprintf(groups, sizeof groups, " depthwise");
+                              else if (c.groups > 1) std::snprintf(groups, sizeof groups, " %lld groups", (long long)c.groups);
+                              std::snprintf(buf, sizeof buf, "%lldx%lld/%lldx%lld pad %lld,%lld,%lld,%lld%s%s%s%s",
                                             (long long)c.kernel.h, (long long)c.kernel.w, (long long)c.stride.h,
                                             (long long)c.stride.w, (long long)r.begin, (long long)r.end, (long long)q.begin,
                                             (long long)q.end, c.dilation.h > 1 || c.dilation.w > 1 ? " dilated" : "",
-                                            c.flip ? " flipped" : "", c.bias ? "" : " no-bias");
+                                            c.flip ? " flipped" : "", c.bias ? "" : " no-bias", groups);
                           },
                           [&](const PoolAttrs& p) {
                               const Pads r = p.rows(l.in), q = p.cols(l.in);

@@ -46,7 +46,12 @@ struct OneDnnNet::State {
     memory conv(const LayerSpec& l, const memory& x, bool relu) {
         const auto& c = std::get<kiln::ConvAttrs>(l.attrs);
         const kiln::Pads r = c.rows(l.in), k = c.cols(l.in);
-        const memory::dims w_dims{memory::dim(c.filters), memory::dim(l.in.c), memory::dim(c.kernel.h), memory::dim(c.kernel.w)};
+        // Grouped: oneDNN's weights gain a leading groups axis, {G, O/G, I/G, KH, KW}.
+        const memory::dim kh = memory::dim(c.kernel.h), kw = memory::dim(c.kernel.w);
+        const memory::dims w_dims = c.groups == 1
+                                        ? memory::dims{memory::dim(c.filters), memory::dim(l.in.c), kh, kw}
+                                        : memory::dims{memory::dim(c.groups), memory::dim(c.group_filters()),
+                                                       memory::dim(c.group_input_channels(l.in)), kh, kw};
         const memory::desc bias_md = c.bias ? memory::desc({memory::dim(c.filters)}, dt::f32, tag::x) : memory::desc();
         convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct,
                                     memory::desc(dims(l.in), dt::f32, tag::any), memory::desc(w_dims, dt::f32, tag::any), bias_md,

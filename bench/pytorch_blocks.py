@@ -83,6 +83,9 @@ WORKLOADS = {  # name: (input C, H, W), net builder
     "W5": ((3, 32, 32), lambda: nn.Sequential(block(3, 256, 5), block(256, 128, 5), block(128, 64, 3),
                                               nn.Flatten(), nn.Linear(4 * 4 * 64, 10), nn.Softmax(1))),
     "GoogLeNet": ((3, 224, 224), googlenet),
+    "W6": ((128, 56, 56), lambda: nn.Sequential(
+        nn.Conv2d(128, 128, 3, padding=1, groups=128), nn.ReLU(), nn.Conv2d(128, 128, 1), nn.ReLU())),
+    "W6dw": ((128, 56, 56), lambda: nn.Sequential(nn.Conv2d(128, 128, 3, padding=1, groups=128), nn.ReLU())),
 }
 
 

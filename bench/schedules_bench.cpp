@@ -5,6 +5,8 @@
 //   W3 GoogLeNet stem           224x224x3 conv 7x7/2 x64 pad 3, ReLU, max-pool 3x3/2
 //   W4 GoogLeNet conv2          56x56x64  conv 3x3x192 pad 1, ReLU, max-pool 3x3/2
 //   W5 the lecture's CIFAR-10 model 4 end to end (three conv blocks, dense 10, softmax)
+//   W6 MobileNet v1 block       56x56x128 depthwise 3x3 pad 1, ReLU, conv 1x1x128, ReLU
+//   W6dw its depthwise half     56x56x128 depthwise 3x3 pad 1, ReLU
 //   GoogLeNet end to end (batch 1; kiln fused and unfused only: Halide 14 takes ~80 s to compile it)
 // Implementations: every kiln CPU schedule (and `fused-tuned`, fused with a kiln-tune file's plans,
 // when KILN_BENCH_TUNING names one), oneDNN (bench/onednn_net.hpp), PyTorch (a child
@@ -241,6 +243,8 @@ int main(int argc, char** argv) {
         workload<nets::W3>("W3", {1, 8}, all),
         workload<nets::W4>("W4", {1, 8}, all),
         workload<nets::Cifar10Model4>("W5", {1, 128}, w5),
+        workload<nets::W6>("W6", {1, 8}, all),
+        workload<nets::W6Depthwise>("W6dw", {1, 8}, all),
         workload<nets::GoogLeNet>("GoogLeNet", {1}, fused_unfused),
     };
     static bench::PyTorchPeer peer(std::getenv("KILN_PYTHON") ? std::getenv("KILN_PYTHON") : "/usr/bin/python3",

@@ -30,7 +30,7 @@ inline double useful_macs(const std::vector<kiln::LayerSpec>& layers) {
         };
         const double ty = taps_inside(long(l.out.h), long(l.in.h), long(rows.begin), long(c->kernel.h), long(c->stride.h), long(c->dilation.h));
         const double tx = taps_inside(long(l.out.w), long(l.in.w), long(cols.begin), long(c->kernel.w), long(c->stride.w), long(c->dilation.w));
-        total += ty * tx * double(l.in.c) * double(l.out.c);
+        total += ty * tx * double(c->group_input_channels(l.in)) * double(l.out.c);
     }
     return total;
 }

@@ -33,8 +33,9 @@ struct RegisterTile {
 // The largest tile that fits the registers, discounting the narrower last tile of a ragged row
 // (it issues fewer FMAs per load and per loop iteration), that loads at most one value (weight
 // vector or broadcast input) per FMA: a 1 x 24 tile would load 25 per 24 FMAs and run a third
-// slower than 2 x 12 on W1. Between equal tiles, `prefer_narrow` picks fewer channels: more
-// channel blocks to run in parallel.
+// slower than 2 x 12 on W1. Between equal tiles, the one with fewer loads per FMA (more channels,
+// fewer columns: 4 x 6 loads 10 values per 24 FMAs, 2 x 12 loads 14), unless its channel blocks
+// are fewer than `min_channel_blocks`, the parallel blocks the cores need; then fewer channels.
 //
 // A tile of v channel vectors x k columns holds v*k accumulators, its v weight vectors and one
 // broadcast input value, and leaves one register spare: W5's 4 x 3 tile on AVX2 (17) spilled and
@@ -43,7 +44,7 @@ struct RegisterTile {
 // Channel counts of 1, 7 or 13 vectors (GoogLeNet's 16, 112 and 208 on AVX-512) leave only
 // one-vector tiles, which load one value more than they issue FMAs; there the widest such tile
 // is taken, rather than the 1 x 1 tile that loads two values per FMA.
-RegisterTile choose_register_tile(int channel_vectors, int width, int registers, bool prefer_narrow, int max_vectors = 4) {
+RegisterTile choose_register_tile(int channel_vectors, int width, int registers, int min_channel_blocks, int max_vectors = 4) {
     RegisterTile best;
     double best_score = 0, best_useful = 0;
     const bool one_vector_only = [&] {
@@ -64,7 +65,7 @@ RegisterTile choose_register_tile(int channel_vectors, int width, int registers,
             // that runs a 6- and a 2-column tile for an 8-wide row), then the narrower if asked.
             const bool tie = std::abs(score - best_score) < 1e-9;
             if (score > best_score + 1e-9 || (tie && useful > best_useful + 1e-9) ||
-                (tie && std::abs(useful - best_useful) < 1e-9 && prefer_narrow))
+                (tie && std::abs(useful - best_useful) < 1e-9 && channel_vectors / best.vectors < min_channel_blocks))
                 best_score = score, best_useful = useful, best = {v, cols};
         }
     }
@@ -223,12 +224,13 @@ ConvGroupPlan plan_conv_group(const Lowered& net, const FusionGroup& group, cons
     // The reduction's input channels: a group's.
     const int taps = int(conv.kernel.h * conv.kernel.w), in_channels = int(conv.group_input_channels(conv_layer.in));
     const int width = int(conv_layer.out.w);
-    RegisterTile tile = choose_register_tile(channels / vec, width, machine.vector_registers, plan.batch < machine.cores);
+    const int blocks_for_cores = (machine.cores + plan.batch - 1) / plan.batch;
+    RegisterTile tile = choose_register_tile(channels / vec, width, machine.vector_registers, blocks_for_cores);
     int rblock = pool ? reduction_block(in_channels, taps, tile.vectors * vec, machine.l2_bytes) : 0;
     if (rblock > 0) {
         // At most two channel vectors: W5's second conv at batch 128 on AVX-512 ran 2 x 8 in 97 ms,
         // 4 x 4 in 126 ms; on AVX2, 2 x 6 (6 + 6 + 4 columns over a 16-wide row) beats 2 x 4.
-        tile = choose_register_tile(channels / vec, width, machine.vector_registers, true, 2);
+        tile = choose_register_tile(channels / vec, width, machine.vector_registers, channels / vec + 1, 2);
         rblock = reduction_block(in_channels, taps, tile.vectors * vec, machine.l2_bytes);
     }
     plan.loop = rblock > 0 ? ConvGroupPlan::Loop::reduction_blocks : ConvGroupPlan::Loop::register_tiles;

@@ -58,6 +58,38 @@ TEST_CASE("activations match the reference") {
     }
 }
 
+// ReLU6 and a random range inside the inputs' [-3, 3]: some values clipped at each end, and a NaN
+// passed through (x86's min and max would return a bound).
+TEST_CASE("clip (ReLU6 and random ranges) matches the reference and keeps a NaN") {
+    auto rng = test::rng_for("clip");
+    const kiln::Shape in = random_shape(rng);
+    kiln::Tensor input(2, in);
+    test::fill_uniform(input, rng, -3, 3);
+    input(0, 0, 0, 0) = std::numeric_limits<float>::quiet_NaN();
+    const auto x = test::to_ref(input);
+    const long low = std::uniform_int_distribution<long>(-30, 10)(rng), high = low + std::uniform_int_distribution<long>(0, 20)(rng);
+    struct Range {
+        kiln::ActivationAttrs attrs;
+        double low, high;
+    } ranges[] = {{kiln::Relu6::attrs, 0, 6}, {kiln::ActivationAttrs{}, low / 10.0, high / 10.0}};
+    ranges[1].attrs.function = kiln::ActivationFunction::clip;
+    ranges[1].attrs.low = low / 10.0, ranges[1].attrs.high = high / 10.0;
+    ranges[1].attrs.low_num = low, ranges[1].attrs.low_den = 10, ranges[1].attrs.high_num = high, ranges[1].attrs.high_den = 10;
+    for (const auto& r : ranges)
+        for (const char* schedule : {"fused", "unfused"}) {
+            INFO("clip [" << r.low << ", " << r.high << "] under " << schedule);
+            kiln::codegen::JitNet net(test::net_of({kiln::make_layer_spec(r.attrs, in, "1")}), kiln::codegen::JitOptions{schedule});
+            const kiln::Tensor got = net.run(input, kiln::Weights{});
+            CHECK(std::isnan(got(0, 0, 0, 0)));
+            kiln::Tensor rest = got;
+            rest(0, 0, 0, 0) = 0;
+            auto want = ref::map(x, [&](double v) { return std::min(std::max(v, r.low), r.high); });
+            want.at(0, 0, 0, 0) = 0;
+            test::check_close(rest, want, 1e-6, 1.0);
+        }
+    static_assert(kiln::Net<kiln::Input<4, 4, 8>, kiln::Conv<8, kiln::Kernel<1>>, kiln::Relu6>::valid);
+}
+
 TEST_CASE("softmax matches the reference and sums to one") {
     auto rng = test::rng_for("softmax");
     const kiln::Shape in = random_shape(rng, 20);
@@ -69,6 +101,25 @@ TEST_CASE("softmax matches the reference and sums to one") {
     double total = 0;
     for (long c = 0; c < in.c; ++c) total += got(1, 0, 0, c);
     CHECK(total == doctest::Approx(1.0).epsilon(1e-5));
+}
+
+// Channel counts on both sides of the unrolled form's limit (64), inputs wide enough that a log of
+// the quotient would lose the small probabilities (exp(-40) underflows nothing in the log form).
+TEST_CASE("log softmax matches the reference, unrolled and reduced") {
+    auto rng = test::rng_for("log softmax");
+    for (long channels : {std::uniform_int_distribution<long>(2, 64)(rng), std::uniform_int_distribution<long>(65, 200)(rng)}) {
+        const kiln::Shape in{std::uniform_int_distribution<long>(1, 4)(rng), std::uniform_int_distribution<long>(1, 4)(rng), channels};
+        INFO("input " << in.h << "x" << in.w << "x" << in.c);
+        kiln::SoftmaxAttrs a;
+        a.log = true;
+        for (const char* schedule : {"fused", "unfused"}) {
+            kiln::codegen::JitNet net(test::net_of({kiln::make_layer_spec(a, in, "1")}), kiln::codegen::JitOptions{schedule});
+            kiln::Tensor input(2, in);
+            test::fill_uniform(input, rng, -40, 40);
+            test::check_close(net.run(input, kiln::Weights{}), ref::log_softmax(test::to_ref(input)), 1e-5, 0.1);
+        }
+    }
+    static_assert(kiln::Net<kiln::Input<1, 1, 10>, kiln::LogSoftmax>::valid);
 }
 
 TEST_CASE("local response normalization matches TensorFlow's formula") {

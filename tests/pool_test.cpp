@@ -66,6 +66,25 @@ TEST_CASE("global average pooling matches the reference") {
     test::check_close(net.run(input, kiln::Weights{}), ref::global_avg_pool(test::to_ref(input)), 1e-6);
 }
 
+TEST_CASE("global max pooling matches the reference, and a NaN wins") {
+    auto rng = test::rng_for("gmp");
+    const kiln::Shape in{std::uniform_int_distribution<long>(1, 9)(rng), std::uniform_int_distribution<long>(1, 9)(rng),
+                         std::uniform_int_distribution<long>(1, 40)(rng)};
+    INFO("input " << in.h << "x" << in.w << "x" << in.c);
+    for (const char* schedule : {"fused", "unfused"}) {
+        kiln::codegen::JitNet net(test::net_of({kiln::make_layer_spec(kiln::GlobalMaxPoolAttrs{}, in, "1")}),
+                                  kiln::codegen::JitOptions{schedule});
+        kiln::Tensor input(3, in);
+        test::fill_uniform(input, rng);
+        input(1, in.h - 1, in.w - 1, 0) = std::numeric_limits<float>::quiet_NaN();
+        const kiln::Tensor got = net.run(input, kiln::Weights{});
+        CHECK(std::isnan(got(1, 0, 0, 0)));
+        input(1, in.h - 1, in.w - 1, 0) = 0;
+        test::check_close(net.run(input, kiln::Weights{}), ref::global_max_pool(test::to_ref(input)), 0);
+    }
+    static_assert(kiln::Net<kiln::Input<7, 7, 32>, kiln::GlobalMaxPool>::output_shape == kiln::Shape{1, 1, 32});
+}
+
 TEST_CASE("lecture: 2x2 max pooling with stride 2") {
     using Net = kiln::Net<kiln::Input<4, 4, 1>, kiln::MaxPool<kiln::Window<2>, kiln::Stride<2>>>;
     auto net = kiln::codegen::JitNet::compile<Net>();

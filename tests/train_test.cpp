@@ -35,10 +35,13 @@ double reference_loss(const NetSpec& spec, const Weights& w, const Tensor& image
     training.training = true;
     training.dropout_seed = dropout_seed;
     const ref::Tensor p = ref::run_net(spec, w, ref::from_kiln(images), training);
+    const bool log_output = std::get<SoftmaxAttrs>(spec.layers.back().attrs).log;  // LogSoftmax: p holds log p
     double loss = 0;
     for (std::size_t b = 0; b < labels.size(); ++b)
-        for (long k = 0; k < p.c; ++k)
-            loss -= ((k == labels[b] ? 1 - label_smoothing : 0) + label_smoothing / double(p.c)) * std::log(p.at(long(b), 0, 0, k));
+        for (long k = 0; k < p.c; ++k) {
+            const double log_p = log_output ? p.at(long(b), 0, 0, k) : std::log(p.at(long(b), 0, 0, k));
+            loss -= ((k == labels[b] ? 1 - label_smoothing : 0) + label_smoothing / double(p.c)) * log_p;
+        }
     return loss / double(labels.size());
 }
 
@@ -208,6 +211,12 @@ TEST_CASE("training gradients: depthwise (multiplier 1 and 2) and grouped convol
     auto rng = test::rng_for("grad grouped");
     check_gradients<Net<Input<6, 6, 4>, DepthwiseConv<4, Kernel<3>, Same>, Relu, Conv<8, Kernel<3>, Groups<4>, Stride<2>>, Tanh,
                         Conv<6, Kernel<1>, Groups<2>, NoBias>, Dense<3>, Softmax>>(rng, 2);
+}
+
+TEST_CASE("training gradients: clip, global max pool, and a net ending in LogSoftmax") {
+    auto rng = test::rng_for("grad clip gmp logsoftmax");
+    check_gradients<Net<Input<5, 5, 3>, Conv<4, Kernel<3>, Same>, Clip<std::ratio<-1, 10>, std::ratio<1, 10>>, Conv<5, Kernel<2>>,
+                        GlobalMaxPool, Dense<3>, LogSoftmax>>(rng, 2);
 }
 TEST_CASE("training gradients: one-channel layers (nothing to vectorize across)") {
     auto rng = test::rng_for("grad one channel");

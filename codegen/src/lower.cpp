@@ -30,14 +30,12 @@ ImageParam LayerInput::param(const std::string& role) const {
     throw std::logic_error("kiln: layer " + spec.name + " has no learned tensor '" + role + "'");
 }
 
-namespace {
 // NaN tested on the bits: Halide compiles float arithmetic with LLVM's no-NaNs flag, so LLVM folded
 // is_nan() of a conv's fused accumulator to false (fused conv -> ReLU turned a NaN into 0 even
 // with strict_float on the test). An integer comparison it cannot fold.
 Expr is_nan_bits(Expr v) {
     return (reinterpret<uint32_t>(v) & Expr(uint32_t(0x7fffffff))) > Expr(uint32_t(0x7f800000));
 }
-}  // namespace
 
 Expr nan_propagating_max(Expr a, Expr b) { return select(is_nan_bits(a), a, select(is_nan_bits(b), b, max(a, b))); }
 
@@ -105,6 +103,7 @@ LayerStages lower_one(Lowered& net, const LayerSpec& spec, Func in) {
     return std::visit(overloaded{[&](const ConvAttrs& a) { return lower_conv(li, a); },
                                  [&](const PoolAttrs& a) { return lower_pool(li, a); },
                                  [&](const GlobalAvgPoolAttrs& a) { return lower_global_avg_pool(li, a); },
+                                 [&](const GlobalMaxPoolAttrs& a) { return lower_global_max_pool(li, a); },
                                  [&](const DenseAttrs& a) { return lower_dense(li, a); },
                                  [&](const ActivationAttrs& a) { return lower_activation(li, a); },
                                  [&](const BatchNormAttrs& a) { return lower_batch_norm(li, a); },

@@ -22,10 +22,13 @@ Halide::Func pad_spatial(const LayerInput& li, Pads rows, Pads cols, Halide::Exp
 // max instruction, which returns its second operand when either is NaN. Two tests per call: the
 // pools with unrolled windows and ReLU use cheaper forms (lower_pool.cpp, lower_elementwise.cpp).
 Halide::Expr nan_propagating_max(Halide::Expr a, Halide::Expr b);
+// Whether v is a NaN, tested on its bits (lower.cpp says why is_nan() is not enough).
+Halide::Expr is_nan_bits(Halide::Expr v);
 
 LayerStages lower_conv(const LayerInput& li, const ConvAttrs& a);
 LayerStages lower_pool(const LayerInput& li, const PoolAttrs& a);
 LayerStages lower_global_avg_pool(const LayerInput& li, const GlobalAvgPoolAttrs& a);
+LayerStages lower_global_max_pool(const LayerInput& li, const GlobalMaxPoolAttrs& a);
 LayerStages lower_dense(const LayerInput& li, const DenseAttrs& a);
 LayerStages lower_activation(const LayerInput& li, const ActivationAttrs& a);
 LayerStages lower_batch_norm(const LayerInput& li, const BatchNormAttrs& a);

@@ -34,6 +34,8 @@ LayerStages lower_activation(const LayerInput& li, const ActivationAttrs& a) {
     case ActivationFunction::leaky_relu: out = select(v > 0.0f, v, float(a.slope) * v); break;
     case ActivationFunction::sigmoid: out = 1.0f / (1.0f + exp(-v)); break;
     case ActivationFunction::tanh: out = tanh(v); break;
+    // clamp's x86 min and max would turn a NaN into a bound.
+    case ActivationFunction::clip: out = select(is_nan_bits(v), v, clamp(v, float(a.low), float(a.high))); break;
     }
     Func f(li.name(a.name()));
     f(c, x, y, n) = out;

@@ -87,4 +87,18 @@ LayerStages lower_global_avg_pool(const LayerInput& li, const GlobalAvgPoolAttrs
     return s;
 }
 
+LayerStages lower_global_max_pool(const LayerInput& li, const GlobalMaxPoolAttrs&) {
+    const Shape in = li.spec.in;
+    const Var &c = li.net.c, &x = li.net.x, &y = li.net.y, &n = li.net.n;
+    RDom r(0, int(in.w), 0, int(in.h), li.name("r"));
+    Func mx(li.name("max"));
+    mx(c, x, y, n) = li.in(c, 0, 0, n);
+    mx(c, x, y, n) = nan_propagating_max(mx(c, x, y, n), li.in(c, r.x, r.y, n));
+    LayerStages s;
+    s.funcs = {mx};
+    s.rdoms = {r};
+    s.output = mx;
+    return s;
+}
+
 }  // namespace kiln::codegen::detail

@@ -161,6 +161,15 @@ struct Builder {
         return d_in;
     }
 
+    // Halide's autodiff cannot differentiate a max reduction; every cell equal to its channel's
+    // maximum gets the gradient (all tied cells, as for max_pool_backward).
+    Func global_max_pool_backward(const LayerStages& L, Func in, Func d_out) {
+        Func d_in(L.spec->name + "_d_in");
+        d_in(c, x, y, n) = select(in(c, x, y, n) == L.output(c, 0, 0, n), d_out(c, 0, 0, n), 0.0f);
+        stage(Kind::materialized, d_in, extents_of(L.spec->in));
+        return d_in;
+    }
+
     // Every tap equal to its window's maximum gets the window's gradient (all tied taps, as
     // Halide's autodiff does); an input cell gathers from the windows that cover it, at most
     // ceil(window / stride) per axis.
@@ -260,6 +269,7 @@ struct Builder {
                         return need_input ? max_pool_backward(L, a, in, d_out) : Func();
                     return autodiff_layer(L, in, d_out, need_input);
                 },
+                [&](const GlobalMaxPoolAttrs&) { return need_input ? global_max_pool_backward(L, in, d_out) : Func(); },
                 [&](const BatchNormAttrs&) { return batch_norm_backward(L, in, d_out, need_input); },
                 [&](const DropoutAttrs&) {
                     if (!need_input) return Func();

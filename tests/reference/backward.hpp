@@ -145,6 +145,7 @@ inline Tensor activation(const Tensor& x, const Tensor& y, const Tensor& dy, con
         case kiln::ActivationFunction::leaky_relu: dx.v[i] *= x.v[i] > 0 ? 1.0 : a.slope; break;
         case kiln::ActivationFunction::sigmoid: dx.v[i] *= y.v[i] * (1.0 - y.v[i]); break;
         case kiln::ActivationFunction::tanh: dx.v[i] *= 1.0 - y.v[i] * y.v[i]; break;
+        case kiln::ActivationFunction::clip: dx.v[i] *= x.v[i] > a.low && x.v[i] < a.high ? 1.0 : 0.0; break;
         }
     }
     return dx;
@@ -214,6 +215,17 @@ inline Tensor softmax(const Tensor& y, const Tensor& dy) {
     return dx;
 }
 
+// y = log softmax(x): dx_k = dy_k - softmax_k * sum_m dy_m, with softmax = exp(y).
+inline Tensor log_softmax(const Tensor& y, const Tensor& dy) {
+    Tensor dx = dy;
+    for (long i = 0; i < long(y.v.size()); i += y.c) {
+        double total = 0;
+        for (long k = 0; k < y.c; ++k) total += dy.v[std::size_t(i + k)];
+        for (long k = 0; k < y.c; ++k) dx.v[std::size_t(i + k)] = dy.v[std::size_t(i + k)] - std::exp(y.v[std::size_t(i + k)]) * total;
+    }
+    return dx;
+}
+
 inline Tensor layers(const std::vector<kiln::LayerSpec>& ls, const std::vector<Trace>& traces, const kiln::Weights& w, Tensor dy,
                      const Mode& mode, Gradients& grads);
 
@@ -238,6 +250,15 @@ inline Tensor layer(const kiln::LayerSpec& l, const Trace& t, const kiln::Weight
                     for (long y = 0; y < dx.h; ++y)
                         for (long x = 0; x < dx.w; ++x)
                             for (long k = 0; k < dx.c; ++k) dx.at(b, y, x, k) = dy.at(b, 0, 0, k) / double(dx.h * dx.w);
+                return dx;
+            },
+            [&](const GlobalMaxPoolAttrs&) {  // to every cell equal to the maximum
+                Tensor dx(t.in.n, t.in.h, t.in.w, t.in.c);
+                for (long b = 0; b < dx.n; ++b)
+                    for (long k = 0; k < dx.c; ++k)
+                        for (long y = 0; y < dx.h; ++y)
+                            for (long x = 0; x < dx.w; ++x)
+                                if (t.in.at(b, y, x, k) == t.out.at(b, 0, 0, k)) dx.at(b, y, x, k) = dy.at(b, 0, 0, k);
                 return dx;
             },
             [&](const DenseAttrs& a) {
@@ -267,7 +288,7 @@ inline Tensor layer(const kiln::LayerSpec& l, const Trace& t, const kiln::Weight
                                                         : 0.0;
                 return dx;
             },
-            [&](const SoftmaxAttrs&) { return softmax(t.out, dy); },
+            [&](const SoftmaxAttrs& a) { return a.log ? log_softmax(t.out, dy) : softmax(t.out, dy); },
             [&](const LrnAttrs& a) { return lrn(t.in, dy, a); },
             [&](const ConcatAttrs&) {
                 Tensor dx(t.in.n, t.in.h, t.in.w, t.in.c);
@@ -310,7 +331,11 @@ inline Gradients gradients(const kiln::NetSpec& net, const kiln::Weights& w, con
     const std::vector<backward::Trace> traces = backward::forward(net.layers, w, input, mode);
     if (net.layers.empty() || !std::holds_alternative<kiln::SoftmaxAttrs>(net.layers.back().attrs))
         throw std::invalid_argument("ref::gradients: the net must end in a softmax");
-    const Tensor& p = traces.back().out;
+    // A LogSoftmax's output is log p.
+    const bool log_output = std::get<kiln::SoftmaxAttrs>(net.layers.back().attrs).log;
+    Tensor p = traces.back().out;
+    if (log_output)
+        for (double& v : p.v) v = std::exp(v);
     Tensor dlogits = p;
     for (long b = 0; b < p.n; ++b)
         for (long k = 0; k < p.c; ++k)

@@ -141,6 +141,32 @@ inline Tensor softmax(const Tensor& in) {
     return out;
 }
 
+inline Tensor log_softmax(const Tensor& in) {
+    Tensor out = in;
+    for (long b = 0; b < in.n; ++b)
+        for (long y = 0; y < in.h; ++y)
+            for (long x = 0; x < in.w; ++x) {
+                double mx = in.at(b, y, x, 0), total = 0;
+                for (long k = 1; k < in.c; ++k) mx = std::max(mx, in.at(b, y, x, k));
+                for (long k = 0; k < in.c; ++k) total += std::exp(in.at(b, y, x, k) - mx);
+                for (long k = 0; k < in.c; ++k) out.at(b, y, x, k) = in.at(b, y, x, k) - mx - std::log(total);
+            }
+    return out;
+}
+
+// Max over all rows and columns of each channel.
+inline Tensor global_max_pool(const Tensor& in) {
+    Tensor out(in.n, 1, 1, in.c);
+    for (long b = 0; b < in.n; ++b)
+        for (long k = 0; k < in.c; ++k) {
+            double m = in.at(b, 0, 0, k);
+            for (long y = 0; y < in.h; ++y)
+                for (long x = 0; x < in.w; ++x) m = std::isnan(m) ? m : std::max(m, in.at(b, y, x, k));
+            out.at(b, 0, 0, k) = m;
+        }
+    return out;
+}
+
 inline Tensor lrn(const Tensor& in, long radius, double bias, double alpha, double beta) {
     Tensor out = in;
     for (long b = 0; b < in.n; ++b)

@@ -52,6 +52,7 @@ inline Tensor run_layer(const kiln::LayerSpec& l, const kiln::Weights& w, const 
                 return a.function == PoolFunction::max ? max_pool(x, g) : avg_pool(x, g, a.count_padding);
             },
             [&](const GlobalAvgPoolAttrs&) { return global_avg_pool(x); },
+            [&](const GlobalMaxPoolAttrs&) { return global_max_pool(x); },
             [&](const DenseAttrs& a) {
                 const auto bias = a.bias ? param("bias") : std::vector<double>{};
                 return dense(x, param("weights"), a.bias ? &bias : nullptr, long(a.units));
@@ -62,6 +63,8 @@ inline Tensor run_layer(const kiln::LayerSpec& l, const kiln::Weights& w, const 
                 case ActivationFunction::leaky_relu: return map(x, [s = a.slope](double v) { return v > 0 ? v : s * v; });
                 case ActivationFunction::sigmoid: return map(x, [](double v) { return 1.0 / (1.0 + std::exp(-v)); });
                 case ActivationFunction::tanh: return map(x, [](double v) { return std::tanh(v); });
+                case ActivationFunction::clip:
+                    return map(x, [lo = a.low, hi = a.high](double v) { return std::isnan(v) ? v : std::min(std::max(v, lo), hi); });
                 }
                 throw std::logic_error("reference_net: unknown activation in layer " + l.name);
             },
@@ -72,7 +75,7 @@ inline Tensor run_layer(const kiln::LayerSpec& l, const kiln::Weights& w, const 
             [&](const DropoutAttrs& a) {
                 return mode.training && a.rate() > 0 ? dropout_training(x, mode.dropout_seed, mode.dropout_layers++, a.rate()) : x;
             },
-            [&](const SoftmaxAttrs&) { return softmax(x); },
+            [&](const SoftmaxAttrs& a) { return a.log ? log_softmax(x) : softmax(x); },
             [&](const LrnAttrs& a) { return lrn(x, long(a.radius), a.bias, a.alpha, a.beta); },
             [&](const ConcatAttrs&) {
                 std::vector<Tensor> parts;

@@ -26,6 +26,7 @@ enum class Rule {
     padding_not_smaller_than_window,   // v: top, bottom, left, right, window h, w
     stride_drops_input,            // v: axis (0 rows, 1 cols), padded m, kernel span, stride, dropped
     ratio_out_of_range,            // v: numerator, denominator (dropout rate, LRN exponent...)
+    empty_clip_range,              // v: low numerator, denominator, high numerator, denominator
     negative_radius,               // v: radius
     option_not_accepted,           // v: index of the option in the layer's option list
     duplicate_option,              // v: index of the second occurrence

@@ -45,6 +45,9 @@ inline std::string check_message(const Check& ck, Shape in) {
         o << "strict: stride " << v[3] << " drops " << v[4] << (v[0] == 0 ? " row(s)" : " column(s)")
           << " of the padded input " << v[1] << " (kernel span " << v[2] << ")";
         break;
+    case Rule::empty_clip_range:
+        o << "clip range [" << v[0] << "/" << v[1] << ", " << v[2] << "/" << v[3] << "] is empty (low above high)";
+        break;
     case Rule::ratio_out_of_range: o << "ratio " << v[0] << "/" << v[1] << " is out of range"; break;
     case Rule::negative_radius: o << "radius " << v[0] << " is negative"; break;
     case Rule::option_not_accepted: o << "option " << v[0] + 1 << " is not accepted"; break;

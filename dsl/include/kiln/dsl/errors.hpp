@@ -30,6 +30,7 @@ template <extent_t N> struct input_channels {};
 template <extent_t Top, extent_t Bottom, extent_t Left, extent_t Right> struct padding {};
 template <extent_t Num, extent_t Den> struct ratio {};
 template <extent_t N> struct radius {};
+template <extent_t LowNum, extent_t LowDen, extent_t HighNum, extent_t HighDen> struct clip_range {};
 template <extent_t N> struct option_number {};  // 1-based position in the layer's option list
 template <class Option> struct option {};
 struct rows {};
@@ -79,6 +80,7 @@ KILN_ERROR(stride_drops_input,
            "((m + p_begin + p_end - span) mod stride != 0); change padding or stride, or use Net instead of StrictNet");
 KILN_ERROR(ratio_out_of_range, "this ratio is out of range (a Dropout rate must be in [0, 1), an exponent or "
                                "coefficient must not be negative)");
+KILN_ERROR(empty_clip_range, "a Clip's low bound must not be above its high bound");
 KILN_ERROR(negative_radius, "a local response normalization radius cannot be negative");
 KILN_ERROR(option_not_accepted, "this layer does not take that option");
 KILN_ERROR(duplicate_option, "this option's kind was already given to this layer");
@@ -124,6 +126,8 @@ constexpr bool report() {
         else return sizeof(stride_drops_input<Where, Layer, in, axis_numbers<cols, b, c, d, e>>) > 0;
     } else if constexpr (R == Rule::ratio_out_of_range)
         return sizeof(ratio_out_of_range<Where, Layer, ratio<a, b>>) > 0;
+    else if constexpr (R == Rule::empty_clip_range)
+        return sizeof(empty_clip_range<Where, Layer, clip_range<a, b, c, d>>) > 0;
     else if constexpr (R == Rule::negative_radius) return sizeof(negative_radius<Where, Layer, radius<a>>) > 0;
     else if constexpr (R == Rule::option_not_accepted)
         return sizeof(option_not_accepted<Where, Layer, option_number<a + 1>, option<OptionAt>>) > 0;

@@ -37,7 +37,7 @@ struct ParamSpec {
     }
 };
 
-using LayerAttrs = std::variant<ConvAttrs, ActivationAttrs, PoolAttrs, GlobalAvgPoolAttrs, DenseAttrs, SoftmaxAttrs,
+using LayerAttrs = std::variant<ConvAttrs, ActivationAttrs, PoolAttrs, GlobalAvgPoolAttrs, GlobalMaxPoolAttrs, DenseAttrs, SoftmaxAttrs,
                                 DropoutAttrs, LrnAttrs, BatchNormAttrs, ConcatAttrs, ResidualAttrs>;
 
 struct LayerSpec {

@@ -1,4 +1,4 @@
-// Pooling: MaxPool<Options...>, AvgPool<Options...>, GlobalAvgPool.
+// Pooling: MaxPool<Options...>, AvgPool<Options...>, GlobalAvgPool, GlobalMaxPool.
 //
 //   MaxPool<Window<2>, Stride<2>>                  the lecture's 2x2 / 2 max pooling
 //   MaxPool<Window<3>, Stride<2>, Same>            TensorFlow CIFAR-10 and GoogLeNet pooling
@@ -74,6 +74,19 @@ struct GlobalAvgPoolAttrs {
 
 struct GlobalAvgPool : simple_layer<GlobalAvgPool, accepts<>> {
     static constexpr GlobalAvgPoolAttrs attrs{};
+};
+
+// Max over all rows and columns of each channel (a NaN wins, as in PyTorch): H x W x C -> 1 x 1 x C.
+struct GlobalMaxPoolAttrs {
+    static constexpr const char* kind = "global_max_pool";
+    constexpr Check check(Shape, bool) const { return check_ok(); }
+    constexpr Shape output(Shape in) const { return Shape{1, 1, in.c}; }
+    constexpr ParamShapes param_shapes(Shape) const { return no_params(); }
+    constexpr extent_t macs(Shape) const { return 0; }
+};
+
+struct GlobalMaxPool : simple_layer<GlobalMaxPool, accepts<>> {
+    static constexpr GlobalMaxPoolAttrs attrs{};
 };
 
 }  // namespace kiln

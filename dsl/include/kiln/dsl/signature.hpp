@@ -47,6 +47,10 @@ inline void sign_layers(std::ostream& out, const std::vector<LayerSpec>& layers)
                     sign(out, a.cols(l.in));
                 } else if constexpr (std::is_same_v<A, ActivationAttrs>) {
                     out << " f" << int(a.function) << ' ' << a.slope_num << '/' << a.slope_den;
+                    if (a.function == ActivationFunction::clip)
+                        out << ' ' << a.low_num << '/' << a.low_den << ',' << a.high_num << '/' << a.high_den;
+                } else if constexpr (std::is_same_v<A, SoftmaxAttrs>) {
+                    out << (a.log ? " log" : "");
                 } else if constexpr (std::is_same_v<A, LrnAttrs>) {
                     out << " r" << a.radius << ' ' << a.bias << ' ' << a.alpha << ' ' << a.beta;
                 }

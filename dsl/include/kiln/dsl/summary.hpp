@@ -37,10 +37,16 @@ inline std::string layer_detail(const LayerSpec& l) {
                                             (long long)p.window.w, (long long)p.stride.h, (long long)p.stride.w,
                                             (long long)r.begin, (long long)r.end, (long long)q.begin, (long long)q.end);
                           },
-                          [&](const ActivationAttrs& a) { std::snprintf(buf, sizeof buf, "%s", a.name()); },
+                          [&](const ActivationAttrs& a) {
+                              if (a.function == ActivationFunction::clip)
+                                  std::snprintf(buf, sizeof buf, "clip [%g, %g]", a.low, a.high);
+                              else
+                                  std::snprintf(buf, sizeof buf, "%s", a.name());
+                          },
                           [&](const DropoutAttrs& d) { std::snprintf(buf, sizeof buf, "rate %.2f (identity)", d.rate()); },
                           // The shape and counts columns say all there is of these.
-                          [](const GlobalAvgPoolAttrs&) {}, [](const DenseAttrs&) {}, [](const SoftmaxAttrs&) {},
+                          [](const GlobalAvgPoolAttrs&) {}, [](const GlobalMaxPoolAttrs&) {}, [](const DenseAttrs&) {},
+                          [&](const SoftmaxAttrs& s) { std::snprintf(buf, sizeof buf, "%s", s.log ? "log" : ""); },
                           [](const LrnAttrs&) {}, [](const BatchNormAttrs&) {}, [](const ConcatAttrs&) {},
                           [](const ResidualAttrs&) {}},
                l.attrs);

@@ -10,15 +10,17 @@ set -euo pipefail
 # libhalide14-0-dev: lowering, scheduling and compiling (JIT and AOT). libboost-dev: Boost.Hana, the
 # DSL's compile-time layer lists. nlohmann-json3-dev: safetensors headers and tuning files.
 # libcli11-dev: the command-line parser of the tools and of the generator kiln_add_net builds.
-# zlib1g-dev: kiln::data reads gzip'd data sets (Fashion-MNIST's IDX files).
-library=(cmake ninja-build g++ ccache libhalide14-0-dev libboost-dev nlohmann-json3-dev libcli11-dev zlib1g-dev)
+# zlib1g-dev: kiln::data reads gzip'd data sets (Fashion-MNIST's IDX files). libonnx-dev,
+# libprotobuf-dev: kiln::onnx and kiln-import read ONNX models through ONNX's protobuf classes.
+library=(cmake ninja-build g++ ccache libhalide14-0-dev libboost-dev nlohmann-json3-dev libcli11-dev zlib1g-dev libonnx-dev libprotobuf-dev)
 # libpng-dev: the Sobel example's image. graphviz: kiln-inspect's net pictures (dot).
 examples=(libpng-dev graphviz)
 # doctest-dev: the numerics tests. python3, python3-matplotlib: bench/report.py's tests, its charts
 # included.
 # clang-14, libclang-rt-14-dev: the libFuzzer harnesses (scripts/fuzz.sh; a CTest case runs it).
 # dataset-fashion-mnist: the real data set kiln::data's reader is tested on (30 MiB).
-tests=(doctest-dev python3 python3-matplotlib clang-14 libclang-rt-14-dev dataset-fashion-mnist)
+# libonnx-testdata: ONNX's own backend test cases, which the importer's conformance suite runs.
+tests=(doctest-dev python3 python3-matplotlib clang-14 libclang-rt-14-dev dataset-fashion-mnist libonnx-testdata)
 # libbenchmark-dev: Google Benchmark. libdnnl-dev: oneDNN, the peer (its CMake config looks for
 # OpenCL, which libdnnl-dev only recommends: ocl-icd-opencl-dev). python3-torch: PyTorch, the other
 # peer (~235 packages). python3-matplotlib: the report's charts.

@@ -146,7 +146,8 @@ TEST_CASE("conv: a 1-row kernel whose output rows lie wholly in the padding (reg
 
 TEST_CASE("conv matches the reference for every padding kind, stride, dilation and orientation") {
     auto rng = test::rng_for("conv");
-    const PaddingKind kinds[] = {PaddingKind::valid, PaddingKind::same, PaddingKind::full, PaddingKind::explicit_pads};
+    const PaddingKind kinds[] = {PaddingKind::valid, PaddingKind::same, PaddingKind::full, PaddingKind::explicit_pads,
+                                 PaddingKind::same_lower};
     for (PaddingKind kind : kinds)
         for (bool per_side : {false, true})
             for (long stride : {1L, 2L, 3L})
@@ -163,7 +164,8 @@ TEST_CASE("conv matches the reference for every padding kind, stride, dilation a
 // channels each, under every padding kind, strides 1-2 and dilations 1-2.
 TEST_CASE("grouped and depthwise conv match the reference") {
     auto rng = test::rng_for("grouped conv");
-    const PaddingKind kinds[] = {PaddingKind::valid, PaddingKind::same, PaddingKind::full, PaddingKind::explicit_pads};
+    const PaddingKind kinds[] = {PaddingKind::valid, PaddingKind::same, PaddingKind::full, PaddingKind::explicit_pads,
+                                 PaddingKind::same_lower};
     struct Grouping {
         long channels, groups, multiplier;  // filters = channels / groups * multiplier * groups
     };
@@ -252,6 +254,10 @@ TEST_CASE("lecture: output-size examples") {
     static_assert(kiln::Net<kiln::Input<3, 3, 1>, kiln::Conv<1, kiln::Kernel<2>>>::output_shape.h == 2);
     static_assert(kiln::Net<kiln::Input<5, 5, 1>, kiln::Conv<1, kiln::Kernel<3>, kiln::Stride<2>>>::output_shape.h == 2);
     static_assert(kiln::Net<kiln::Input<7, 7, 1>, kiln::Conv<1, kiln::Kernel<3>, kiln::Same>>::output_shape.h == 7);
+    // An even kernel's odd padding: Same puts it at the end, SameLower at the start.
+    static_assert(kiln::Conv<1, kiln::Kernel<2>, kiln::Same>::attrs.rows(kiln::Shape{4, 4, 1}).end == 1);
+    static_assert(kiln::Conv<1, kiln::Kernel<2>, kiln::SameLower>::attrs.rows(kiln::Shape{4, 4, 1}).begin == 1);
+    static_assert(kiln::Conv<1, kiln::Kernel<2>, kiln::SameLower>::attrs.rows(kiln::Shape{4, 4, 1}).end == 0);
     static_assert(kiln::Net<kiln::Input<10, 10, 1>, kiln::Conv<1, kiln::Kernel<3>, kiln::Full>>::output_shape.h == 12);
     // The rule as written in the lecture, (m - k + 2p + s) / s, for a spread of values.
     for (long m = 1; m < 30; ++m)

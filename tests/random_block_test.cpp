@@ -22,8 +22,8 @@ long pick_channels(std::mt19937_64& rng) {
 
 Padding pick_padding(std::mt19937_64& rng, long max_pad) {
     static const PaddingKind kinds[] = {PaddingKind::valid, PaddingKind::same, PaddingKind::full,
-                                        PaddingKind::explicit_pads};
-    const PaddingKind kind = kinds[pick(rng, 0, 3)];
+                                        PaddingKind::explicit_pads, PaddingKind::same_lower};
+    const PaddingKind kind = kinds[pick(rng, 0, 4)];
     return Padding{kind, {pick(rng, 0, max_pad), pick(rng, 0, max_pad)}, {pick(rng, 0, max_pad), pick(rng, 0, max_pad)}};
 }
 

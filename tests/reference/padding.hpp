@@ -21,6 +21,13 @@ inline void expected_pads(kiln::PaddingKind kind, long m, long k, long s, long d
         end = total - begin;
         break;
     }
+    case kiln::PaddingKind::same_lower: {  // ONNX's SAME_LOWER: the odd one out at the start
+        const long out = (m + s - 1) / s;
+        const long total = std::max(0L, (out - 1) * s + span - m);
+        end = total / 2;
+        begin = total - end;
+        break;
+    }
     case kiln::PaddingKind::explicit_pads: begin = explicit_begin, end = explicit_end; break;
     }
 }

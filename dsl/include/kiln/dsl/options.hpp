@@ -56,7 +56,8 @@ struct Groups {
     static constexpr extent_t value = G;
 };
 
-// Padding: Valid (none), Same (TensorFlow), Full (d*(k-1) each side), Pad<rows, cols> (symmetric),
+// Padding: Valid (none), Same (TensorFlow; ONNX's SAME_UPPER), SameLower (ONNX's SAME_LOWER: an odd
+// total's extra row/column at the top/left), Full (d*(k-1) each side), Pad<rows, cols> (symmetric),
 // PadSides<top, bottom, left, right>.
 struct Valid {
     using option_category = category::padding;
@@ -65,6 +66,10 @@ struct Valid {
 struct Same {
     using option_category = category::padding;
     static constexpr Padding value{PaddingKind::same, {}, {}};
+};
+struct SameLower {
+    using option_category = category::padding;
+    static constexpr Padding value{PaddingKind::same_lower, {}, {}};
 };
 struct Full {
     using option_category = category::padding;

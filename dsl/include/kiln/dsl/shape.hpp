@@ -59,8 +59,9 @@ constexpr extent_t rows_dropped_by_stride(extent_t m, Pads p, extent_t kernel, e
 
 // How a layer pads one axis. `Same` follows TensorFlow: output ceil(m/s), and when the total padding
 // is odd the extra row/column goes at the bottom/right. `Full` pads d*(k-1) on each side, so every
-// partial overlap of kernel and image gives an output (the lecture's Sobel example).
-enum class PaddingKind { valid, same, full, explicit_pads };
+// partial overlap of kernel and image gives an output (the lecture's Sobel example). `SameLower` is
+// `Same` with the extra row/column at the top/left (ONNX's auto_pad = SAME_LOWER).
+enum class PaddingKind { valid, same, full, explicit_pads, same_lower };
 
 struct Padding {
     PaddingKind kind = PaddingKind::valid;
@@ -73,12 +74,13 @@ constexpr Pads resolve_padding(PaddingKind kind, Pads explicit_pads, extent_t m,
     switch (kind) {
     case PaddingKind::valid: return Pads{0, 0};
     case PaddingKind::full: return Pads{span - 1, span - 1};
-    case PaddingKind::same: {
+    case PaddingKind::same:
+    case PaddingKind::same_lower: {
         if (stride < 1) return Pads{0, 0};  // reported as zero stride by the checks
         const extent_t out = (m + stride - 1) / stride;
         const extent_t needed = input_span(out, kernel, stride, dilation) - m;
         const extent_t total = needed > 0 ? needed : 0;
-        return Pads{total / 2, total - total / 2};
+        return kind == PaddingKind::same ? Pads{total / 2, total - total / 2} : Pads{total - total / 2, total / 2};
     }
     case PaddingKind::explicit_pads: return explicit_pads;
     }

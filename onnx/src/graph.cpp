@@ -1,0 +1,148 @@
+// load_graph: a ModelProto checked and indexed (constants, the data input and output, readers).
+#include "graph.hpp"
+
+#include <set>
+
+#include "kiln/runtime/error.hpp"
+
+namespace kiln::onnx::detail {
+
+namespace {
+
+using ::onnx::AttributeProto;
+using ::onnx::NodeProto;
+using ::onnx::TensorProto;
+
+constexpr int newest_opset = 17;
+
+// A Constant node's value as a tensor (its one attribute, whichever form).
+OnnxTensor constant_value(const NodeProto& n, const std::string& where) {
+    if (n.attribute_size() != 1) throw Error(where + ": a Constant needs exactly one value attribute");
+    const AttributeProto& a = n.attribute(0);
+    OnnxTensor t;
+    if (a.name() == "value") {
+        t = tensor_from_proto(a.t(), where + ", attribute 'value'");
+    } else if (a.name() == "value_float") {
+        t.floats = {a.f()};
+    } else if (a.name() == "value_floats") {
+        t.floats.assign(a.floats().begin(), a.floats().end());
+        t.dims = {std::int64_t(t.floats.size())};
+    } else if (a.name() == "value_int") {
+        t.integral = true;
+        t.ints = {a.i()};
+    } else if (a.name() == "value_ints") {
+        t.integral = true;
+        t.ints.assign(a.ints().begin(), a.ints().end());
+        t.dims = {std::int64_t(t.ints.size())};
+    } else {
+        throw Error(where + ": attribute '" + a.name() + "' is not supported (sparse or string constants)");
+    }
+    return t;
+}
+
+std::vector<std::int64_t> declared_dims(const ::onnx::ValueInfoProto& v) {
+    std::vector<std::int64_t> dims;
+    if (!v.type().has_tensor_type() || !v.type().tensor_type().has_shape()) return dims;
+    for (const auto& d : v.type().tensor_type().shape().dim()) dims.push_back(d.has_dim_value() ? d.dim_value() : -1);
+    return dims;
+}
+
+}  // namespace
+
+std::vector<std::string> Graph::data_inputs(const NodeProto& n) const {
+    std::vector<std::string> out;
+    for (const std::string& in : n.input())
+        if (!in.empty() && !is_constant(in)) out.push_back(in);
+    return out;
+}
+
+std::string Graph::describe(int node) const {
+    const NodeProto& n = *nodes[std::size_t(node)];
+    return "node \"" + (n.name().empty() ? "#" + std::to_string(node) + " -> " + (n.output_size() ? n.output(0) : "") : n.name()) +
+           "\" (" + n.op_type() + ")";
+}
+
+Graph load_graph(const ::onnx::ModelProto& model, const ImportOptions& options, const std::string& source) {
+    if (!model.has_graph()) throw Error(source + " has no graph");
+    Graph g;
+    g.proto = &model.graph();
+    const ::onnx::GraphProto& graph = model.graph();
+    for (const auto& o : model.opset_import())
+        if (o.domain().empty() || o.domain() == "ai.onnx") g.opset = int(o.version());
+    if (g.opset == 0) throw Error(source + " imports no version of ONNX's default operator set");
+    if (g.opset > newest_opset)
+        throw Error(source + " uses opset " + std::to_string(g.opset) + "; kiln's importer knows opsets up to " + std::to_string(newest_opset));
+
+    for (const TensorProto& t : graph.initializer()) {
+        if (t.name().empty()) throw Error(source + ": an initializer has no name");
+        if (g.constants.count(t.name())) throw Error(source + ": initializer '" + t.name() + "' is given twice");
+        g.constants[t.name()] = tensor_from_proto(t, source + ": initializer '" + t.name() + "'");
+        g.constants[t.name()].name = t.name();
+    }
+    std::set<std::string> inputs;
+    for (const auto& v : graph.input()) inputs.insert(v.name());
+    for (const auto& [name, t] : options.constants) {
+        if (!inputs.count(name)) throw Error(source + ": a value is given for '" + name + "', which is not an input of the graph");
+        g.constants[name] = t;
+        g.constants[name].name = name;
+    }
+    std::vector<const ::onnx::ValueInfoProto*> data;
+    for (const auto& v : graph.input())
+        if (!g.is_constant(v.name())) data.push_back(&v);
+    if (data.size() != 1) {
+        std::string names;
+        for (const auto* v : data) names += (names.empty() ? "" : ", ") + ("'" + v->name() + "'");
+        throw Error(source + ": the graph has " + std::to_string(data.size()) + " data inputs" + (names.empty() ? "" : " (" + names + ")") +
+                    "; kiln nets take one (give the others' values as constants)");
+    }
+    g.input = data[0]->name();
+    {
+        const ::onnx::ValueInfoProto& v = *data[0];
+        const std::string where = source + ": input '" + v.name() + "'";
+        if (!v.type().has_tensor_type()) throw Error(where + " is not a tensor");
+        if (v.type().tensor_type().elem_type() != TensorProto::FLOAT)
+            throw Error(where + " has element type " + TensorProto::DataType_Name(TensorProto::DataType(v.type().tensor_type().elem_type())) +
+                        "; kiln nets take float");
+        const std::vector<std::int64_t> dims = declared_dims(v);
+        if (dims.size() < 2 || dims.size() > 4)
+            throw Error(where + " has rank " + std::to_string(dims.size()) + "; kiln takes [N, C, H, W], [N, C, W] or [N, features]");
+        for (std::size_t i = 1; i < dims.size(); ++i)
+            if (dims[i] < 1) throw Error(where + ": dimension " + std::to_string(i) + " is unknown or zero; kiln needs every extent but the batch");
+        OnnxLayout& l = g.input_layout;
+        l.rank = int(dims.size());
+        l.shape = dims.size() == 4 ? Shape{dims[2], dims[3], dims[1]} : dims.size() == 3 ? Shape{1, dims[2], dims[1]} : Shape{1, 1, dims[1]};
+    }
+    if (graph.output_size() != 1)
+        throw Error(source + ": the graph has " + std::to_string(graph.output_size()) + " outputs; kiln nets have one");
+    g.output = graph.output(0).name();
+    g.output_dims = declared_dims(graph.output(0));
+
+    // Every input defined before it is read (ONNX's topological order), every tensor written once.
+    std::set<std::string> defined = {g.input};
+    for (int i = 0; i < graph.node_size(); ++i) {
+        const NodeProto& n = graph.node(i);
+        const std::string where = source + ": node \"" + (n.name().empty() ? "#" + std::to_string(i) : n.name()) + "\" (" + n.op_type() + ")";
+        for (const std::string& in : n.input())
+            if (!in.empty() && !defined.count(in) && !g.is_constant(in))
+                throw Error(where + " reads '" + in + "', which no earlier node, input or initializer defines (a cycle, or a missing initializer)");
+        if (n.op_type() == "Constant" && (n.domain().empty() || n.domain() == "ai.onnx")) {
+            if (n.output_size() != 1) throw Error(where + " must have one output");
+            if (defined.count(n.output(0)) || g.is_constant(n.output(0))) throw Error(where + " writes '" + n.output(0) + "', which is already defined");
+            g.constants[n.output(0)] = constant_value(n, where);
+            g.constants[n.output(0)].name = n.output(0);
+            continue;
+        }
+        if (n.output_size() < 1 || n.output(0).empty()) throw Error(where + " has no output");
+        for (const std::string& out : n.output())
+            if (!out.empty() && (!defined.insert(out).second || g.is_constant(out)))
+                throw Error(where + " writes '" + out + "', which is already defined");
+        const int index = int(g.nodes.size());
+        g.nodes.push_back(&n);
+        for (const std::string& in : g.data_inputs(n)) g.consumers[in].push_back(index);
+    }
+    if (!defined.count(g.output) && !g.is_constant(g.output))
+        throw Error(source + ": no node writes the graph's output '" + g.output + "'");
+    return g;
+}
+
+}  // namespace kiln::onnx::detail

@@ -1,0 +1,34 @@
+// An ONNX graph indexed for the importer: its constants (initializers, Constant nodes and the values
+// ImportOptions gives for inputs), its one data input and output, and which nodes read each data
+// tensor. Built and checked by load_graph: nodes in topological order, each tensor written once.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "kiln/onnx/import.hpp"
+#include "proto.hpp"
+
+namespace kiln::onnx::detail {
+
+struct Graph {
+    const ::onnx::GraphProto* proto = nullptr;
+    int opset = 0;
+    std::map<std::string, OnnxTensor> constants;
+    std::vector<const ::onnx::NodeProto*> nodes;  // Constant nodes excluded
+    std::map<std::string, std::vector<int>> consumers;  // data tensor -> reading nodes, once per read
+    std::string input, output;
+    OnnxLayout input_layout;
+    std::vector<std::int64_t> output_dims;  // as declared, -1 where unknown; empty when undeclared
+
+    bool is_constant(const std::string& tensor) const { return constants.count(tensor) > 0; }
+    // The node's inputs that are data (not constants, not left out), in order.
+    std::vector<std::string> data_inputs(const ::onnx::NodeProto& n) const;
+    // 'node "Conv_0" (Conv)', or '#3' in place of an empty name.
+    std::string describe(int node) const;
+};
+
+Graph load_graph(const ::onnx::ModelProto& model, const ImportOptions& options, const std::string& source);
+
+}  // namespace kiln::onnx::detail

@@ -1,0 +1,410 @@
+// import_model: walks the graph from its input to its output, chains becoming layers and forks
+// that meet again becoming Residual (at an Add) or Concat; the layers are made with the DSL's own
+// make_layer_spec, so their shapes follow the one shape rule and a bad one is refused like a bad
+// declaration.
+#include "kiln/onnx/import.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+
+#include "kiln/dsl/signature.hpp"
+#include "kiln/runtime/error.hpp"
+#include "operators.hpp"
+
+namespace kiln::onnx {
+
+namespace {
+
+using detail::Graph;
+using ::onnx::NodeProto;
+
+std::string list(const std::vector<std::int64_t>& v) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+    return s + "]";
+}
+
+std::string identifier(std::string s) {
+    for (char& ch : s)
+        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+    if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) s = "Net_" + s;
+    return s;
+}
+
+class Walker {
+  public:
+    Walker(const Graph& g, const ImportOptions& options, ImportedNet& out) : g_(g), options_(options), out_(out) {}
+
+    std::vector<LayerSpec> run() {
+        std::vector<LayerSpec> layers;
+        std::string t = g_.input;
+        OnnxLayout v = g_.input_layout;
+        walk(t, v, layers, "", -1);
+        out_.output = v;
+        return layers;
+    }
+    std::map<std::string, std::vector<float>> values;
+
+  private:
+    // Appends the layers from tensor t until t is read by `join` alone (a branch), or is the graph's
+    // output (join < 0).
+    void walk(std::string& t, OnnxLayout& v, std::vector<LayerSpec>& layers, const std::string& prefix, int join) {
+        for (;;) {
+            const std::vector<int> readers = readers_of(t);
+            if (join >= 0) {
+                if (readers.size() == 1 && readers[0] == join) return;
+                if (std::count(readers.begin(), readers.end(), join))
+                    throw Error(g_.describe(join) + ": reads tensor '" + t + "' both directly and through other nodes; kiln's branches "
+                                                    "each start at the tensor that forks");
+            } else if (t == g_.output) {
+                if (!readers.empty()) throw Error(g_.describe(readers[0]) + ": reads the graph's output '" + t + "'; kiln nets end at their output");
+                return;
+            }
+            if (readers.empty()) throw Error("tensor '" + t + "' is read by no node and is not the graph's output '" + g_.output + "'");
+            if (readers.size() == 1) apply(readers[0], t, v, layers, prefix);
+            else fork(readers, t, v, layers, prefix);
+        }
+    }
+
+    std::vector<int> readers_of(const std::string& t) const {
+        auto it = g_.consumers.find(t);
+        return it == g_.consumers.end() ? std::vector<int>{} : it->second;
+    }
+
+    std::string path_of(const std::vector<LayerSpec>& layers, const std::string& prefix) const {
+        return (prefix.empty() ? "" : prefix + "/") + std::to_string(layers.size() + 1);
+    }
+
+    // Checks that nothing reads a node's outputs after the first (a mask, an index, running statistics).
+    void require_one_output(int node) const {
+        const NodeProto& n = *g_.nodes[std::size_t(node)];
+        for (int i = 1; i < n.output_size(); ++i)
+            if (!n.output(i).empty() && (g_.consumers.count(n.output(i)) || n.output(i) == g_.output))
+                throw Error(g_.describe(node) + ": output " + std::to_string(i) + " ('" + n.output(i) + "') is used; kiln computes only the first");
+    }
+
+    template <class Attrs>
+    LayerSpec make(const Attrs& attrs, Shape in, const std::string& path, const std::string& where) {
+        try {
+            return make_layer_spec(attrs, in, path);
+        } catch (const std::invalid_argument& e) {
+            throw Error(where + ": " + std::string(e.what()).substr(6));  // without make_layer_spec's "kiln: "
+        }
+    }
+
+    void store(const LayerSpec& spec, const std::map<std::string, std::vector<float>>& params, const std::map<std::string, std::string>& sources) {
+        for (const ParamSpec& p : spec.params) {
+            auto it = params.find(p.role);
+            if (it == params.end() || extent_t(it->second.size()) != p.elements())
+                throw std::logic_error("kiln-import: no or wrongly sized values for " + p.name);
+            values[p.name] = it->second;
+            auto s = sources.find(p.role);
+            if (s != sources.end()) out_.weight_sources[p.name] = s->second;
+        }
+    }
+
+    void origin(const LayerSpec& spec, const std::string& nodes, const OnnxLayout& out) {
+        out_.origins[spec.path] = LayerOrigin{nodes, out.dims(1)};
+    }
+
+    void apply(int node, std::string& t, OnnxLayout& v, std::vector<LayerSpec>& layers, const std::string& prefix) {
+        const NodeProto& n = *g_.nodes[std::size_t(node)];
+        const std::string where = g_.describe(node);
+        if (g_.data_inputs(n).size() != 1)
+            throw Error(where + ": joins tensor '" + t + "' with tensors from elsewhere; kiln joins only branches that fork from one "
+                                "tensor (an Add of two: Residual; a Concat)");
+        require_one_output(node);
+        if (n.op_type() == "Add") return add_constant(node, t, v, layers);
+        if (n.op_type() == "BatchNormalization") return batch_norm(node, t, v, layers, prefix);
+        detail::Mapped m = detail::map_operator(g_, n, where, v);
+        if (m.attrs) {
+            LayerSpec spec = std::visit(
+                [&](const auto& a) -> LayerSpec {
+                    using A = std::decay_t<decltype(a)>;
+                    if constexpr (std::is_same_v<A, ConcatAttrs> || std::is_same_v<A, ResidualAttrs>)
+                        throw std::logic_error("kiln-import: an operator mapped to a composite layer");
+                    else
+                        return make(a, v.shape, path_of(layers, prefix), where);
+                },
+                *m.attrs);
+            store(spec, m.params, m.sources);
+            m.out.shape = spec.out;
+            origin(spec, where, m.out);
+            layers.push_back(std::move(spec));
+            last_producer_ = n.output(0);
+        }
+        v = m.out;
+        t = n.output(0);
+    }
+
+    // An Add of a constant: the bias of the bias-less Conv, Gemm or MatMul right before it.
+    void add_constant(int node, std::string& t, OnnxLayout& v, std::vector<LayerSpec>& layers) {
+        const NodeProto& n = *g_.nodes[std::size_t(node)];
+        const std::string where = g_.describe(node);
+        std::string constant;
+        for (const std::string& in : n.input())
+            if (g_.is_constant(in)) constant = in;
+        for (const auto& a : n.attribute())
+            if (a.name() != "axis" && a.name() != "broadcast") throw Error(where + ": attribute '" + a.name() + "' is not supported");
+        if (n.input_size() != 2 || constant.empty()) throw Error(where + ": an Add needs two inputs");
+        LayerSpec* last = layers.empty() || last_producer_ != t ? nullptr : &layers.back();
+        auto* conv = last ? std::get_if<ConvAttrs>(&last->attrs) : nullptr;
+        auto* dense = last ? std::get_if<DenseAttrs>(&last->attrs) : nullptr;
+        const auto bias = detail::channel_bias(g_, n, constant, v);
+        if (!((conv && !conv->bias) || (dense && !dense->bias)) || !bias)
+            throw Error(where + ": adding constant '" + constant + "' " + list(g_.constants.at(constant).dims) +
+                        " is supported only as a per-channel bias of the bias-less Conv, Gemm or MatMul right before it");
+        std::map<std::string, std::vector<float>> params{{"bias", *bias}};
+        for (const ParamSpec& p : last->params) params[p.role] = values.at(p.name);
+        const std::string path = last->path, nodes = out_.origins[path].nodes + " + " + where;
+        LayerSpec spec = conv ? (conv->bias = true, make(*conv, last->in, path, where)) : (dense->bias = true, make(*dense, last->in, path, where));
+        store(spec, params, {{"bias", constant}});
+        *last = std::move(spec);
+        out_.origins[path].nodes = nodes;
+        t = n.output(0);
+        last_producer_ = t;
+    }
+
+    void batch_norm(int node, std::string& t, OnnxLayout& v, std::vector<LayerSpec>& layers, const std::string& prefix) {
+        const NodeProto& n = *g_.nodes[std::size_t(node)];
+        const std::string where = g_.describe(node);
+        const detail::ScaleShift ss = detail::batch_norm_scale_shift(g_, n, where, v);
+        LayerSpec* last = layers.empty() || last_producer_ != t ? nullptr : &layers.back();
+        auto* conv = last ? std::get_if<ConvAttrs>(&last->attrs) : nullptr;
+        if (options_.fold_batch_norm && conv) {
+            // w'[..][o] = w[..][o] * scale[o]; b'[o] = b[o] * scale[o] + shift[o].
+            std::vector<float> w = values.at(last->name + ".weights");
+            std::vector<float> b = conv->bias ? values.at(last->name + ".bias") : std::vector<float>(std::size_t(conv->filters), 0.0f);
+            const std::size_t filters = std::size_t(conv->filters);
+            for (std::size_t i = 0; i < w.size(); ++i) w[i] *= ss.scale[i % filters];
+            for (std::size_t o = 0; o < filters; ++o) b[o] = b[o] * ss.scale[o] + ss.shift[o];
+            const std::string path = last->path, nodes = out_.origins[path].nodes + " + " + where + ", folded";
+            const std::string weight_source = out_.weight_sources[last->name + ".weights"] + " (folded with " + ss.sources + ")";
+            conv->bias = true;
+            LayerSpec spec = make(*conv, last->in, path, where);
+            store(spec, {{"weights", w}, {"bias", b}}, {{"weights", weight_source}, {"bias", ss.sources}});
+            *last = std::move(spec);
+            out_.origins[path].nodes = nodes;
+        } else {
+            LayerSpec spec = make(BatchNormAttrs{}, v.shape, path_of(layers, prefix), where);
+            store(spec, {{"scale", ss.scale}, {"shift", ss.shift}}, {{"scale", ss.sources}, {"shift", ss.sources}});
+            origin(spec, where, v);
+            layers.push_back(std::move(spec));
+        }
+        t = n.output(0);
+        last_producer_ = t;
+    }
+
+    // Nodes reachable from `start` (itself included), by index.
+    std::vector<char> reachable(int start) const {
+        std::vector<char> seen(g_.nodes.size(), 0);
+        std::vector<int> todo{start};
+        while (!todo.empty()) {
+            const int i = todo.back();
+            todo.pop_back();
+            if (seen[std::size_t(i)]) continue;
+            seen[std::size_t(i)] = 1;
+            for (const std::string& out : g_.nodes[std::size_t(i)]->output())
+                if (auto it = g_.consumers.find(out); it != g_.consumers.end()) todo.insert(todo.end(), it->second.begin(), it->second.end());
+        }
+        return seen;
+    }
+
+    // Tensor t read by several nodes: branches that must meet at one Add (Residual) or Concat.
+    void fork(const std::vector<int>& readers, std::string& t, OnnxLayout& v, std::vector<LayerSpec>& layers, const std::string& prefix) {
+        std::vector<char> common(g_.nodes.size(), 1);
+        for (int r : readers) {
+            const std::vector<char> seen = reachable(r);
+            for (std::size_t i = 0; i < common.size(); ++i) common[i] = common[i] && seen[i];
+        }
+        const auto first = std::find(common.begin(), common.end(), 1);
+        if (first == common.end()) throw Error("the branches from tensor '" + t + "' never meet again; kiln nets have one output");
+        const int join = int(first - common.begin());
+        const NodeProto& j = *g_.nodes[std::size_t(join)];
+        const std::string where = g_.describe(join);
+        const bool residual = j.op_type() == "Add", concat = j.op_type() == "Concat";
+        if (!residual && !concat)
+            throw Error(where + ": the branches from tensor '" + t + "' meet here; kiln joins branches by Add (Residual) or Concat only");
+        const std::vector<std::string> joined = g_.data_inputs(j);
+        if (joined.size() != readers.size() || j.input_size() != int(joined.size()))
+            throw Error(where + ": joins " + std::to_string(j.input_size()) + " tensors, of which " + std::to_string(readers.size()) +
+                        " are branches from tensor '" + t + "'; kiln joins exactly the branches of one fork");
+        require_one_output(join);
+        const std::string path = path_of(layers, prefix);
+        struct Branch {
+            std::vector<LayerSpec> layers;
+            std::string end;
+            OnnxLayout view;
+        };
+        std::vector<Branch> branches;
+        for (std::size_t b = 0; b < readers.size(); ++b) {
+            Branch br{{}, t, v};
+            const std::string branch_prefix = path + "/b" + std::to_string(b + 1);
+            if (readers[b] != join) {
+                apply(readers[b], br.end, br.view, br.layers, branch_prefix);
+                walk(br.end, br.view, br.layers, branch_prefix, join);
+            }
+            branches.push_back(std::move(br));
+        }
+        // Branches in the order the join reads them (a Concat's channel order); renamed to match.
+        std::vector<Branch> ordered;
+        std::vector<char> used(branches.size(), 0);
+        for (const std::string& in : joined)
+            for (std::size_t b = 0; b < branches.size(); ++b)
+                if (!used[b] && branches[b].end == in) {
+                    used[b] = 1;
+                    ordered.push_back(std::move(branches[b]));
+                    break;
+                }
+        if (ordered.size() != branches.size()) throw Error(where + ": reads a tensor twice; kiln's branches end in distinct tensors");
+        LayerSpec s;
+        s.path = path;
+        s.in = v.shape;
+        if (residual) {
+            for (const auto& a : j.attribute()) throw Error(where + ": attribute '" + a.name() + "' is not supported (an Add of equal shapes has none)");
+            // The longer branch is the body (ResNet's), the other the shortcut.
+            if (ordered[1].layers.size() > ordered[0].layers.size()) std::swap(ordered[0], ordered[1]);
+            if (ordered[0].view.shape != ordered[1].view.shape || ordered[0].view.rank != ordered[1].view.rank)
+                throw Error(where + ": adds " + list(ordered[0].view.dims(1)) + " and " + list(ordered[1].view.dims(1)) +
+                            "; kiln's Residual adds equal shapes (no broadcasting)");
+            s.attrs = ResidualAttrs{};
+            s.out = ordered[0].view.shape;
+        } else {
+            std::int64_t axis = 1;
+            for (const auto& a : j.attribute()) {
+                if (a.name() != "axis") throw Error(where + ": attribute '" + a.name() + "' is not supported");
+                axis = a.i();
+            }
+            const int rank = ordered[0].view.rank;
+            if (axis < 0) axis += rank;
+            if (axis != 1) throw Error(where + ": axis = " + std::to_string(axis) + " is not supported: kiln concatenates along channels (axis 1)");
+            Shape out{ordered[0].view.shape.h, ordered[0].view.shape.w, 0};
+            for (const Branch& b : ordered) {
+                if (b.view.rank != rank || b.view.flattened || b.view.shape.h != out.h || b.view.shape.w != out.w)
+                    throw Error(where + ": joins " + list(ordered[0].view.dims(1)) + " and " + list(b.view.dims(1)) +
+                                "; kiln concatenates channels of tensors whose other extents agree");
+                out.c += b.view.shape.c;
+            }
+            s.attrs = ConcatAttrs{};
+            s.out = out;
+        }
+        s.name = layer_name(path, residual ? ResidualAttrs::kind : ConcatAttrs::kind);
+        for (std::size_t b = 0; b < ordered.size(); ++b) {
+            // Re-number a branch whose place changed: its layers' names follow their position.
+            const std::string want = path + "/b" + std::to_string(b + 1);
+            renumber(ordered[b].layers, want);
+            for (const LayerSpec& l : ordered[b].layers) s.param_count += total_params(l), s.macs += total_macs(l);
+            s.children.push_back(std::move(ordered[b].layers));
+        }
+        const OnnxLayout out{s.out, ordered[0].view.rank, false};
+        origin(s, where, out);
+        layers.push_back(std::move(s));
+        t = j.output(0);
+        v = out;
+        last_producer_.clear();
+    }
+
+    static extent_t total_params(const LayerSpec& l) { return l.param_count; }
+    static extent_t total_macs(const LayerSpec& l) { return l.macs; }
+
+    // Gives a branch's layers the paths and names of `prefix`, moving their weights and origins.
+    void renumber(std::vector<LayerSpec>& layers, const std::string& prefix) {
+        for (std::size_t i = 0; i < layers.size(); ++i) {
+            LayerSpec& l = layers[i];
+            const std::string path = prefix + "/" + std::to_string(i + 1);
+            if (l.path == path) continue;
+            rename(l, path);
+        }
+    }
+    void rename(LayerSpec& l, const std::string& path) {
+        const std::string old_path = l.path;
+        const std::string name = layer_name(path, l.kind());
+        auto node = out_.origins.extract(old_path);
+        node.key() = path;
+        out_.origins.insert(std::move(node));
+        for (ParamSpec& p : l.params) {
+            const std::string renamed = name + "." + p.role;
+            auto v = values.extract(p.name);
+            v.key() = renamed;
+            values.insert(std::move(v));
+            if (auto s = out_.weight_sources.extract(p.name)) {
+                s.key() = renamed;
+                out_.weight_sources.insert(std::move(s));
+            }
+            p.name = renamed;
+        }
+        l.path = path, l.name = name;
+        for (std::size_t b = 0; b < l.children.size(); ++b)
+            for (std::size_t i = 0; i < l.children[b].size(); ++i)
+                rename(l.children[b][i], path + "/b" + std::to_string(b + 1) + "/" + std::to_string(i + 1));
+    }
+
+    const Graph& g_;
+    const ImportOptions& options_;
+    ImportedNet& out_;
+    std::string last_producer_;  // the tensor the last layer of the current chain wrote
+};
+
+ImportedNet import_graph(const ::onnx::ModelProto& model, const ImportOptions& options, const std::string& source) {
+    const Graph g = detail::load_graph(model, options, source);
+    ImportedNet out;
+    out.opset = g.opset;
+    out.producer = model.producer_name() + (model.producer_version().empty() ? "" : " " + model.producer_version());
+    out.input_name = g.input;
+    out.output_name = g.output;
+    out.input = g.input_layout;
+    std::string name = options.name.empty() ? (g.proto->name().empty() ? "Net" : g.proto->name()) : options.name;
+    out.name = identifier(name);
+    Walker walker(g, options, out);
+    try {
+        out.spec.layers = walker.run();
+    } catch (const Error& e) {
+        throw Error(source + ": " + std::string(e.what()).substr(6));
+    }
+    if (out.spec.layers.empty()) throw Error(source + ": the graph computes nothing kiln can declare (no layer between input and output)");
+    out.spec.input = g.input_layout.shape;
+    out.spec.output = out.spec.layers.back().out;
+    for (const LayerSpec& l : out.spec.layers) out.spec.param_count += l.param_count, out.spec.macs += l.macs;
+    // The declared output shape, where the model gives one, must be what kiln computes.
+    const std::vector<std::int64_t> computed = out.output.dims(1);
+    if (!g.output_dims.empty()) {
+        bool same = g.output_dims.size() == computed.size();
+        for (std::size_t i = 1; same && i < computed.size(); ++i) same = g.output_dims[i] < 0 || g.output_dims[i] == computed[i];
+        if (!same)
+            throw Error(source + ": the model declares output '" + g.output + "' as " + list(g.output_dims) + " but kiln computes " + list(computed) +
+                        " (N = 1 shown)");
+    }
+    out.weights = Weights::for_net(out.spec);
+    for (const ParamSpec& p : out.weights.specs()) out.weights[p.name] = walker.values.at(p.name);
+    return out;
+}
+
+}  // namespace
+
+const std::vector<std::string>& supported_operators() {
+    static const std::vector<std::string> ops = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Relu", "LeakyRelu",
+                                                 "Sigmoid", "Tanh", "Clip", "Softmax", "LogSoftmax", "Gemm", "MatMul", "Add",
+                                                 "BatchNormalization", "LRN", "Concat", "Dropout", "Identity", "Flatten", "Reshape", "Constant"};
+    return ops;
+}
+
+ImportedNet import_model_from_memory(const void* data, std::size_t size, const ImportOptions& options, const std::string& name) {
+    ::onnx::ModelProto model;
+    if (size > std::size_t(INT32_MAX) || !model.ParseFromArray(data, int(size)))
+        throw Error(name + " is not an ONNX model (not a ModelProto, or over 2 GiB)");
+    return import_graph(model, options, name);
+}
+
+ImportedNet import_model(const std::string& path, const ImportOptions& options) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) throw Error("cannot read ONNX model " + path);
+    if (!S_ISREG(st.st_mode)) throw Error("ONNX model " + path + " is not a regular file");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error("cannot read ONNX model " + path);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return import_model_from_memory(bytes.data(), bytes.size(), options, "ONNX model " + path);
+}
+
+}  // namespace kiln::onnx

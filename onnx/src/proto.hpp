@@ -1,0 +1,16 @@
+// What the importer's sources share about ONNX's protobuf messages (private to kiln::onnx).
+#pragma once
+
+#include <onnx/onnx_pb.h>
+
+#include <string>
+
+#include "kiln/onnx/onnx_tensor.hpp"
+
+namespace kiln::onnx::detail {
+
+// The values of a TensorProto; `where` begins error messages ("initializer 'w'"). Refuses data
+// stored outside the model, element counts that disagree with the dims, and tensors over 2^31 values.
+OnnxTensor tensor_from_proto(const ::onnx::TensorProto& proto, const std::string& where);
+
+}  // namespace kiln::onnx::detail

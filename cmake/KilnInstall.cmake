@@ -12,8 +12,9 @@ install(TARGETS kiln_dsl kiln_runtime kiln_data kiln_codegen EXPORT kilnTargets
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT kilnTargets NAMESPACE kiln:: DESTINATION ${KILN_INSTALL_CMAKEDIR} COMPONENT kiln_development)
 
-# The tools are built with the examples (kiln-inspect and kiln-tune know kiln's example nets).
-foreach(tool IN ITEMS kiln-inspect kiln-tune)
+# The tools are built with the examples (kiln-inspect and kiln-tune know kiln's example nets;
+# kiln-import, linked statically with kiln::onnx, needs only libonnx_proto and libprotobuf at run time).
+foreach(tool IN ITEMS kiln-inspect kiln-tune kiln-import)
   if(TARGET ${tool})
     install(TARGETS ${tool} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT kiln_tools)
   endif()

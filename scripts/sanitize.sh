@@ -28,7 +28,7 @@ targets=(kiln_tests aot_test)
 [ "$mode" = full ] && targets=(all)
 echo "sanitize: building ${targets[*]} (several minutes on 2 cores)"
 cmake --build build-asan -j"$(nproc)" --target "${targets[@]}"
-[ "$mode" = ci ] && cmake --build build-asan -j"$(nproc)" --target aot_dispatch_test quickstart sobel aot_cifar10 kiln-tune
+[ "$mode" = ci ] && cmake --build build-asan -j"$(nproc)" --target aot_dispatch_test quickstart sobel aot_cifar10 kiln-tune kiln-import
 
 # Halide's JIT allocates through LLVM, which ASan sees as one-time leaks at exit in libHalide's
 # static state; leaks in kiln's code would show as allocations from kiln frames and still fail.

@@ -483,7 +483,7 @@ Weights load_safetensors(const NetSpec& net, const std::string& path, const Safe
     return load_safetensors_from_memory(net, file.data(), file.size(), options, "file " + path);
 }
 
-void save_safetensors(const Weights& weights, const std::string& path) {
+void save_safetensors(const Weights& weights, const std::string& path, const std::map<std::string, std::string>& metadata) {
     json header = json::object();
     std::uint64_t offset = 0;
     for (const ParamSpec& p : weights.specs()) {
@@ -494,6 +494,7 @@ void save_safetensors(const Weights& weights, const std::string& path) {
         offset += bytes;
     }
     header["__metadata__"] = {{"format", "kiln"}, {"layout", "kiln (HWIO conv, [in][out] dense)"}};
+    for (const auto& [key, value] : metadata) header["__metadata__"][key] = value;
     std::string text = header.dump();
     while ((8 + text.size()) % 8) text += ' ';  // the format pads the header so the data is aligned
     std::ofstream out(path, std::ios::binary | std::ios::trunc);

@@ -48,7 +48,8 @@ Weights load_safetensors(const NetSpec& net, const std::string& path, const Safe
 Weights load_safetensors_from_memory(const NetSpec& net, const unsigned char* data, std::size_t size,
                                      const SafetensorsOptions& options = {}, const std::string& name = "<memory>");
 
-// Writes kiln's layout (F32), with the net's parameter names.
-void save_safetensors(const Weights& weights, const std::string& path);
+// Writes kiln's layout (F32), with the net's parameter names; `metadata` joins the header's
+// __metadata__ (kiln-import records there the ONNX initializer each tensor came from).
+void save_safetensors(const Weights& weights, const std::string& path, const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace kiln

@@ -1,0 +1,117 @@
+// kiln-import: an ONNX model in, a kiln declaration and its weights out.
+//
+//   kiln-import MODEL.onnx --out DIR [--name N] [--namespace NS] [--fold-batch-norm]
+//   kiln-import MODEL.onnx --run INPUT.pb [--schedule S] [--output OUT.pb]
+//
+// --out writes DIR/N.hpp (the net as a C++ type, one layer per line with the ONNX node and shape it
+// came from) and DIR/N.safetensors (its weights in kiln's layout under kiln's names; the metadata
+// names each tensor's ONNX initializer), both or neither: a model kiln cannot map writes nothing
+// and says which node, operator and attribute stopped it. --run JIT-compiles the imported net, with
+// no C++ compiler, and runs it on an ONNX TensorProto; --output writes the result as one. Exit
+// status: 0 done, 1 the model could not be imported or run, 2 bad command line.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "cli.hpp"
+#include "kiln/codegen/jit.hpp"
+#include "kiln/codegen/schedule.hpp"
+#include "kiln/dsl/summary.hpp"
+#include "kiln/onnx/declaration.hpp"
+#include "kiln/onnx/import.hpp"
+#include "kiln/runtime/safetensors.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool identifier(const std::string& s) {
+    if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+    for (char ch : s)
+        if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_') return false;
+    return true;
+}
+
+CLI::Validator cpp_identifier(const char* what) {
+    return CLI::Validator([what](std::string& v) { return identifier(v) ? "" : "'" + v + "' is not a C++ identifier (" + what + ")"; }, "NAME",
+                          "identifier");
+}
+
+// Both files under temporary names first, renamed into place only when both are complete.
+void write_outputs(const kiln::onnx::ImportedNet& net, const std::string& model, const std::string& dir, const std::string& ns) {
+    fs::create_directories(dir);
+    const fs::path header = fs::path(dir) / (net.name + ".hpp"), weights = fs::path(dir) / (net.name + ".safetensors");
+    const fs::path header_tmp = header.string() + ".partial", weights_tmp = weights.string() + ".partial";
+    try {
+        std::map<std::string, std::string> metadata{{"onnx_model", fs::path(model).filename().string()}};
+        for (const auto& [tensor, source] : net.weight_sources) metadata["onnx:" + tensor] = source;
+        kiln::save_safetensors(net.weights, weights_tmp.string(), metadata);
+        std::ofstream h(header_tmp);
+        h << kiln::onnx::declaration(net, kiln::onnx::DeclarationOptions{ns, fs::path(model).filename().string(), weights.filename().string()});
+        h.close();
+        if (!h) throw kiln::Error("could not write " + header.string());
+        fs::rename(weights_tmp, weights);
+        fs::rename(header_tmp, header);
+    } catch (...) {
+        std::error_code ignored;
+        fs::remove(header_tmp, ignored), fs::remove(weights_tmp, ignored);
+        throw;
+    }
+    std::fprintf(stderr, "wrote %s\nwrote %s\n", header.c_str(), weights.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app("kiln-import: an ONNX model as a kiln net declaration and its weights", "kiln-import");
+    kiln::tools::add_version(app);
+    std::string model, out, name, ns = "imported", run, output, schedule = "default";
+    bool fold = false;
+    app.add_option("model", model, "the ONNX model (.onnx)")->required()->check(CLI::ExistingFile);
+    app.add_option("--out", out, "write DIR/NAME.hpp and DIR/NAME.safetensors");
+    app.add_option("--name", name, "the net's C++ name (default: the graph's)")->check(cpp_identifier("--name"));
+    app.add_option("--namespace", ns, "the C++ namespace of the declaration")->check(cpp_identifier("--namespace"));
+    app.add_flag("--fold-batch-norm", fold, "fold a BatchNormalization after a Conv into the conv's weights");
+    app.add_option("--run", run, "JIT-compile the net and run it on this TensorProto (.pb)")->check(CLI::ExistingFile);
+    app.add_option("--schedule", schedule, "schedule for --run")->check(kiln::tools::one_of(kiln::codegen::schedule_names(), "schedule"));
+    app.add_option("--output", output, "with --run: write the output as a TensorProto");
+    const std::string usage = "kiln-import MODEL.onnx (--out DIR [--name N] [--namespace NS] [--fold-batch-norm] | --run INPUT.pb [--output OUT.pb])";
+    if (const int rc = kiln::tools::parse(app, argc, argv, usage); rc >= 0) return rc;
+    if (out.empty() && run.empty()) {
+        std::fprintf(stderr, "kiln-import: nothing to do: give --out DIR, --run INPUT.pb or both\nusage: %s (--help for more)\n", usage.c_str());
+        return kiln::tools::usage_error;
+    }
+    if (!output.empty() && run.empty()) {
+        std::fprintf(stderr, "kiln-import: --output needs --run\nusage: %s (--help for more)\n", usage.c_str());
+        return kiln::tools::usage_error;
+    }
+    try {
+        kiln::onnx::ImportOptions options;
+        options.name = name;
+        options.fold_batch_norm = fold;
+        const kiln::onnx::ImportedNet net = kiln::onnx::import_model(model, options);
+        std::printf("%s (ONNX opset %d):\n", net.name.c_str(), net.opset);
+        kiln::print_summary(std::cout, net.spec);
+        std::cout.flush();
+        if (!out.empty()) write_outputs(net, model, out, ns);
+        if (!run.empty()) {
+            const kiln::Tensor input = kiln::onnx::to_kiln(kiln::onnx::read_tensor_file(run), net.input);
+            const kiln::codegen::JitNet compiled(net.spec, kiln::codegen::JitOptions{schedule});
+            kiln::onnx::OnnxTensor result = kiln::onnx::from_kiln(compiled.run(input, net.weights), net.output);
+            result.name = net.output_name;
+            if (!output.empty()) {
+                kiln::onnx::write_tensor_file(result, output);
+                std::fprintf(stderr, "wrote %s\n", output.c_str());
+            } else {
+                std::printf("output '%s':", net.output_name.c_str());
+                for (std::size_t i = 0; i < result.floats.size() && i < 16; ++i) std::printf(" %g", result.floats[i]);
+                std::printf("%s\n", result.floats.size() > 16 ? " ..." : "");
+            }
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "kiln-import: %s\n", e.what());
+        return kiln::tools::failure;
+    }
+    return 0;
+}

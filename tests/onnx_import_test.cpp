@@ -1,0 +1,271 @@
+// ONNX import (kiln::onnx) on models built here: forks that become Residual and Concat (with their
+// branch order), Flatten -> Gemm's weight rows permuted from NCHW to NHWC, MatMul + Add as one
+// Dense, batch norm kept or folded; each against plain loops over the ONNX (NCHW) tensors written
+// for this test; and the errors a model kiln cannot map gets, naming the node, operator and reason.
+#include <onnx/onnx_pb.h>
+
+#include <cmath>
+#include <random>
+
+#include "kiln/codegen/jit.hpp"
+#include "kiln/onnx/declaration.hpp"
+#include "kiln/onnx/import.hpp"
+#include "support.hpp"
+
+namespace ko = kiln::onnx;
+
+namespace {
+
+// A model under construction: one float input "x" of the given dims, nodes, initializers, one output.
+class Model {
+  public:
+    Model(std::vector<std::int64_t> dims, int opset = 13) {
+        m_.set_ir_version(8);
+        m_.add_opset_import()->set_version(opset);
+        m_.mutable_graph()->set_name("test_net");
+        value(m_.mutable_graph()->add_input(), "x", dims);
+    }
+    ::onnx::NodeProto& node(const std::string& op, std::vector<std::string> in, std::string out, const std::string& name = "") {
+        auto* n = m_.mutable_graph()->add_node();
+        n->set_op_type(op);
+        n->set_name(name.empty() ? op + "_" + std::to_string(m_.graph().node_size()) : name);
+        for (auto& i : in) n->add_input(i);
+        n->add_output(out);
+        return *n;
+    }
+    void weights(const std::string& name, std::vector<std::int64_t> dims, const std::vector<float>& v) {
+        auto* t = m_.mutable_graph()->add_initializer();
+        t->set_name(name);
+        t->set_data_type(::onnx::TensorProto::FLOAT);
+        for (auto d : dims) t->add_dims(d);
+        for (float f : v) t->add_float_data(f);
+    }
+    void output(const std::string& name) { m_.mutable_graph()->add_output()->set_name(name); }
+    ko::ImportedNet import(const ko::ImportOptions& o = {}) const {
+        const std::string bytes = m_.SerializeAsString();
+        return ko::import_model_from_memory(bytes.data(), bytes.size(), o, "model");
+    }
+    ::onnx::ModelProto& proto() { return m_; }
+
+  private:
+    static void value(::onnx::ValueInfoProto* v, const std::string& name, const std::vector<std::int64_t>& dims) {
+        v->set_name(name);
+        auto* t = v->mutable_type()->mutable_tensor_type();
+        t->set_elem_type(::onnx::TensorProto::FLOAT);
+        for (auto d : dims) t->mutable_shape()->add_dim()->set_dim_value(d);
+    }
+    ::onnx::ModelProto m_;
+};
+
+void ints(::onnx::NodeProto& n, const std::string& name, std::vector<std::int64_t> v) {
+    auto* a = n.add_attribute();
+    a->set_name(name);
+    a->set_type(::onnx::AttributeProto::INTS);
+    for (auto x : v) a->add_ints(x);
+}
+void integer(::onnx::NodeProto& n, const std::string& name, std::int64_t v) {
+    auto* a = n.add_attribute();
+    a->set_name(name);
+    a->set_type(::onnx::AttributeProto::INT);
+    a->set_i(v);
+}
+
+std::vector<float> random_values(std::mt19937_64& rng, std::size_t n) {
+    std::uniform_real_distribution<float> u(-1, 1);
+    std::vector<float> v(n);
+    for (float& f : v) f = u(rng);
+    return v;
+}
+
+// Runs the imported net under both CPU schedules on an NCHW input, returning ONNX-layout outputs.
+std::vector<std::vector<float>> run_both(const ko::ImportedNet& net, const ko::OnnxTensor& x) {
+    std::vector<std::vector<float>> outs;
+    for (const char* schedule : {"fused", "unfused"}) {
+        kiln::codegen::JitOptions o{schedule};
+        o.progress = nullptr;
+        kiln::codegen::JitNet jit(net.spec, o);
+        outs.push_back(ko::from_kiln(jit.run(ko::to_kiln(x, net.input), net.weights), net.output).floats);
+    }
+    return outs;
+}
+
+void check_near(const std::vector<float>& got, const std::vector<double>& want, double tol = 1e-5) {
+    REQUIRE(got.size() == want.size());
+    double scale = 1e-30, worst = 0;
+    for (double w : want) scale = std::max(scale, std::fabs(w));
+    for (std::size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::fabs(got[i] - want[i]) / scale);
+    CHECK(worst <= tol);
+}
+
+}  // namespace
+
+// x -> Flatten -> Gemm(B transposed, C): ONNX flattens [C, H, W] with c slowest, kiln's Dense reads
+// (y, x, c); a wrong permutation of the weight rows changes every output.
+TEST_CASE("onnx import: Flatten then Gemm permutes the weight rows from NCHW to kiln's order") {
+    auto rng = test::rng_for("onnx flatten gemm");
+    const std::int64_t C = 3, H = 2, W = 4, U = 5, K = C * H * W;
+    Model m({2, C, H, W});
+    m.node("Flatten", {"x"}, "f");
+    const auto b = random_values(rng, std::size_t(U * K)), c = random_values(rng, std::size_t(U));
+    m.weights("B", {U, K}, b);
+    m.weights("C", {U}, c);
+    integer(m.node("Gemm", {"f", "B", "C"}, "y"), "transB", 1);
+    m.output("y");
+    const ko::ImportedNet net = m.import();
+    REQUIRE(net.spec.layers.size() == 1);
+    CHECK(std::holds_alternative<kiln::DenseAttrs>(net.spec.layers[0].attrs));
+    ko::OnnxTensor x{"x", {2, C, H, W}, false, random_values(rng, std::size_t(2 * K)), {}};
+    std::vector<double> want;
+    for (std::int64_t n = 0; n < 2; ++n)
+        for (std::int64_t u = 0; u < U; ++u) {
+            double s = c[std::size_t(u)];
+            for (std::int64_t k = 0; k < K; ++k) s += double(x.floats[std::size_t(n * K + k)]) * b[std::size_t(u * K + k)];
+            want.push_back(s);
+        }
+    for (const auto& got : run_both(net, x)) check_near(got, want);
+    CHECK(net.weight_sources.at("l1_dense.weights") == "B");
+}
+
+// Concat(Sigmoid(x), x, Relu(x)) along channels: branch order, an identity branch.
+TEST_CASE("onnx import: branches from one tensor meeting at a Concat keep the Concat's input order") {
+    auto rng = test::rng_for("onnx concat");
+    const std::int64_t C = 2, H = 3, W = 3;
+    Model m({1, C, H, W});
+    m.node("Relu", {"x"}, "r");
+    m.node("Sigmoid", {"x"}, "s");
+    integer(m.node("Concat", {"s", "x", "r"}, "y"), "axis", 1);
+    m.output("y");
+    const ko::ImportedNet net = m.import();
+    REQUIRE(net.spec.layers.size() == 1);
+    const kiln::LayerSpec& concat = net.spec.layers[0];
+    REQUIRE(concat.children.size() == 3);
+    CHECK(concat.children[1].empty());
+    CHECK(concat.out == kiln::Shape{H, W, 3 * C});
+    ko::OnnxTensor x{"x", {1, C, H, W}, false, random_values(rng, std::size_t(C * H * W)), {}};
+    std::vector<double> want;
+    for (double v : x.floats) want.push_back(1 / (1 + std::exp(-v)));
+    for (double v : x.floats) want.push_back(v);
+    for (double v : x.floats) want.push_back(std::max(v, 0.0));
+    for (const auto& got : run_both(net, x)) check_near(got, want);
+    const std::string header = ko::declaration(net, {});
+    CHECK(header.find("kiln::Concat<") != std::string::npos);
+    CHECK(header.find("kiln::Branch<>,") != std::string::npos);
+}
+
+// Add(Tanh(Conv(x)), x) then Relu: a Residual whose shortcut is the identity.
+TEST_CASE("onnx import: an Add of a branch and its input becomes a Residual") {
+    auto rng = test::rng_for("onnx residual");
+    const std::int64_t C = 3, H = 4, W = 5;
+    Model m({1, C, H, W});
+    const auto w = random_values(rng, std::size_t(C * C)), bias = random_values(rng, std::size_t(C));
+    m.weights("w", {C, C, 1, 1}, w);
+    m.weights("b", {C}, bias);
+    m.node("Conv", {"x", "w", "b"}, "c");
+    m.node("Tanh", {"c"}, "t");
+    m.node("Add", {"x", "t"}, "a");
+    m.node("Relu", {"a"}, "y");
+    m.output("y");
+    const ko::ImportedNet net = m.import();
+    REQUIRE(net.spec.layers.size() == 2);
+    REQUIRE(std::holds_alternative<kiln::ResidualAttrs>(net.spec.layers[0].attrs));
+    CHECK(net.spec.layers[0].children[0].size() == 2);  // the body: conv, tanh
+    CHECK(net.spec.layers[0].children[1].empty());      // the shortcut: identity
+    CHECK(net.spec.layers[0].children[0][0].name == "l1_b1_1_conv");
+    ko::OnnxTensor x{"x", {1, C, H, W}, false, random_values(rng, std::size_t(C * H * W)), {}};
+    std::vector<double> want(x.floats.size());
+    for (std::int64_t o = 0; o < C; ++o)
+        for (std::int64_t p = 0; p < H * W; ++p) {
+            double s = bias[std::size_t(o)];
+            for (std::int64_t i = 0; i < C; ++i) s += double(w[std::size_t(o * C + i)]) * x.floats[std::size_t(i * H * W + p)];
+            want[std::size_t(o * H * W + p)] = std::max(0.0, std::tanh(s) + x.floats[std::size_t(o * H * W + p)]);
+        }
+    for (const auto& got : run_both(net, x)) check_near(got, want);
+}
+
+// MatMul + Add as one Dense with bias; Conv + BatchNormalization folded or kept, same outputs.
+TEST_CASE("onnx import: MatMul plus a bias Add is one Dense; batch norm kept or folded computes the same") {
+    auto rng = test::rng_for("onnx matmul bn");
+    const std::int64_t C = 2, H = 3, W = 3, F = 4;
+    Model m({2, C, H, W});
+    m.weights("w", {F, C, 3, 3}, random_values(rng, std::size_t(F * C * 9)));
+    ints(m.node("Conv", {"x", "w"}, "c"), "pads", {1, 1, 1, 1});
+    std::vector<float> var = random_values(rng, std::size_t(F));
+    for (float& v : var) v = std::fabs(v) + 0.5f;
+    m.weights("gamma", {F}, random_values(rng, std::size_t(F)));
+    m.weights("beta", {F}, random_values(rng, std::size_t(F)));
+    m.weights("mean", {F}, random_values(rng, std::size_t(F)));
+    m.weights("var", {F}, var);
+    m.node("BatchNormalization", {"c", "gamma", "beta", "mean", "var"}, "n");
+    m.node("GlobalAveragePool", {"n"}, "g");
+    m.node("Flatten", {"g"}, "f");
+    m.weights("mw", {F, 3}, random_values(rng, std::size_t(F * 3)));
+    m.weights("mb", {3}, random_values(rng, 3));
+    m.node("MatMul", {"f", "mw"}, "mm");
+    m.node("Add", {"mm", "mb"}, "y");
+    m.output("y");
+    const ko::ImportedNet kept = m.import();
+    ko::ImportOptions fold;
+    fold.fold_batch_norm = true;
+    const ko::ImportedNet folded = m.import(fold);
+    CHECK(kept.spec.layers.size() == 4);    // conv, batch norm, global average pool, dense
+    CHECK(folded.spec.layers.size() == 3);  // conv (folded), global average pool, dense
+    const auto& dense = std::get<kiln::DenseAttrs>(kept.spec.layers.back().attrs);
+    CHECK(dense.bias);
+    CHECK(kept.origins.at("4").nodes.find("MatMul") != std::string::npos);
+    ko::OnnxTensor x{"x", {2, C, H, W}, false, random_values(rng, std::size_t(2 * C * H * W)), {}};
+    const auto a = run_both(kept, x), b = run_both(folded, x);
+    std::vector<double> want(a[0].begin(), a[0].end());
+    check_near(b[0], want, 1e-5);
+    check_near(a[1], want, 1e-5);
+}
+
+TEST_CASE("onnx import: what kiln cannot map is refused naming the node, the operator and why") {
+    auto refused = [](Model& m) { return test::error_of([&] { m.import(); }); };
+    {
+        Model m({1, 2, 4, 4});
+        m.node("Abs", {"x"}, "y", "my_abs");
+        m.output("y");
+        CHECK(refused(m).find("node \"my_abs\" (Abs): operator Abs is not supported") != std::string::npos);
+    }
+    {
+        Model m({1, 3, 4, 4});
+        m.weights("w", {4, 1, 3, 3}, std::vector<float>(36, 1));
+        integer(m.node("Conv", {"x", "w"}, "y", "Conv_17"), "group", 3);
+        m.output("y");
+        CHECK(refused(m).find("node \"Conv_17\" (Conv): layer 1 (conv): input 4x4x3: 3 input channels and 4 filters must both be "
+                              "multiples of the 3 groups") != std::string::npos);
+    }
+    {
+        Model m({1, 2, 4, 4});
+        auto& pool = m.node("MaxPool", {"x"}, "y", "pool");
+        integer(pool, "ceil_mode", 1);
+        ints(pool, "kernel_shape", {2, 2});
+        m.output("y");
+        CHECK(refused(m).find("ceil_mode = 1 is not supported") != std::string::npos);
+    }
+    {
+        Model m({1, 2, 4, 4});
+        m.node("Conv", {"x", "missing"}, "y", "conv");
+        m.output("y");
+        CHECK(refused(m).find("reads 'missing', which no earlier node, input or initializer defines") != std::string::npos);
+    }
+    {
+        Model m({1, 2, 4, 4});  // a cycle: each node reads the other's output
+        m.node("Relu", {"b"}, "a", "first");
+        m.node("Relu", {"a"}, "b", "second");
+        m.output("b");
+        CHECK(refused(m).find("reads 'b', which no earlier node") != std::string::npos);
+    }
+    {
+        Model m({1, 2, 4, 4});
+        m.node("Relu", {"x"}, "a");
+        m.node("Sigmoid", {"x"}, "b");
+        m.node("Mul", {"a", "b"}, "y", "product");
+        m.output("y");
+        CHECK(refused(m).find("node \"product\" (Mul): the branches from tensor 'x' meet here") != std::string::npos);
+    }
+    const std::string junk = "this is not a protobuf";
+    CHECK(test::error_of([&] { ko::import_model_from_memory(junk.data(), junk.size(), {}, "junk"); }).find("junk is not an ONNX model") !=
+          std::string::npos);
+    CHECK(test::error_of([] { ko::import_model("/nonexistent.onnx"); }).find("cannot read ONNX model /nonexistent.onnx") != std::string::npos);
+}

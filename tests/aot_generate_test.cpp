@@ -46,7 +46,7 @@ codegen::AotOptions options_for(const std::string& name, const std::filesystem::
 
 }  // namespace
 
-TEST_CASE("AOT generation: several targets give one object each, a dispatcher, and headers naming them; bad lists are refused") {
+TEST_CASE("AOT generation: several targets give one object each, a dispatcher, and headers naming them, bad lists are refused") {
     const auto dir = fresh_dir("targets");
     codegen::AotOptions o = options_for("w1_two", dir, "x86-64-linux-avx-avx2-f16c-fma-sse41,x86-64-linux");
     o.progress = {};

@@ -186,7 +186,7 @@ TEST_CASE("Fashion-MNIST as Debian packages it: 60,000 + 10,000 images of 28x28,
     for (int c = 0; c < 10; ++c) CHECK(per_class_test[c] == 1000);
 }
 
-TEST_CASE("normalization uses each channel's mean and deviation; batches take examples in the order given") {
+TEST_CASE("normalization uses each channel's mean and deviation, batches take examples in the order given") {
     auto rng = test::rng_for("normalize");
     const Shape shape{3, 4, 3};
     const std::size_t n = 7, per = 36;

@@ -134,7 +134,7 @@ TEST_CASE("local response normalization matches TensorFlow's formula") {
     }
 }
 
-TEST_CASE("batch norm and dropout match the reference; folding batch norm into a conv keeps the result") {
+TEST_CASE("batch norm and dropout match the reference, folding batch norm into a conv keeps the result") {
     auto rng = test::rng_for("batch norm");
     using Net = kiln::Net<kiln::Input<9, 8, 3>, kiln::Conv<6, kiln::Kernel<3>, kiln::Same>, kiln::BatchNorm,
                           kiln::Dropout<std::ratio<2, 5>>>;

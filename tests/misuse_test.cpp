@@ -13,7 +13,7 @@ namespace {
 using Small = Net<Input<6, 6, 2>, Conv<2, Kernel<3>, Same>, Relu>;  // input and output shapes equal
 }  // namespace
 
-TEST_CASE("tensors: storage always matches batch x shape; empty, moved-from and huge tensors are refused") {
+TEST_CASE("tensors: storage always matches batch x shape, empty, moved-from and huge tensors are refused") {
     auto net = codegen::JitNet::compile<Small>();
     Weights w = Weights::for_net(net.spec());
     Tensor in = Tensor::for_input<Small>(2);

@@ -183,7 +183,7 @@ TEST_CASE("onnx import: an Add of a branch and its input becomes a Residual") {
 }
 
 // MatMul + Add as one Dense with bias; Conv + BatchNormalization folded or kept, same outputs.
-TEST_CASE("onnx import: MatMul plus a bias Add is one Dense; batch norm kept or folded computes the same") {
+TEST_CASE("onnx import: MatMul plus a bias Add is one Dense, and batch norm kept or folded computes the same") {
     auto rng = test::rng_for("onnx matmul bn");
     const std::int64_t C = 2, H = 3, W = 3, F = 4;
     Model m({2, C, H, W});

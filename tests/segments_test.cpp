@@ -166,7 +166,7 @@ TEST_CASE("JIT per segment: repeated blocks and a net compiled again run right, 
     }
 }
 
-TEST_CASE("JIT per segment: nested concats and a concat that ends the net write their slices; a pass-through branch still copies") {
+TEST_CASE("JIT per segment: nested concats and a concat that ends the net write their slices, a pass-through branch still copies") {
     auto rng = test::rng_for("jit concat slices");
     for (const NetSpec& spec : {describe<Nested>(), describe<PassThrough>()}) {
         Weights w = Weights::for_net(spec);

@@ -320,7 +320,7 @@ TEST_CASE("dropout masks: the documented formula drops the rate, differs per ste
     CHECK(std::abs(double(same_as_next_step) / double(total) - 0.58) < 0.016);
 }
 
-TEST_CASE("optimizers: SGD with momentum and weight decay, and Adam, against their formulas; schedules") {
+TEST_CASE("optimizers: SGD with momentum and weight decay, and Adam, against their formulas, schedules") {
     auto rng = test::rng_for("optimizers");
     const std::vector<ParamSpec> specs = {{"a", "weights", "x", {5}}, {"b", "bias", "x", {3}}};
     for (bool adam : {false, true}) {

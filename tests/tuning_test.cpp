@@ -89,7 +89,8 @@ TEST_CASE("tuning files: what is saved is loaded, in a file a person can read") 
     serial.loop = ConvGroupPlan::Loop::serial_channel_blocks, serial.reduction_block = 0, serial.fold_rows = 0;
     tuning.entries["serial"] = {serial, 1, 1};
     tuning.save(file.path);
-    const codegen::TunedPlan* serial_found = Tuning::load(file.path).find("serial");
+    const Tuning reloaded = Tuning::load(file.path);  // find() points into it: it must outlive the pointer
+    const codegen::TunedPlan* serial_found = reloaded.find("serial");
     REQUIRE(serial_found);
     CHECK(serial_found->plan == serial);
 }

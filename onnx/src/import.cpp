@@ -17,14 +17,9 @@ namespace kiln::onnx {
 
 namespace {
 
+using detail::dims_text;
 using detail::Graph;
 using ::onnx::NodeProto;
-
-std::string list(const std::vector<std::int64_t>& v) {
-    std::string s = "[";
-    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
-    return s + "]";
-}
 
 std::string identifier(std::string s) {
     for (char& ch : s)
@@ -154,7 +149,7 @@ class Walker {
         auto* dense = last ? std::get_if<DenseAttrs>(&last->attrs) : nullptr;
         const auto bias = detail::channel_bias(g_, n, constant, v);
         if (!((conv && !conv->bias) || (dense && !dense->bias)) || !bias)
-            throw Error(where + ": adding constant '" + constant + "' " + list(g_.constants.at(constant).dims) +
+            throw Error(where + ": adding constant '" + constant + "' " + dims_text(g_.constants.at(constant).dims) +
                         " is supported only as a per-channel bias of the bias-less Conv, Gemm or MatMul right before it");
         std::map<std::string, std::vector<float>> params{{"bias", *bias}};
         for (const ParamSpec& p : last->params) params[p.role] = values.at(p.name);
@@ -267,7 +262,7 @@ class Walker {
             // The longer branch is the body (ResNet's), the other the shortcut.
             if (ordered[1].layers.size() > ordered[0].layers.size()) std::swap(ordered[0], ordered[1]);
             if (ordered[0].view.shape != ordered[1].view.shape || ordered[0].view.rank != ordered[1].view.rank)
-                throw Error(where + ": adds " + list(ordered[0].view.dims(1)) + " and " + list(ordered[1].view.dims(1)) +
+                throw Error(where + ": adds " + dims_text(ordered[0].view.dims(1)) + " and " + dims_text(ordered[1].view.dims(1)) +
                             "; kiln's Residual adds equal shapes (no broadcasting)");
             s.attrs = ResidualAttrs{};
             s.out = ordered[0].view.shape;
@@ -283,7 +278,7 @@ class Walker {
             Shape out{ordered[0].view.shape.h, ordered[0].view.shape.w, 0};
             for (const Branch& b : ordered) {
                 if (b.view.rank != rank || b.view.flattened || b.view.shape.h != out.h || b.view.shape.w != out.w)
-                    throw Error(where + ": joins " + list(ordered[0].view.dims(1)) + " and " + list(b.view.dims(1)) +
+                    throw Error(where + ": joins " + dims_text(ordered[0].view.dims(1)) + " and " + dims_text(b.view.dims(1)) +
                                 "; kiln concatenates channels of tensors whose other extents agree");
                 out.c += b.view.shape.c;
             }
@@ -373,7 +368,7 @@ ImportedNet import_graph(const ::onnx::ModelProto& model, const ImportOptions& o
         bool same = g.output_dims.size() == computed.size();
         for (std::size_t i = 1; same && i < computed.size(); ++i) same = g.output_dims[i] < 0 || g.output_dims[i] == computed[i];
         if (!same)
-            throw Error(source + ": the model declares output '" + g.output + "' as " + list(g.output_dims) + " but kiln computes " + list(computed) +
+            throw Error(source + ": the model declares output '" + g.output + "' as " + dims_text(g.output_dims) + " but kiln computes " + dims_text(computed) +
                         " (N = 1 shown)");
     }
     out.weights = Weights::for_net(out.spec);

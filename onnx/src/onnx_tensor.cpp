@@ -16,12 +16,6 @@ namespace {
 
 constexpr std::int64_t max_elements = std::int64_t(1) << 31;
 
-std::string dims_string(const std::vector<std::int64_t>& dims) {
-    std::string s = "[";
-    for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
-    return s + "]";
-}
-
 float half_to_float(std::uint16_t h) {
     const std::uint32_t sign = std::uint32_t(h >> 15) << 31, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
     float magnitude;
@@ -63,6 +57,12 @@ std::vector<std::int64_t> OnnxLayout::dims(std::int64_t batch) const {
 
 namespace detail {
 
+std::string dims_text(const std::vector<std::int64_t>& dims) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+    return s + "]";
+}
+
 OnnxTensor tensor_from_proto(const ::onnx::TensorProto& p, const std::string& where) {
     using TP = ::onnx::TensorProto;
     OnnxTensor t;
@@ -81,7 +81,7 @@ OnnxTensor tensor_from_proto(const ::onnx::TensorProto& p, const std::string& wh
     const bool has_raw = p.has_raw_data();
     auto count_check = [&](std::size_t have, const char* field) {
         if (std::int64_t(have) != n)
-            throw Error(where + ": dims " + dims_string(t.dims) + " hold " + std::to_string(n) + " values but " + field +
+            throw Error(where + ": dims " + dims_text(t.dims) + " hold " + std::to_string(n) + " values but " + field +
                         " has " + std::to_string(have));
     };
     auto raw_count = [&](std::size_t bytes) {
@@ -176,22 +176,18 @@ void write_tensor_file(const OnnxTensor& t, const std::string& path) {
 
 Tensor to_kiln(const OnnxTensor& t, const OnnxLayout& layout) {
     if (t.integral) throw Error("tensor '" + t.name + "' holds integers; the net takes floats");
-    if (t.dims.empty() || t.dims[0] < 1) throw Error("tensor '" + t.name + "' " + dims_string(t.dims) + " has no batch");
+    if (t.dims.empty() || t.dims[0] < 1) throw Error("tensor '" + t.name + "' " + detail::dims_text(t.dims) + " has no batch");
     const std::int64_t batch = t.dims[0];
     if (t.dims != layout.dims(batch))
-        throw Error("tensor '" + t.name + "' is " + dims_string(t.dims) + " but the net takes " + dims_string(layout.dims(batch)));
+        throw Error("tensor '" + t.name + "' is " + detail::dims_text(t.dims) + " but the net takes " + detail::dims_text(layout.dims(batch)));
     const Shape s = layout.shape;
     Tensor out(batch, s);
-    const bool channels_slowest = layout.rank != 2 || layout.flattened;  // NCHW, or a flattened [C, H, W]
+    // NCHW; a rank-2 tensor is a flattened [C, H, W] in the same order, or has H = W = 1.
     std::size_t i = 0;
     for (std::int64_t n = 0; n < batch; ++n)
-        if (channels_slowest) {
-            for (std::int64_t c = 0; c < s.c; ++c)
-                for (std::int64_t y = 0; y < s.h; ++y)
-                    for (std::int64_t x = 0; x < s.w; ++x) out(n, y, x, c) = t.floats[i++];
-        } else {
-            for (std::int64_t f = 0; f < s.elements(); ++f) out.data()[std::size_t(n * s.elements() + f)] = t.floats[i++];
-        }
+        for (std::int64_t c = 0; c < s.c; ++c)
+            for (std::int64_t y = 0; y < s.h; ++y)
+                for (std::int64_t x = 0; x < s.w; ++x) out(n, y, x, c) = t.floats[i++];
     return out;
 }
 
@@ -201,16 +197,11 @@ OnnxTensor from_kiln(const Tensor& t, const OnnxLayout& layout) {
     OnnxTensor out;
     out.dims = layout.dims(t.batch());
     const Shape s = layout.shape;
-    const bool channels_slowest = layout.rank != 2 || layout.flattened;
     out.floats.reserve(t.size());
     for (std::int64_t n = 0; n < t.batch(); ++n)
-        if (channels_slowest) {
-            for (std::int64_t c = 0; c < s.c; ++c)
-                for (std::int64_t y = 0; y < s.h; ++y)
-                    for (std::int64_t x = 0; x < s.w; ++x) out.floats.push_back(t(n, y, x, c));
-        } else {
-            for (std::int64_t f = 0; f < s.elements(); ++f) out.floats.push_back(t.data()[std::size_t(n * s.elements() + f)]);
-        }
+        for (std::int64_t c = 0; c < s.c; ++c)
+            for (std::int64_t y = 0; y < s.h; ++y)
+                for (std::int64_t x = 0; x < s.w; ++x) out.floats.push_back(t(n, y, x, c));
     return out;
 }
 

@@ -18,12 +18,6 @@ namespace {
 using ::onnx::AttributeProto;
 using ::onnx::NodeProto;
 
-std::string list(const std::vector<std::int64_t>& v) {
-    std::string s = "[";
-    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
-    return s + "]";
-}
-
 std::string number(double v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%g", v);
@@ -94,7 +88,7 @@ const std::vector<float>& float_values(const OnnxTensor& t, const std::string& w
 }
 
 float scalar(const OnnxTensor& t, const std::string& where, const char* role) {
-    if (t.elements() != 1) throw Error(where + ": " + role + " must be one value, got dims " + list(t.dims));
+    if (t.elements() != 1) throw Error(where + ": " + role + " must be one value, got dims " + dims_text(t.dims));
     return t.integral ? float(t.ints[0]) : t.floats[0];
 }
 
@@ -118,23 +112,23 @@ Window window_of(const Attributes& a, const OnnxLayout& in, std::vector<std::int
         std::vector<std::int64_t> v = a.ints(name);
         if (v.empty()) v.assign(count, fallback);
         if (v.size() != count)
-            throw Error(where + ": attribute '" + name + "' " + list(v) + " has " + std::to_string(v.size()) + " values; the input's " +
+            throw Error(where + ": attribute '" + name + "' " + dims_text(v) + " has " + std::to_string(v.size()) + " values; the input's " +
                         std::to_string(axes) + " spatial axes need " + std::to_string(count));
         return v;
     };
     if (kernel.size() != axes)
-        throw Error(where + ": kernel " + list(kernel) + " does not match the input's " + std::to_string(axes) + " spatial axes");
+        throw Error(where + ": kernel " + dims_text(kernel) + " does not match the input's " + std::to_string(axes) + " spatial axes");
     const std::vector<std::int64_t> kernel_attr = a.ints("kernel_shape");
     if (!kernel_attr.empty() && kernel_attr != kernel)
-        throw Error(where + ": kernel_shape " + list(kernel_attr) + " disagrees with the weights' " + list(kernel));
+        throw Error(where + ": kernel_shape " + dims_text(kernel_attr) + " disagrees with the weights' " + dims_text(kernel));
     for (std::int64_t k : kernel)
-        if (k < 1) throw Error(where + ": kernel " + list(kernel) + " has an extent below 1");
+        if (k < 1) throw Error(where + ": kernel " + dims_text(kernel) + " has an extent below 1");
     const auto stride = per_axis("strides", stride_defaults_to_one ? 1 : 1, axes);
     const auto dilation = per_axis("dilations", 1, axes);
     for (std::int64_t v : stride)
-        if (v < 1) throw Error(where + ": strides " + list(stride) + " must be at least 1");
+        if (v < 1) throw Error(where + ": strides " + dims_text(stride) + " must be at least 1");
     for (std::int64_t v : dilation)
-        if (v < 1) throw Error(where + ": dilations " + list(dilation) + " must be at least 1");
+        if (v < 1) throw Error(where + ": dilations " + dims_text(dilation) + " must be at least 1");
     const std::string auto_pad = a.s("auto_pad", "NOTSET");
     Window w;
     auto pair = [&](const std::vector<std::int64_t>& v) { return axes == 2 ? Extent2{v[0], v[1]} : Extent2{1, v[0]}; };
@@ -142,7 +136,7 @@ Window window_of(const Attributes& a, const OnnxLayout& in, std::vector<std::int
     if (auto_pad == "NOTSET") {
         const auto pads = per_axis("pads", 0, 2 * axes);
         for (std::int64_t p : pads)
-            if (p < 0) throw Error(where + ": pads " + list(pads) + " are negative; kiln pads, it does not crop");
+            if (p < 0) throw Error(where + ": pads " + dims_text(pads) + " are negative; kiln pads, it does not crop");
         // ONNX: [x1_begin, x2_begin, x1_end, x2_end].
         const Pads rows = axes == 2 ? Pads{pads[0], pads[2]} : Pads{0, 0};
         const Pads cols = axes == 2 ? Pads{pads[1], pads[3]} : Pads{pads[0], pads[1]};
@@ -168,12 +162,12 @@ Mapped conv(const Graph& g, const NodeProto& n, const std::string& where, const 
     const OnnxTensor* b = constant_input(g, n, 2, where, "B", false);
     const auto& wv = float_values(w, where, "W");
     if (int(w.dims.size()) != in.rank)
-        throw Error(where + ": W " + list(w.dims) + " has rank " + std::to_string(w.dims.size()) + ", the input " + std::to_string(in.rank));
+        throw Error(where + ": W " + dims_text(w.dims) + " has rank " + std::to_string(w.dims.size()) + ", the input " + std::to_string(in.rank));
     const std::int64_t groups = a.i("group", 1);
     if (groups < 1) throw Error(where + ": group = " + std::to_string(groups) + " must be at least 1");
     const std::int64_t filters = w.dims[0], group_inputs = w.dims[1];
     if (in.shape.c % groups != 0 || group_inputs != in.shape.c / groups)
-        throw Error(where + ": W " + list(w.dims) + " reads " + std::to_string(group_inputs) + " channels per group but the input has " +
+        throw Error(where + ": W " + dims_text(w.dims) + " reads " + std::to_string(group_inputs) + " channels per group but the input has " +
                     std::to_string(in.shape.c) + " channels in " + std::to_string(groups) + " group(s)");
     const Window win = window_of(a, in, std::vector<std::int64_t>(w.dims.begin() + 2, w.dims.end()), true);
     ConvAttrs c;
@@ -192,7 +186,7 @@ Mapped conv(const Graph& g, const NodeProto& n, const std::string& where, const 
     m.params["weights"] = std::move(kiln);
     m.sources["weights"] = w.name;
     if (b) {
-        if (b->elements() != filters) throw Error(where + ": B " + list(b->dims) + " does not hold one value per filter (" + std::to_string(filters) + ")");
+        if (b->elements() != filters) throw Error(where + ": B " + dims_text(b->dims) + " does not hold one value per filter (" + std::to_string(filters) + ")");
         m.params["bias"] = float_values(*b, where, "B");
         m.sources["bias"] = b->name;
     }
@@ -213,7 +207,7 @@ Mapped pool(const NodeProto& n, const std::string& where, const OnnxLayout& in, 
         throw Error(where + ": storage_order = 1 is not supported: it orders only the Indices output, which kiln does not compute");
     const Window win = window_of(a, in, a.ints("kernel_shape"), true);
     if (win.dilation.h != 1 || win.dilation.w != 1)
-        throw Error(where + ": dilations " + list(a.ints("dilations")) + " are not supported: kiln's pools read adjacent cells");
+        throw Error(where + ": dilations " + dims_text(a.ints("dilations")) + " are not supported: kiln's pools read adjacent cells");
     PoolAttrs p;
     p.function = function, p.window = win.kernel, p.stride = win.stride, p.padding = win.padding;
     p.count_padding = !max && a.i("count_include_pad", 0) != 0;
@@ -323,7 +317,7 @@ Mapped gemm(const Graph& g, const NodeProto& n, const std::string& where, const 
     const OnnxTensor* c = constant_input(g, n, 2, where, "C", false);
     const std::int64_t features = in.shape.elements();
     if (b.dims.size() != 2 || b.dims[trans_b ? 1 : 0] != features)
-        throw Error(where + ": B " + list(b.dims) + (trans_b ? " (transposed)" : "") + " does not take the input's " + std::to_string(features) + " features");
+        throw Error(where + ": B " + dims_text(b.dims) + (trans_b ? " (transposed)" : "") + " does not take the input's " + std::to_string(features) + " features");
     const std::int64_t units = b.dims[trans_b ? 0 : 1];
     Mapped m;
     m.params["weights"] = dense_weights(float_values(b, where, "B"), trans_b, units, in, alpha);
@@ -337,7 +331,7 @@ Mapped gemm(const Graph& g, const NodeProto& n, const std::string& where, const 
         const bool per_unit = c->elements() == units && (c->dims.size() == 1 || (c->dims.size() == 2 && c->dims[0] == 1));
         const bool one = c->elements() == 1;
         if (!per_unit && !one)
-            throw Error(where + ": C " + list(c->dims) + " is not supported: kiln's Dense adds one bias per unit ([U], [1, U] or a scalar), not per example");
+            throw Error(where + ": C " + dims_text(c->dims) + " is not supported: kiln's Dense adds one bias per unit ([U], [1, U] or a scalar), not per example");
         std::vector<float> bias(static_cast<std::size_t>(units));
         for (std::int64_t u = 0; u < units; ++u) bias[std::size_t(u)] = beta * cv[one ? 0 : std::size_t(u)];
         m.params["bias"] = std::move(bias);
@@ -354,7 +348,7 @@ Mapped matmul(const Graph& g, const NodeProto& n, const std::string& where, cons
     if (g.is_constant(n.input(0))) throw Error(where + ": a constant times the data is not supported: kiln maps data x constant to Dense");
     const OnnxTensor& b = *constant_input(g, n, 1, where, "B", true);
     if (b.dims.size() != 2 || b.dims[0] != in.shape.elements())
-        throw Error(where + ": B " + list(b.dims) + " does not take the input's " + std::to_string(in.shape.elements()) + " features");
+        throw Error(where + ": B " + dims_text(b.dims) + " does not take the input's " + std::to_string(in.shape.elements()) + " features");
     Mapped m;
     m.params["weights"] = dense_weights(float_values(b, where, "B"), false, b.dims[1], in, 1.0f);
     m.sources["weights"] = b.name;
@@ -449,8 +443,8 @@ Mapped reshape(const Graph& g, const NodeProto& n, const std::string& where, con
         m.out = in;
         return m;
     }
-    throw Error(where + ": shape " + list(target) + " is not supported: kiln reshapes only to a flattening [N, " + std::to_string(features) +
-                "] of its input [N, " + list(std::vector<std::int64_t>(own.begin() + 1, own.end())).substr(1) + " (N as 0 or -1)");
+    throw Error(where + ": shape " + dims_text(target) + " is not supported: kiln reshapes only to a flattening [N, " + std::to_string(features) +
+                "] of its input [N, " + dims_text(std::vector<std::int64_t>(own.begin() + 1, own.end())).substr(1) + " (N as 0 or -1)");
 }
 
 }  // namespace
@@ -532,7 +526,7 @@ ScaleShift batch_norm_scale_shift(const Graph& g, const NodeProto& n, const std:
         const OnnxTensor& t = *constant_input(g, n, i + 1, where, roles[i], true);
         v[i] = &float_values(t, where, roles[i]);
         if (t.elements() != in.shape.c)
-            throw Error(where + ": " + roles[i] + " " + list(t.dims) + " does not hold one value per channel (" + std::to_string(in.shape.c) + ")");
+            throw Error(where + ": " + roles[i] + " " + dims_text(t.dims) + " does not hold one value per channel (" + std::to_string(in.shape.c) + ")");
         s.sources += (i ? ", " : "") + t.name;
     }
     for (std::int64_t c = 0; c < in.shape.c; ++c) {

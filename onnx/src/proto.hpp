@@ -3,7 +3,9 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "kiln/onnx/onnx_tensor.hpp"
 
@@ -12,5 +14,8 @@ namespace kiln::onnx::detail {
 // The values of a TensorProto; `where` begins error messages ("initializer 'w'"). Refuses data
 // stored outside the model, element counts that disagree with the dims, and tensors over 2^31 values.
 OnnxTensor tensor_from_proto(const ::onnx::TensorProto& proto, const std::string& where);
+
+// Dims as messages show them: "[4, 1, 3, 3]".
+std::string dims_text(const std::vector<std::int64_t>& dims);
 
 }  // namespace kiln::onnx::detail

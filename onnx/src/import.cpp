@@ -381,7 +381,7 @@ ImportedNet import_graph(const ::onnx::ModelProto& model, const ImportOptions& o
 const std::vector<std::string>& supported_operators() {
     static const std::vector<std::string> ops = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Relu", "LeakyRelu",
                                                  "Sigmoid", "Tanh", "Clip", "Softmax", "LogSoftmax", "Gemm", "MatMul", "Add",
-                                                 "BatchNormalization", "LRN", "Concat", "Dropout", "Identity", "Flatten", "Reshape", "Constant"};
+                                                 "BatchNormalization", "LRN", "Concat", "Dropout", "Identity", "Flatten", "Reshape", "Pad (of zeros)", "Constant"};
     return ops;
 }
 

@@ -447,6 +447,29 @@ Mapped reshape(const Graph& g, const NodeProto& n, const std::string& where, con
                 "] of its input [N, " + dims_text(std::vector<std::int64_t>(own.begin() + 1, own.end())).substr(1) + " (N as 0 or -1)");
 }
 
+// Pad: kiln pads inside its Conv and pool layers, so only a Pad that adds nothing (PyTorch exports
+// one before an AvgPool2d) passes.
+Mapped pad(const Graph& g, const NodeProto& n, const std::string& where, const OnnxLayout& in) {
+    std::vector<std::int64_t> pads;
+    if (g.opset < 11) {
+        Attributes a(n, where, {"mode", "pads", "paddings", "value"});
+        pads = a.has("pads") ? a.ints("pads") : a.ints("paddings");
+    } else {
+        Attributes a(n, where, {"mode"});
+        const OnnxTensor& p = *constant_input(g, n, 1, where, "pads", true);
+        if (!p.integral) throw Error(where + ": pads '" + p.name + "' must be integers");
+        pads = p.ints;
+        if (n.input_size() > 3 && !n.input(3).empty()) throw Error(where + ": input 'axes' is not supported");
+    }
+    for (std::int64_t v : pads)
+        if (v != 0)
+            throw Error(where + ": pads " + dims_text(pads) + " are not supported: kiln pads inside its Conv and pool layers (give the " +
+                        "padding to the Conv's pads instead)");
+    Mapped m;
+    m.out = in;
+    return m;
+}
+
 }  // namespace
 
 Mapped map_operator(const Graph& g, const NodeProto& n, const std::string& where, const OnnxLayout& in) {
@@ -477,6 +500,7 @@ Mapped map_operator(const Graph& g, const NodeProto& n, const std::string& where
     if (op == "Dropout") return dropout(g, n, where, in);
     if (op == "Flatten") return flatten(n, where, in);
     if (op == "Reshape") return reshape(g, n, where, in);
+    if (op == "Pad") return pad(g, n, where, in);
     if (op == "Identity") {
         Attributes a(n, where, {});
         Mapped m;

@@ -28,7 +28,11 @@ command -v "$cxx" >/dev/null || { echo "kiln fuzz: $cxx not found (apt-get insta
 sanitizers=address,undefined
 flags=(-std=c++17 -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all -Idsl/include -Iruntime/include -Itests/fuzz)
 runtime_sources=(runtime/src/safetensors.cpp runtime/src/weights.cpp)
-harnesses=(safetensors)
+# The ONNX importer links ONNX's protobuf classes (libonnx-dev), which are not instrumented.
+onnx_sources=(onnx/src/onnx_tensor.cpp onnx/src/ratio.cpp onnx/src/graph.cpp onnx/src/operators.cpp onnx/src/import.cpp
+              onnx/src/declaration.cpp)
+onnx_flags=(-Ionnx/include -DONNX_NAMESPACE=onnx -DONNX_ML=1 -lonnx_proto -lprotobuf)
+harnesses=(safetensors onnx)
 mkdir -p "$out"
 
 # Rebuilds `binary` from `sources` unless it is newer than everything it may depend on.
@@ -49,20 +53,29 @@ if [ "$mode" = corpus ]; then
   exit 0
 fi
 
-for h in "${harnesses[@]}"; do
-  build "$out/${h}_fuzz" "fuzzer,$sanitizers" "tests/fuzz/${h}_fuzz.cpp" "${runtime_sources[@]}"
-done
+build "$out/safetensors_fuzz" "fuzzer,$sanitizers" tests/fuzz/safetensors_fuzz.cpp "${runtime_sources[@]}"
+build "$out/onnx_fuzz" "fuzzer,$sanitizers" tests/fuzz/onnx_fuzz.cpp "${onnx_sources[@]}" "${runtime_sources[@]}" "${onnx_flags[@]}"
 [ "$mode" = build ] && exit 0
 
 status=0
 for h in "${harnesses[@]}"; do
   work="$out/corpus/$h" artifacts="$out/artifacts/$h/" log="$out/$h.log"
   mkdir -p "$work" "$artifacts"
-  cp tests/fuzz/corpus/"$h"/* "$work"/
+  if [ "$h" = onnx ]; then
+    # Models the importer accepts: kiln's end-to-end CNN and ONNX's node tests of the operators it maps.
+    cp tests/data/onnx/*.onnx "$work"/
+    for m in /usr/share/libonnx-testdata/data/node/test_{conv,maxpool_2d,averagepool_2d,gemm,batchnorm,lrn,softmax,clip,leakyrelu}*/model.onnx; do
+      [ -f "$m" ] && cp "$m" "$work/$(basename "$(dirname "$m")").onnx"
+    done
+    max_len=65536 dict=()
+  else
+    cp tests/fuzz/corpus/"$h"/* "$work"/
+    max_len=4096 dict=(-dict="tests/fuzz/$h.dict")
+  fi
   echo "kiln fuzz: $h for ${seconds}s from $(ls "$work" | wc -l) inputs in $work (log: $log)"
   set +e
-  "$out/${h}_fuzz" "$work" -dict="tests/fuzz/$h.dict" -max_total_time="$seconds" -print_final_stats=1 \
-    -timeout=10 -rss_limit_mb=2048 -max_len=4096 -artifact_prefix="$artifacts" 2>&1 |
+  "$out/${h}_fuzz" "$work" "${dict[@]}" -max_total_time="$seconds" -print_final_stats=1 \
+    -timeout=10 -rss_limit_mb=2048 -max_len="$max_len" -artifact_prefix="$artifacts" 2>&1 |
     tee "$log" | grep --line-buffered -E '^#[0-9]+[[:space:]]+(INITED|pulse|DONE)|ERROR|SUMMARY|Test unit written|stat::|deadly|panic'
   rc=${PIPESTATUS[0]}
   set -e

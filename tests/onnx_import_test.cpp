@@ -238,10 +238,10 @@ TEST_CASE("onnx import: what kiln cannot map is refused naming the node, the ope
     {
         Model m({1, 2, 4, 4});
         auto& pool = m.node("MaxPool", {"x"}, "y", "pool");
-        integer(pool, "ceil_mode", 1);
+        integer(pool, "storage_order", 1);
         ints(pool, "kernel_shape", {2, 2});
         m.output("y");
-        CHECK(refused(m).find("ceil_mode = 1 is not supported") != std::string::npos);
+        CHECK(refused(m).find("node \"pool\" (MaxPool): storage_order = 1 is not supported") != std::string::npos);
     }
     {
         Model m({1, 2, 4, 4});

@@ -57,6 +57,59 @@ TEST_CASE("pooling matches the reference for max, average (counting padding or n
         }
 }
 
+// Ceil mode (every function) and dilated max pooling: the reference counts windows with PyTorch's
+// ceil rule and takes the declared pads from the test, so kiln's extra end cells are checked, not
+// reused; CountPadding's divisor leaves out the cells past the declared padding.
+TEST_CASE("pooling in ceil mode and dilated max pooling match the reference") {
+    auto rng = test::rng_for("pool ceil dilation");
+    std::uniform_int_distribution<long> pick_k(1, 4), pick_m(2, 12), pick_c(1, 9), pick_p(0, 1), pick_s(1, 3), pick_d(1, 3);
+    struct Case {
+        PoolFunction fn;
+        bool count_padding, ceil, dilate;
+    } cases[] = {{PoolFunction::max, false, true, false},    {PoolFunction::average, false, true, false},
+                 {PoolFunction::average, true, true, false}, {PoolFunction::max, false, false, true},
+                 {PoolFunction::max, false, true, true}};
+    for (const Case& cs : cases)
+        for (int draw = 0; draw < 3; ++draw) {
+            PoolAttrs a;
+            kiln::Shape in;
+            long pads[4];
+            for (int attempt = 0;; ++attempt) {
+                REQUIRE(attempt < 1000);
+                a = PoolAttrs{};
+                a.function = cs.fn, a.count_padding = cs.count_padding, a.ceil_mode = cs.ceil;
+                a.window = Extent2{pick_k(rng), pick_k(rng)};
+                a.stride = Extent2{pick_s(rng), pick_s(rng)};
+                if (cs.dilate) a.dilation = Extent2{pick_d(rng), pick_d(rng)};
+                for (long& p : pads) p = pick_p(rng);
+                a.padding = kiln::Padding{PaddingKind::explicit_pads, {pads[0], pads[1]}, {pads[2], pads[3]}};
+                in = kiln::Shape{pick_m(rng), pick_m(rng), pick_c(rng)};
+                if (a.check(in, false).ok()) break;
+            }
+            ref::Window g{a.window.h, a.window.w, a.stride.h, a.stride.w, a.dilation.h, a.dilation.w, pads[0], pads[1], pads[2], pads[3]};
+            g.ceil = cs.ceil;
+            for (const char* schedule : {"fused", "unfused"}) {
+                INFO("input " << in.h << "x" << in.w << "x" << in.c << " window " << a.window.h << "x" << a.window.w << " stride "
+                              << a.stride.h << "x" << a.stride.w << " dilation " << a.dilation.h << "x" << a.dilation.w << " pads "
+                              << pads[0] << pads[1] << pads[2] << pads[3] << " function " << int(cs.fn) << " count " << cs.count_padding
+                              << " ceil " << cs.ceil << " under " << schedule);
+                kiln::codegen::JitNet net(test::net_of({kiln::make_layer_spec(a, in, "1")}), kiln::codegen::JitOptions{schedule});
+                kiln::Tensor input(2, in);
+                test::fill_uniform(input, rng);
+                const auto want = cs.fn == PoolFunction::max ? ref::max_pool(test::to_ref(input), g)
+                                                             : ref::avg_pool(test::to_ref(input), g, cs.count_padding);
+                test::check_close(net.run(input, kiln::Weights{}), want, 1e-6);
+            }
+        }
+    // 6 rows, window 3, stride 2: floor gives 2 rows, ceil 3. 5 rows padded 1 + 1, window 2, stride
+    // 2: ceil((7 - 2) / 2) + 1 = 4, but the 4th window would start in the end padding, so 3.
+    using kiln::Input, kiln::MaxPool, kiln::AvgPool, kiln::Window, kiln::Stride, kiln::CeilMode, kiln::Pad, kiln::Dilation;
+    static_assert(kiln::Net<Input<6, 6, 1>, MaxPool<Window<3>, Stride<2>>>::output_shape.h == 2);
+    static_assert(kiln::Net<Input<6, 6, 1>, MaxPool<Window<3>, Stride<2>, CeilMode>>::output_shape.h == 3);
+    static_assert(kiln::Net<Input<5, 5, 1>, AvgPool<Window<2>, Stride<2>, Pad<1>, CeilMode>>::output_shape.h == 3);
+    static_assert(kiln::Net<Input<7, 7, 1>, MaxPool<Window<2>, Stride<1>, Dilation<3>>>::output_shape.h == 4);
+}
+
 TEST_CASE("global average pooling matches the reference") {
     auto rng = test::rng_for("gap");
     const kiln::Shape in{5, 7, 9};

@@ -218,6 +218,13 @@ TEST_CASE("training gradients: clip, global max pool, and a net ending in LogSof
     check_gradients<Net<Input<5, 5, 3>, Conv<4, Kernel<3>, Same>, Clip<std::ratio<-1, 10>, std::ratio<1, 10>>, Conv<5, Kernel<2>>,
                         GlobalMaxPool, Dense<3>, LogSoftmax>>(rng, 2);
 }
+TEST_CASE("training gradients: pools in ceil mode and a dilated max pool") {
+    auto rng = test::rng_for("grad ceil dilated pools");
+    check_gradients<Net<Input<7, 7, 2>, Conv<3, Kernel<3>, Same>, Relu, MaxPool<Window<3>, Stride<2>, CeilMode>,
+                        AvgPool<Window<2>, Stride<2>, Pad<1>, CountPadding, CeilMode>, Dense<3>, Softmax>>(rng, 2);
+    check_gradients<Net<Input<7, 7, 2>, Conv<3, Kernel<3>, Same>, Tanh, MaxPool<Window<2>, Stride<1>, Dilation<2>>,
+                        AvgPool<Window<2>, Stride<2>, CeilMode>, Dense<3>, Softmax>>(rng, 2);
+}
 TEST_CASE("training gradients: one-channel layers (nothing to vectorize across)") {
     auto rng = test::rng_for("grad one channel");
     check_gradients<Net<Input<5, 5, 1>, Conv<1, Kernel<3>, Same>, Relu, Conv<1, Kernel<1>>, Dense<2>, Softmax>>(rng, 2);

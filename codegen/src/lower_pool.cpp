@@ -11,6 +11,13 @@ namespace {
 // Windows up to this many taps are written out as one expression: the pooled stage is then pure,
 // so a schedule can inline it or compute it inside any tile (a reduction could not be inlined).
 constexpr extent_t max_unrolled_taps = 25;
+
+// How many of the taps start, start + d, ..., start + (k-1) d lie in [lo, hi) (Halide's integer
+// division rounds down, so both bounds hold for starts left of lo too).
+Expr taps_inside(Expr start, int k, int d, int lo, int hi) {
+    Expr first = max((lo - start + d - 1) / d, 0), last = min((hi - 1 - start) / d, k - 1);
+    return max(last - first + 1, 0);
+}
 }  // namespace
 
 LayerStages lower_pool(const LayerInput& li, const PoolAttrs& a) {
@@ -22,6 +29,7 @@ LayerStages lower_pool(const LayerInput& li, const PoolAttrs& a) {
     Func padded = pad_spatial(li, rows, cols, is_max ? Expr(lowest) : Expr(0.0f));
     const Var &c = li.net.c, &x = li.net.x, &y = li.net.y, &n = li.net.n;
     Expr x0 = x * int(a.stride.w) - int(cols.begin), y0 = y * int(a.stride.h) - int(rows.begin);
+    const int dx = int(a.dilation.w), dy = int(a.dilation.h);
     auto combine = [&](Expr acc, Expr v) { return is_max ? nan_propagating_max(acc, v) : acc + v; };
 
     LayerStages s;
@@ -34,7 +42,7 @@ LayerStages lower_pool(const LayerInput& li, const PoolAttrs& a) {
         Expr magnitude;
         for (int j = 0; j < int(a.window.h); ++j)
             for (int i = 0; i < int(a.window.w); ++i) {
-                Expr v = padded(c, x0 + i, y0 + j, n);
+                Expr v = padded(c, x0 + i * dx, y0 + j * dy, n);
                 if (is_max) {
                     Expr m = reinterpret<int32_t>(v) & 0x7fffffff;
                     magnitude = magnitude.defined() ? max(magnitude, m) : m;
@@ -48,19 +56,27 @@ LayerStages lower_pool(const LayerInput& li, const PoolAttrs& a) {
         RDom r(0, int(a.window.w), 0, int(a.window.h), li.name("r"));
         Func acc(li.name(is_max ? "max" : "sum"));
         acc(c, x, y, n) = is_max ? Expr(lowest) : Expr(0.0f);
-        acc(c, x, y, n) = combine(acc(c, x, y, n), padded(c, x0 + r.x, y0 + r.y, n));
+        acc(c, x, y, n) = combine(acc(c, x, y, n), padded(c, x0 + r.x * dx, y0 + r.y * dy, n));
         s.funcs.push_back(acc);
         s.rdoms.push_back(r);
         pooled = acc(c, x, y, n);
     }
     if (!is_max) {
         Expr count;
-        if (a.count_padding) {
-            count = Expr(float(a.window.h * a.window.w));
-        } else {  // input cells inside the window
-            Expr cw = min(x0 + int(a.window.w), int(in.w)) - max(x0, 0);
-            Expr ch = min(y0 + int(a.window.h), int(in.h)) - max(y0, 0);
+        const int kw = int(a.window.w), kh = int(a.window.h);
+        const Pads declared_rows = a.declared_rows(in), declared_cols = a.declared_cols(in);
+        const bool whole_windows = !a.ceil_mode && dx == 1 && dy == 1;
+        if (a.count_padding && whole_windows) {
+            count = Expr(float(kh * kw));
+        } else if (a.count_padding) {  // taps inside the declared padding: not ceil mode's extra cells
+            count = cast<float>(taps_inside(x0, kw, dx, -int(declared_cols.begin), int(in.w + declared_cols.end)) *
+                                taps_inside(y0, kh, dy, -int(declared_rows.begin), int(in.h + declared_rows.end)));
+        } else if (dx == 1 && dy == 1) {  // input cells inside the window
+            Expr cw = min(x0 + kw, int(in.w)) - max(x0, 0);
+            Expr ch = min(y0 + kh, int(in.h)) - max(y0, 0);
             count = cast<float>(cw * ch);
+        } else {
+            count = cast<float>(taps_inside(x0, kw, dx, 0, int(in.w)) * taps_inside(y0, kh, dy, 0, int(in.h)));
         }
         pooled = pooled / count;
     }

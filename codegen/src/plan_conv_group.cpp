@@ -121,11 +121,11 @@ int padded_input_fold(const ConvAttrs& conv, const PoolAttrs& pool) {
     // A pool whose stride exceeds its window leaves conv rows unread, and Halide 14's fold check
     // then saw the folded rows accessed out of order (a 1x1/2 pool over a stride-2 conv): such a
     // pool, absent from real nets, keeps each task's whole padded input.
-    if (pool.stride.h > pool.window.h) return 0;
+    if (pool.stride.h > pool.span().h) return 0;
     // The fold holds the input rows of two pooled steps' conv rows (window + stride): with a
     // strided conv Halide 14 read one step's rows beyond a fold sized for the window alone (the
     // soak found 2 such shapes). On W1-W5 this keeps the old fold or doubles a few KiB of rows.
-    const extent_t conv_rows = pool.window.h + pool.stride.h;
+    const extent_t conv_rows = pool.span().h + pool.stride.h;
     const extent_t rows = input_span(conv_rows, conv.kernel.h, conv.stride.h, conv.dilation.h);
     int fold = 1;
     while (fold < rows) fold *= 2;
@@ -137,7 +137,7 @@ int padded_input_fold(const ConvAttrs& conv, const PoolAttrs& pool) {
 // a fold head set for the wrong first row: "accessed out of order" (CI soak seed
 // 14230060353174616441, a 4x5 conv dilated 3 under a 3x1/3 pool, one row per band).
 extent_t band_input_rows(const ConvAttrs& conv, const PoolAttrs& pool, int band_rows) {
-    const extent_t conv_rows = (band_rows - 1) * pool.stride.h + pool.window.h;
+    const extent_t conv_rows = (band_rows - 1) * pool.stride.h + pool.span().h;
     return input_span(conv_rows, conv.kernel.h, conv.stride.h, conv.dilation.h);
 }
 

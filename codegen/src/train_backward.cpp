@@ -264,8 +264,7 @@ struct Builder {
                 },
                 [&](const PoolAttrs& a) {
                     // The gather is written out window by window: up to 25 candidate windows per cell.
-                    const extent_t windows = (a.window.w + a.stride.w - 1) / a.stride.w * ((a.window.h + a.stride.h - 1) / a.stride.h);
-                    if (a.function == PoolFunction::max && windows <= 25)
+                    if (gathers_max_pool(s))
                         return need_input ? max_pool_backward(L, a, in, d_out) : Func();
                     return autodiff_layer(L, in, d_out, need_input);
                 },
@@ -313,7 +312,8 @@ struct Builder {
     // norm's gradients that way. Such an input is stored once and read by both.
     static bool gathers_max_pool(const LayerSpec& l) {
         const auto* a = std::get_if<PoolAttrs>(&l.attrs);
-        return a && a->function == PoolFunction::max &&
+        // Adjacent taps only: a dilated window's gradients go through autodiff.
+        return a && a->function == PoolFunction::max && a->dilation.h == 1 && a->dilation.w == 1 &&
                (a->window.w + a->stride.w - 1) / a->stride.w * ((a->window.h + a->stride.h - 1) / a->stride.h) <= 25;
     }
     // Whether layers[k]'s output is a stored stage, or a ReLU (max, no rounding) of one.

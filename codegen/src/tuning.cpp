@@ -153,7 +153,8 @@ std::string tuning_key(const MachineModel& machine, const Lowered& net, const Fu
             key << " k" << pair(c->kernel) << " s" << pair(c->stride) << " d" << pair(c->dilation) << " p"
                 << pads(c->rows(l.in), c->cols(l.in)) << (c->groups != 1 ? " g" + std::to_string(c->groups) : "");
         if (const auto* p = std::get_if<PoolAttrs>(&l.attrs))
-            key << " w" << pair(p->window) << " s" << pair(p->stride) << " p" << pads(p->rows(l.in), p->cols(l.in));
+            key << " w" << pair(p->window) << " s" << pair(p->stride) << " p" << pads(p->rows(l.in), p->cols(l.in))
+                << (p->dilation.h != 1 || p->dilation.w != 1 ? " d" + pair(p->dilation) : "");
     }
     return key.str();
 }

@@ -62,8 +62,10 @@ std::string simple_type(const LayerSpec& l) {
             [&](const PoolAttrs& a) {
                 std::vector<std::string> opts{pair("Window", a.window)};
                 if (a.stride.h != a.window.h || a.stride.w != a.window.w) opts.push_back(pair("Stride", a.stride));
+                if (a.dilation.h != 1 || a.dilation.w != 1) opts.push_back(pair("Dilation", a.dilation));
                 opts.push_back(padding(a.padding));
                 if (a.count_padding) opts.push_back("kiln::CountPadding");
+                if (a.ceil_mode) opts.push_back("kiln::CeilMode");
                 return std::string(a.function == PoolFunction::max ? "kiln::MaxPool<" : "kiln::AvgPool<") + join(opts) + ">";
             },
             [&](const GlobalAvgPoolAttrs&) { return std::string("kiln::GlobalAvgPool"); },

@@ -201,16 +201,13 @@ Mapped pool(const NodeProto& n, const std::string& where, const OnnxLayout& in, 
                        : Attributes(n, where, {"auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"});
     require_image(in, where);
     if (!a.has("kernel_shape")) throw Error(where + ": attribute 'kernel_shape' is missing");
-    if (a.i("ceil_mode", 0) != 0)
-        throw Error(where + ": ceil_mode = 1 is not supported: kiln's pools round the output size down (floor)");
     if (a.i("storage_order", 0) != 0)
         throw Error(where + ": storage_order = 1 is not supported: it orders only the Indices output, which kiln does not compute");
     const Window win = window_of(a, in, a.ints("kernel_shape"), true);
-    if (win.dilation.h != 1 || win.dilation.w != 1)
-        throw Error(where + ": dilations " + dims_text(a.ints("dilations")) + " are not supported: kiln's pools read adjacent cells");
     PoolAttrs p;
-    p.function = function, p.window = win.kernel, p.stride = win.stride, p.padding = win.padding;
+    p.function = function, p.window = win.kernel, p.stride = win.stride, p.padding = win.padding, p.dilation = win.dilation;
     p.count_padding = !max && a.i("count_include_pad", 0) != 0;
+    p.ceil_mode = a.i("ceil_mode", 0) != 0;
     Mapped m;
     m.attrs = p;
     m.out = in;

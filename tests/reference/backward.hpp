@@ -90,7 +90,8 @@ inline Tensor conv(const Tensor& x, const Tensor& dy, const std::vector<double>&
 }
 
 inline Tensor pool(const Tensor& x, const Tensor& dy, const kiln::PoolAttrs& a) {
-    const Window g = detail::window_of(a.padding, x.h, x.w, a.window, a.stride, kiln::Extent2{1, 1});
+    Window g = detail::window_of(a.padding, x.h, x.w, a.window, a.stride, a.dilation);
+    g.ceil = a.ceil_mode;
     Tensor dx(x.n, x.h, x.w, x.c);
     for (long b = 0; b < x.n; ++b)
         for (long oy = 0; oy < dy.h; ++oy)
@@ -99,7 +100,7 @@ inline Tensor pool(const Tensor& x, const Tensor& dy, const kiln::PoolAttrs& a) 
                     long inside = 0, best_y = -1, best_x = -1;
                     for (long ky = 0; ky < g.kh; ++ky)
                         for (long kx = 0; kx < g.kw; ++kx) {
-                            const long y = oy * g.sh - g.top + ky, xx = ox * g.sw - g.left + kx;
+                            const long y = oy * g.sh - g.top + ky * g.dh, xx = ox * g.sw - g.left + kx * g.dw;
                             if (y < 0 || y >= x.h || xx < 0 || xx >= x.w) continue;
                             ++inside;
                             if (best_y < 0 || x.at(b, y, xx, k) > x.at(b, best_y, best_x, k)) best_y = y, best_x = xx;
@@ -109,10 +110,12 @@ inline Tensor pool(const Tensor& x, const Tensor& dy, const kiln::PoolAttrs& a) 
                         dx.at(b, best_y, best_x, k) += d;
                         continue;
                     }
-                    const double share = d / double(a.count_padding ? g.kh * g.kw : inside);
+                    const long window = taps_in(oy * g.sh - g.top, g.kh, g.dh, -g.top, x.h + g.bottom) *
+                                        taps_in(ox * g.sw - g.left, g.kw, g.dw, -g.left, x.w + g.right);
+                    const double share = d / double(a.count_padding ? window : inside);
                     for (long ky = 0; ky < g.kh; ++ky)
                         for (long kx = 0; kx < g.kw; ++kx) {
-                            const long y = oy * g.sh - g.top + ky, xx = ox * g.sw - g.left + kx;
+                            const long y = oy * g.sh - g.top + ky * g.dh, xx = ox * g.sw - g.left + kx * g.dw;
                             if (y >= 0 && y < x.h && xx >= 0 && xx < x.w) dx.at(b, y, xx, k) += share;
                         }
                 }

@@ -27,6 +27,7 @@ struct Tensor {
 
 struct Window {
     long kh, kw, sh, sw, dh = 1, dw = 1, top = 0, bottom = 0, left = 0, right = 0;
+    bool ceil = false;  // pools: PyTorch's ceil_mode
 };
 
 // How many window positions fit: count them one by one.
@@ -63,11 +64,30 @@ inline Tensor conv(const Tensor& in, const std::vector<double>& weights, const s
     return out;
 }
 
+// Pooling windows along one axis: as many as fit, or with ceil mode PyTorch's
+// ceil((m + before + after - span) / s) + 1, less one if the last would start past m + before.
+inline long pool_positions(long m, long before, long after, long k, long s, long d, bool ceil) {
+    if (!ceil) return positions(m, before, after, k, s, d);
+    const long room = m + before + after - (d * (k - 1) + 1);
+    long count = (room + s - 1) / s + 1;
+    if ((count - 1) * s >= m + before) --count;
+    return count;
+}
+
+// Taps of a window starting at `start` that lie in [lo, hi).
+inline long taps_in(long start, long k, long d, long lo, long hi) {
+    long count = 0;
+    for (long t = 0; t < k; ++t) count += start + t * d >= lo && start + t * d < hi;
+    return count;
+}
+
 // Visits every output cell of a pooling window, handing `reduce` the input values inside the image
-// and the window's full size; padded cells are never visited.
+// and the number of its taps inside the declared padding (the whole window, but for ceil mode's
+// last ones); padded cells are never visited.
 template <class Reduce>
 Tensor pool(const Tensor& in, const Window& g, Reduce reduce) {
-    const long oh = positions(in.h, g.top, g.bottom, g.kh, g.sh, 1), ow = positions(in.w, g.left, g.right, g.kw, g.sw, 1);
+    const long oh = pool_positions(in.h, g.top, g.bottom, g.kh, g.sh, g.dh, g.ceil),
+               ow = pool_positions(in.w, g.left, g.right, g.kw, g.sw, g.dw, g.ceil);
     Tensor out(in.n, oh, ow, in.c);
     std::vector<double> cells;
     for (long b = 0; b < in.n; ++b)
@@ -77,10 +97,12 @@ Tensor pool(const Tensor& in, const Window& g, Reduce reduce) {
                     cells.clear();
                     for (long ky = 0; ky < g.kh; ++ky)
                         for (long kx = 0; kx < g.kw; ++kx) {
-                            const long y = oy * g.sh - g.top + ky, x = ox * g.sw - g.left + kx;
+                            const long y = oy * g.sh - g.top + ky * g.dh, x = ox * g.sw - g.left + kx * g.dw;
                             if (y >= 0 && y < in.h && x >= 0 && x < in.w) cells.push_back(in.at(b, y, x, k));
                         }
-                    out.at(b, oy, ox, k) = reduce(cells, g.kh * g.kw);
+                    const long window = taps_in(oy * g.sh - g.top, g.kh, g.dh, -g.top, in.h + g.bottom) *
+                                        taps_in(ox * g.sw - g.left, g.kw, g.dw, -g.left, in.w + g.right);
+                    out.at(b, oy, ox, k) = reduce(cells, window);
                 }
     return out;
 }

@@ -48,7 +48,8 @@ inline Tensor run_layer(const kiln::LayerSpec& l, const kiln::Weights& w, const 
                             detail::window_of(a.padding, x.h, x.w, a.kernel, a.stride, a.dilation), a.flip, long(a.groups));
             },
             [&](const PoolAttrs& a) {
-                const Window g = detail::window_of(a.padding, x.h, x.w, a.window, a.stride, Extent2{1, 1});
+                Window g = detail::window_of(a.padding, x.h, x.w, a.window, a.stride, a.dilation);
+                g.ceil = a.ceil_mode;
                 return a.function == PoolFunction::max ? max_pool(x, g) : avg_pool(x, g, a.count_padding);
             },
             [&](const GlobalAvgPoolAttrs&) { return global_avg_pool(x); },

@@ -63,7 +63,22 @@ struct WindowGeometry {
     Extent2 kernel, stride, dilation;
     Padding padding;
     bool is_pool = false;
+    bool ceil_mode = false;  // pools only: CeilMode
 };
+
+// The padding a window reads through: the declared one, plus ceil mode's cells after the end.
+constexpr Pads window_rows(const WindowGeometry& g, extent_t m) {
+    Pads p = resolve_rows(g.padding, m, g.kernel, g.stride, g.dilation);
+    if (g.ceil_mode && kernel_fits(m, p, g.kernel.h, g.stride.h, g.dilation.h))
+        p.end += ceil_mode_extra(m, p, g.kernel.h, g.stride.h, g.dilation.h);
+    return p;
+}
+constexpr Pads window_cols(const WindowGeometry& g, extent_t m) {
+    Pads p = resolve_cols(g.padding, m, g.kernel, g.stride, g.dilation);
+    if (g.ceil_mode && kernel_fits(m, p, g.kernel.w, g.stride.w, g.dilation.w))
+        p.end += ceil_mode_extra(m, p, g.kernel.w, g.stride.w, g.dilation.w);
+    return p;
+}
 
 constexpr Check check_window(const WindowGeometry& g, Shape in, bool strict) {
     if (g.kernel.h < 1 || g.kernel.w < 1)
@@ -85,22 +100,22 @@ constexpr Check check_window(const WindowGeometry& g, Shape in, bool strict) {
                       cols.end >= g.kernel.w))
         return fail(Rule::padding_not_smaller_than_window, rows.begin, rows.end, cols.begin, cols.end,
                     g.kernel.h, g.kernel.w);
-    if (strict) {
-        const extent_t dr = rows_dropped_by_stride(in.h, rows, g.kernel.h, g.stride.h, g.dilation.h);
+    if (strict) {  // with ceil mode's cells, which no stride drops
+        const Pads er = window_rows(g, in.h), ec = window_cols(g, in.w);
+        const extent_t dr = rows_dropped_by_stride(in.h, er, g.kernel.h, g.stride.h, g.dilation.h);
         if (dr != 0)
-            return fail(Rule::stride_drops_input, 0, padded_extent(in.h, rows),
+            return fail(Rule::stride_drops_input, 0, padded_extent(in.h, er),
                         dilated_extent(g.kernel.h, g.dilation.h), g.stride.h, dr);
-        const extent_t dc = rows_dropped_by_stride(in.w, cols, g.kernel.w, g.stride.w, g.dilation.w);
+        const extent_t dc = rows_dropped_by_stride(in.w, ec, g.kernel.w, g.stride.w, g.dilation.w);
         if (dc != 0)
-            return fail(Rule::stride_drops_input, 1, padded_extent(in.w, cols),
+            return fail(Rule::stride_drops_input, 1, padded_extent(in.w, ec),
                         dilated_extent(g.kernel.w, g.dilation.w), g.stride.w, dc);
     }
     return check_ok();
 }
 
 constexpr Shape window_output(const WindowGeometry& g, Shape in, extent_t channels) {
-    const Pads rows = resolve_rows(g.padding, in.h, g.kernel, g.stride, g.dilation);
-    const Pads cols = resolve_cols(g.padding, in.w, g.kernel, g.stride, g.dilation);
+    const Pads rows = window_rows(g, in.h), cols = window_cols(g, in.w);
     return Shape{output_extent(in.h, rows, g.kernel.h, g.stride.h, g.dilation.h),
                  output_extent(in.w, cols, g.kernel.w, g.stride.w, g.dilation.w), channels};
 }

@@ -23,6 +23,7 @@ struct bias {};
 struct flip {};
 struct pad_counting {};
 struct groups {};
+struct rounding {};
 struct none {};  // not a kiln option at all
 }  // namespace category
 
@@ -103,6 +104,17 @@ struct CrossCorrelation {
 };
 struct TrueConvolution {
     using option_category = category::flip;
+    static constexpr bool value = true;
+};
+
+// How a pool's output size rounds: down (FloorMode, the default, the one shape rule) or up
+// (CeilMode: a last, partial window still gives an output; PyTorch's and ONNX's ceil_mode).
+struct FloorMode {
+    using option_category = category::rounding;
+    static constexpr bool value = false;
+};
+struct CeilMode {
+    using option_category = category::rounding;
     static constexpr bool value = true;
 };
 

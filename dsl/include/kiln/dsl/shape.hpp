@@ -51,6 +51,19 @@ constexpr extent_t output_extent(extent_t m, Pads p, extent_t kernel, extent_t s
     return (padded_extent(m, p) - dilated_extent(kernel, dilation)) / stride + 1;
 }
 
+// Cells that ceil mode (a pool's CeilMode; PyTorch's and ONNX's ceil_mode) adds after the end, so
+// that the rule above gives ceil((m + p_begin + p_end - span) / s) + 1 outputs, less one when that
+// last window would start in the end padding (PyTorch's rule: every window starts in the input or
+// the begin padding). Only meaningful when kernel_fits().
+constexpr extent_t ceil_mode_extra(extent_t m, Pads p, extent_t kernel, extent_t stride, extent_t dilation) {
+    const extent_t room = padded_extent(m, p) - dilated_extent(kernel, dilation);
+    if (stride < 1 || room < 0) return 0;
+    extent_t outputs = (room + stride - 1) / stride + 1;
+    if ((outputs - 1) * stride >= m + p.begin) --outputs;
+    const extent_t extra = input_span(outputs, kernel, stride, dilation) - padded_extent(m, p);
+    return extra > 0 ? extra : 0;
+}
+
 // Input rows that no window reaches, because the stride steps past them: (m + 2p - k) mod s.
 constexpr extent_t rows_dropped_by_stride(extent_t m, Pads p, extent_t kernel, extent_t stride,
                                           extent_t dilation) {

@@ -38,6 +38,8 @@ inline void sign_layers(std::ostream& out, const std::vector<LayerSpec>& layers)
                     } else {
                         sign(out, a.window);
                         out << " f" << int(a.function) << (a.count_padding ? " count" : "");
+                        if (a.dilation.h != 1 || a.dilation.w != 1) out << " d" << a.dilation.h << 'x' << a.dilation.w;
+                        out << (a.ceil_mode ? " ceil" : "");  // both absent by default: older weights keep their signature
                     }
                     out << " s";
                     sign(out, a.stride);

@@ -32,10 +32,11 @@ inline std::string layer_detail(const LayerSpec& l) {
                           },
                           [&](const PoolAttrs& p) {
                               const Pads r = p.rows(l.in), q = p.cols(l.in);
-                              std::snprintf(buf, sizeof buf, "%s %lldx%lld/%lldx%lld pad %lld,%lld,%lld,%lld",
+                              std::snprintf(buf, sizeof buf, "%s %lldx%lld/%lldx%lld pad %lld,%lld,%lld,%lld%s%s",
                                             p.function == PoolFunction::max ? "max" : "avg", (long long)p.window.h,
                                             (long long)p.window.w, (long long)p.stride.h, (long long)p.stride.w,
-                                            (long long)r.begin, (long long)r.end, (long long)q.begin, (long long)q.end);
+                                            (long long)r.begin, (long long)r.end, (long long)q.begin, (long long)q.end,
+                                            p.dilation.h > 1 || p.dilation.w > 1 ? " dilated" : "", p.ceil_mode ? " ceil" : "");
                           },
                           [&](const ActivationAttrs& a) {
                               if (a.function == ActivationFunction::clip)

@@ -17,8 +17,8 @@ export OPENBLAS_CORETYPE=SkylakeX  # OpenBLAS 0.3.21 takes this AMD Zen 5 for a 
 # reused: entries already in it (same machine, batch and shapes) are not tuned again.
 tune_seconds="${KILN_BENCH_TUNE_SECONDS:-30}"
 runs=("w1 1" "w1 128" "w2 1" "w2 128" "w3 1" "w3 8" "w4 1" "w4 8" "cifar10-model4 1" "cifar10-model4 128" "googlenet 1")
-steps=$(( ${#runs[@]} + 2 ))  # the tuning runs, the benchmark, the report
-[ "$tune_seconds" != 0 ] || steps=2
+steps=$(( ${#runs[@]} + 3 ))  # the tuning runs, the ONNX end-to-end case, the benchmark, the report
+[ "$tune_seconds" != 0 ] || steps=3
 step=0
 start=$SECONDS
 if [ "$tune_seconds" != 0 ]; then
@@ -32,6 +32,15 @@ if [ "$tune_seconds" != 0 ]; then
   done
   export KILN_BENCH_TUNING="$tuning"
 fi
+# The ONNX end-to-end case with the PyTorch installed here: the committed model came from this
+# script with PyTorch 1.13; a newer exporter must still give a model kiln imports and matches.
+step=$((step + 1))
+echo "bench: step $step of $steps: tests/onnx/make_small_cnn.py exported again by this PyTorch, imported and run by kiln-import ($((SECONDS - start)) s so far)" >&2
+e2e=build/onnx_end_to_end
+mkdir -p "$e2e"
+/usr/bin/python3 tests/onnx/make_small_cnn.py "$e2e"
+build/kiln-import "$e2e/small_cnn.onnx" --run "$e2e/small_cnn.input.pb" --output "$e2e/kiln.pb" >/dev/null
+/usr/bin/python3 tests/onnx/make_small_cnn.py --compare "$e2e/kiln.pb" "$e2e/small_cnn.output.pb"
 step=$((step + 1))
 echo "bench: step $step of $steps: the benchmark, every implementation interleaved (15-25 min on 2 cores; $((SECONDS - start)) s so far)" >&2
 build/bench/schedules_bench --benchmark_enable_random_interleaving=true \

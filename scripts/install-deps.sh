@@ -23,8 +23,9 @@ examples=(libpng-dev graphviz)
 tests=(doctest-dev python3 python3-matplotlib clang-14 libclang-rt-14-dev dataset-fashion-mnist libonnx-testdata)
 # libbenchmark-dev: Google Benchmark. libdnnl-dev: oneDNN, the peer (its CMake config looks for
 # OpenCL, which libdnnl-dev only recommends: ocl-icd-opencl-dev). python3-torch: PyTorch, the other
-# peer (~235 packages). python3-matplotlib: the report's charts.
-bench=(libbenchmark-dev libdnnl-dev ocl-icd-opencl-dev python3 python3-torch python3-matplotlib)
+# peer (~235 packages), and with python3-onnx re-exports the ONNX end-to-end model
+# (tests/onnx/make_small_cnn.py). python3-matplotlib: the report's charts.
+bench=(libbenchmark-dev libdnnl-dev ocl-icd-opencl-dev python3 python3-torch python3-onnx python3-matplotlib)
 
 packages=("${library[@]}")
 for arg in "$@"; do

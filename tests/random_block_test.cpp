@@ -87,6 +87,8 @@ NetSpec random_block(std::mt19937_64& rng, std::string& described) {
             pool.stride = Extent2{pick(rng, 1, 3), pick(rng, 1, 3)};
             pool.padding = pick_padding(rng, 2);
             if (pool.padding.kind == PaddingKind::full) pool.padding.kind = PaddingKind::valid;  // pools refuse full
+            pool.ceil_mode = coin(rng, 0.3);
+            if (pooling == 0 && coin(rng, 0.25)) pool.dilation = Extent2{pick(rng, 1, 2), pick(rng, 1, 2)};
             if (!pool.check(layers.back().out, false).ok()) continue;
             layers.push_back(make_layer_spec(pool, layers.back().out, "3"));
         }
@@ -102,7 +104,7 @@ NetSpec random_block(std::mt19937_64& rng, std::string& described) {
             d << " " << p.window.h << "x" << p.window.w << " stride " << p.stride.h << "x" << p.stride.w << " pads "
               << p.rows(layers[layers.size() - 2].out).begin << "," << p.rows(layers[layers.size() - 2].out).end << ","
               << p.cols(layers[layers.size() - 2].out).begin << "," << p.cols(layers[layers.size() - 2].out).end
-              << " count padding " << p.count_padding;
+              << " count padding " << p.count_padding << " dilation " << p.dilation.h << "x" << p.dilation.w << " ceil " << p.ceil_mode;
         }
         described = d.str();
         return test::net_of(std::move(layers));

@@ -7,6 +7,7 @@ output with PyTorch's). Writes OUT_DIR/small_cnn.onnx, small_cnn.input.pb and sm
 is checked too.
 
     python3 tests/onnx/make_small_cnn.py OUT_DIR
+    python3 tests/onnx/make_small_cnn.py --compare GOT.pb WANT.pb   (exit 1 beyond 1e-4 of max |WANT|)
 """
 import sys
 
@@ -57,7 +58,20 @@ class SmallCnn(nn.Module):
         return torch.log_softmax(self.classifier(torch.flatten(self.features(x), 1)), 1)
 
 
+def compare(got_path, want_path):
+    got, want = (onnx.numpy_helper.to_array(onnx.load_tensor(p)) for p in (got_path, want_path))
+    if got.shape != want.shape:
+        print(f"shapes differ: {got.shape} against {want.shape}")
+        return 1
+    worst = float(abs(got - want).max())
+    scale = float(abs(want).max())
+    print(f"kiln against PyTorch {torch.__version__}: max |difference| {worst:.3g}, {worst / scale:.3g} of max |output| (limit 1e-4)")
+    return 0 if worst <= 1e-4 * scale else 1
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--compare":
+        sys.exit(compare(sys.argv[2], sys.argv[3]))
     out = sys.argv[1] if len(sys.argv) > 1 else "."
     torch.manual_seed(15)
     net = SmallCnn()

@@ -40,6 +40,43 @@ OnnxTensor constant_value(const NodeProto& n, const std::string& where) {
     return t;
 }
 
+// A Transpose of a constant, computed here (PyTorch exports a bias-less Linear as
+// MatMul(x, Transpose(W))): the permuted copy, named by the node's output.
+OnnxTensor transposed(const OnnxTensor& t, const NodeProto& n, const std::string& where) {
+    std::vector<std::int64_t> perm;
+    for (const auto& a : n.attribute()) {
+        if (a.name() != "perm") throw Error(where + ": attribute '" + a.name() + "' is not supported");
+        perm.assign(a.ints().begin(), a.ints().end());
+    }
+    const std::size_t rank = t.dims.size();
+    if (perm.empty())
+        for (std::size_t i = rank; i-- > 0;) perm.push_back(std::int64_t(i));  // the default reverses the axes
+    std::vector<char> seen(rank, 0);
+    if (perm.size() != rank) throw Error(where + ": perm " + dims_text(perm) + " does not permute the " + std::to_string(rank) + " axes");
+    for (std::int64_t p : perm) {
+        if (p < 0 || p >= std::int64_t(rank) || seen[std::size_t(p)]) throw Error(where + ": perm " + dims_text(perm) + " is not a permutation");
+        seen[std::size_t(p)] = 1;
+    }
+    OnnxTensor out;
+    out.integral = t.integral;
+    for (std::int64_t p : perm) out.dims.push_back(t.dims[std::size_t(p)]);
+    std::vector<std::int64_t> in_strides(rank, 1);
+    for (std::size_t i = rank; i-- > 1;) in_strides[i - 1] = in_strides[i] * t.dims[i];
+    const std::int64_t count = t.elements();
+    (t.integral ? out.ints.resize(std::size_t(count)) : out.floats.resize(std::size_t(count)));
+    std::vector<std::int64_t> index(rank, 0);  // over the output, last axis fastest
+    for (std::int64_t k = 0; k < count; ++k) {
+        std::int64_t source = 0;
+        for (std::size_t i = 0; i < rank; ++i) source += index[i] * in_strides[std::size_t(perm[i])];
+        if (t.integral) out.ints[std::size_t(k)] = t.ints[std::size_t(source)];
+        else out.floats[std::size_t(k)] = t.floats[std::size_t(source)];
+        for (std::size_t i = rank; i-- > 0;)
+            if (++index[i] < out.dims[i]) break;
+            else index[i] = 0;
+    }
+    return out;
+}
+
 std::vector<std::int64_t> declared_dims(const ::onnx::ValueInfoProto& v) {
     std::vector<std::int64_t> dims;
     if (!v.type().has_tensor_type() || !v.type().tensor_type().has_shape()) return dims;
@@ -130,6 +167,13 @@ Graph load_graph(const ::onnx::ModelProto& model, const ImportOptions& options, 
             if (defined.count(n.output(0)) || g.is_constant(n.output(0))) throw Error(where + " writes '" + n.output(0) + "', which is already defined");
             g.constants[n.output(0)] = constant_value(n, where);
             g.constants[n.output(0)].name = n.output(0);
+            continue;
+        }
+        if (n.op_type() == "Transpose" && n.input_size() == 1 && g.is_constant(n.input(0)) && n.output_size() == 1) {
+            if (defined.count(n.output(0)) || g.is_constant(n.output(0))) throw Error(where + " writes '" + n.output(0) + "', which is already defined");
+            OnnxTensor t = transposed(g.constants.at(n.input(0)), n, where);
+            t.name = g.constants.at(n.input(0)).name + " (transposed)";
+            g.constants[n.output(0)] = std::move(t);
             continue;
         }
         if (n.output_size() < 1 || n.output(0).empty()) throw Error(where + " has no output");

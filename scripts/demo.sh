@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # README command (1): install what is missing, build, run the main demo (examples, an AOT program,
-# the inspector on a fused conv-ReLU-pool block).
+# the inspector on a fused conv-ReLU-pool block, an ONNX model imported as a declaration and run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --examples
@@ -14,3 +14,6 @@ build/examples/aot_cifar10
 echo; echo "=== kiln-inspect w1 --schedule fused --out build/inspect ==="
 mkdir -p build/inspect
 build/examples/kiln-inspect w1 --schedule fused --out build/inspect 2>&1 | sed -n '/^kiln-inspect: step/d;1,16p;/^wrote/p'
+echo; echo "=== kiln-import tests/data/onnx/small_cnn.onnx --out build/imported --run (a CNN exported by PyTorch, as a kiln declaration) ==="
+build/kiln-import tests/data/onnx/small_cnn.onnx --name SmallCnn --out build/imported --run tests/data/onnx/small_cnn.input.pb
+sed -n '/^using SmallCnn/,/^$/p' build/imported/SmallCnn.hpp

@@ -8,7 +8,7 @@ set -euo pipefail
 mode=$1 src=$2 kiln_build=$3 work=$4
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$work"
-args=(-DKILN_CONSUMER_MODE="$mode" -DKILN_REFERENCE_DIR="$src/tests")
+args=(-DKILN_CONSUMER_MODE="$mode" -DKILN_REFERENCE_DIR="$src/tests" -DKILN_ONNX_DIR="$src/tests/data/onnx")
 command -v ccache >/dev/null && args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 case $mode in
   find_package)
@@ -17,7 +17,8 @@ case $mode in
     cmake --install "$kiln_build" --prefix "$work/prefix" > "$work/install.log"
     for f in lib/cmake/kiln/kilnConfig.cmake lib/cmake/kiln/kilnConfigVersion.cmake lib/cmake/kiln/KilnAot.cmake \
              lib/libkiln_codegen.a lib/libkiln_runtime.a include/kiln/dsl.hpp include/kiln/version.hpp \
-             include/kiln/runtime/aot_call.hpp bin/kiln-inspect share/doc/kiln/LICENSE; do
+             include/kiln/runtime/aot_call.hpp bin/kiln-inspect share/doc/kiln/LICENSE \
+             lib/cmake/kiln/KilnOnnx.cmake lib/libkiln_onnx.a include/kiln/onnx/import.hpp bin/kiln-import; do
       [ -e "$work/prefix/$f" ] || { echo "consumer: the install has no $f"; exit 1; }
     done
     args+=(-DCMAKE_PREFIX_PATH="$work/prefix") ;;
@@ -40,6 +41,8 @@ echo "consumer: building"
 cmake --build "$work/build" -j"$(nproc)" > "$work/build.log" || { tail -50 "$work/build.log"; exit 1; }
 "$work/build/consumer_aot"
 "$work/build/consumer_jit"
+# kiln_add_onnx_net's kernel against PyTorch's output, with the weights kiln-import wrote.
+"$work/build/consumer_onnx" "$(cat "$work/build/onnx_weights.txt")" "$src/tests/data/onnx/small_cnn.input.pb" "$src/tests/data/onnx/small_cnn.output.pb"
 # The inspector and tuner kiln_add_inspector and kiln_add_tuner built for the consumer's net.
 report=$("$work/build/edge-inspect" --schedule fused)
 grep -q '^l1_conv .*inside l3_pool_maxpool.s tiles, never stored whole' <<< "$report" ||
@@ -50,7 +53,9 @@ grep -q "'w1' is not a known net (EdgeNet)" <<< "$refused" || { echo "consumer: 
 report=$("$work/build/edge-inspect" --tuning "$work/edge.tuning.json")
 grep -q '^l1_conv..l3_pool: .*(tuned\|(cost model' <<< "$report" ||
   { echo "consumer: edge-inspect --tuning shows no plan from edge-tune's file"; echo "$report"; exit 1; }
-if readelf -d "$work/build/consumer_aot" | grep -qi halide; then
-  echo "consumer: the AOT program links libHalide"; exit 1
-fi
+for program in consumer_aot consumer_onnx; do
+  if readelf -d "$work/build/$program" | grep -qi halide; then
+    echo "consumer: $program links libHalide"; exit 1
+  fi
+done
 echo "consumer: $mode works"

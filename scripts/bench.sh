@@ -35,12 +35,14 @@ fi
 # The ONNX end-to-end case with the PyTorch installed here: the committed model came from this
 # script with PyTorch 1.13; a newer exporter must still give a model kiln imports and matches.
 step=$((step + 1))
-echo "bench: step $step of $steps: tests/onnx/make_small_cnn.py exported again by this PyTorch, imported and run by kiln-import ($((SECONDS - start)) s so far)" >&2
+echo "bench: step $step of $steps: tests/onnx/make_small_cnn.py and torchvision's models exported by this PyTorch, imported and run by kiln-import (about 1 min) ($((SECONDS - start)) s so far)" >&2
 e2e=build/onnx_end_to_end
 mkdir -p "$e2e"
 /usr/bin/python3 tests/onnx/make_small_cnn.py "$e2e"
 build/kiln-import "$e2e/small_cnn.onnx" --run "$e2e/small_cnn.input.pb" --output "$e2e/kiln.pb" >/dev/null
 /usr/bin/python3 tests/onnx/make_small_cnn.py --compare "$e2e/kiln.pb" "$e2e/small_cnn.output.pb"
+# torchvision's architectures (random weights) through the importer: which import, and that those compute PyTorch's answer.
+/usr/bin/python3 tests/onnx/torchvision_models.py build/kiln-import "$e2e/torchvision" 2>/dev/null
 step=$((step + 1))
 echo "bench: step $step of $steps: the benchmark, every implementation interleaved (15-25 min on 2 cores; $((SECONDS - start)) s so far)" >&2
 build/bench/schedules_bench --benchmark_enable_random_interleaving=true \

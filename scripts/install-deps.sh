@@ -24,8 +24,9 @@ tests=(doctest-dev python3 python3-matplotlib clang-14 libclang-rt-14-dev datase
 # libbenchmark-dev: Google Benchmark. libdnnl-dev: oneDNN, the peer (its CMake config looks for
 # OpenCL, which libdnnl-dev only recommends: ocl-icd-opencl-dev). python3-torch: PyTorch, the other
 # peer (~235 packages), and with python3-onnx re-exports the ONNX end-to-end model
-# (tests/onnx/make_small_cnn.py). python3-matplotlib: the report's charts.
-bench=(libbenchmark-dev libdnnl-dev ocl-icd-opencl-dev python3 python3-torch python3-onnx python3-matplotlib)
+# (tests/onnx/make_small_cnn.py); python3-torchvision: real architectures for the importer
+# (tests/onnx/torchvision_models.py). python3-matplotlib: the report's charts.
+bench=(libbenchmark-dev libdnnl-dev ocl-icd-opencl-dev python3 python3-torch python3-onnx python3-torchvision python3-matplotlib)
 
 packages=("${library[@]}")
 for arg in "$@"; do

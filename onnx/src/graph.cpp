@@ -1,6 +1,7 @@
 // load_graph: a ModelProto checked and indexed (constants, the data input and output, readers).
 #include "graph.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "kiln/runtime/error.hpp"
@@ -40,8 +41,7 @@ OnnxTensor constant_value(const NodeProto& n, const std::string& where) {
     return t;
 }
 
-// A Transpose of a constant, computed here (PyTorch exports a bias-less Linear as
-// MatMul(x, Transpose(W))): the permuted copy, named by the node's output.
+// A Transpose of a constant: the permuted copy.
 OnnxTensor transposed(const OnnxTensor& t, const NodeProto& n, const std::string& where) {
     std::vector<std::int64_t> perm;
     for (const auto& a : n.attribute()) {
@@ -85,6 +85,34 @@ std::vector<std::int64_t> declared_dims(const ::onnx::ValueInfoProto& v) {
 }
 
 }  // namespace
+
+void reuse_concat_prefixes(::onnx::GraphProto& graph) {
+    struct Joined {
+        std::vector<std::string> inputs;
+        std::string output;
+        std::int64_t axis;
+    };
+    std::vector<Joined> earlier;
+    for (NodeProto& n : *graph.mutable_node()) {
+        if (n.op_type() != "Concat" || !(n.domain().empty() || n.domain() == "ai.onnx") || n.output_size() != 1) continue;
+        std::int64_t axis = 0;
+        for (const auto& a : n.attribute())
+            if (a.name() == "axis") axis = a.i();
+        std::vector<std::string> inputs(n.input().begin(), n.input().end());
+        const Joined* best = nullptr;  // the longest earlier Concat whose inputs begin this one's
+        for (const Joined& j : earlier)
+            if (j.axis == axis && j.inputs.size() >= 2 && j.inputs.size() < inputs.size() &&
+                std::equal(j.inputs.begin(), j.inputs.end(), inputs.begin()) && (!best || j.inputs.size() > best->inputs.size()))
+                best = &j;
+        if (best) {
+            std::vector<std::string> rest{best->output};
+            rest.insert(rest.end(), inputs.begin() + std::ptrdiff_t(best->inputs.size()), inputs.end());
+            n.clear_input();
+            for (const std::string& in : rest) n.add_input(in);
+        }
+        earlier.push_back(Joined{inputs, n.output(0), axis});
+    }
+}
 
 std::vector<std::string> Graph::data_inputs(const NodeProto& n) const {
     std::vector<std::string> out;
@@ -169,10 +197,15 @@ Graph load_graph(const ::onnx::ModelProto& model, const ImportOptions& options, 
             g.constants[n.output(0)].name = n.output(0);
             continue;
         }
-        if (n.op_type() == "Transpose" && n.input_size() == 1 && g.is_constant(n.input(0)) && n.output_size() == 1) {
+        // Operators of constants computed here: PyTorch exports a bias-less Linear as
+        // MatMul(x, Transpose(W)), and shares equal initializers through Identity nodes.
+        const bool folded = n.op_type() == "Transpose" || n.op_type() == "Identity";
+        if (folded && (n.domain().empty() || n.domain() == "ai.onnx") && n.input_size() == 1 && g.is_constant(n.input(0)) &&
+            n.output_size() == 1) {
             if (defined.count(n.output(0)) || g.is_constant(n.output(0))) throw Error(where + " writes '" + n.output(0) + "', which is already defined");
-            OnnxTensor t = transposed(g.constants.at(n.input(0)), n, where);
-            t.name = g.constants.at(n.input(0)).name + " (transposed)";
+            const OnnxTensor& in = g.constants.at(n.input(0));
+            OnnxTensor t = n.op_type() == "Identity" ? in : transposed(in, n, where);
+            if (n.op_type() == "Transpose") t.name = in.name + " (transposed)";
             g.constants[n.output(0)] = std::move(t);
             continue;
         }

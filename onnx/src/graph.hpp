@@ -31,4 +31,8 @@ struct Graph {
 
 Graph load_graph(const ::onnx::ModelProto& model, const ImportOptions& options, const std::string& source);
 
+// DenseNet's Concat(f0, f1, f2) beside an earlier Concat(f0, f1) becomes Concat(that one's output,
+// f2): the same channels, and a graph whose branches nest, which kiln can declare.
+void reuse_concat_prefixes(::onnx::GraphProto& graph);
+
 }  // namespace kiln::onnx::detail

@@ -381,7 +381,7 @@ ImportedNet import_graph(const ::onnx::ModelProto& model, const ImportOptions& o
 const std::vector<std::string>& supported_operators() {
     static const std::vector<std::string> ops = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Relu", "LeakyRelu",
                                                  "Sigmoid", "Tanh", "Clip", "Softmax", "LogSoftmax", "Gemm", "MatMul", "Add",
-                                                 "BatchNormalization", "LRN", "Concat", "Dropout", "Identity", "Flatten", "Reshape", "Pad (of zeros)", "Constant"};
+                                                 "BatchNormalization", "LRN", "Concat", "Dropout", "Identity", "Flatten", "Reshape", "Pad (of zeros)", "ReduceMean and ReduceMax (over H and W)", "Constant"};
     return ops;
 }
 
@@ -389,6 +389,7 @@ ImportedNet import_model_from_memory(const void* data, std::size_t size, const I
     ::onnx::ModelProto model;
     if (size > std::size_t(INT32_MAX) || !model.ParseFromArray(data, int(size)))
         throw Error(name + " is not an ONNX model (not a ModelProto, or over 2 GiB)");
+    if (model.has_graph()) detail::reuse_concat_prefixes(*model.mutable_graph());
     return import_graph(model, options, name);
 }
 

@@ -444,6 +444,26 @@ Mapped reshape(const Graph& g, const NodeProto& n, const std::string& where, con
                 "] of its input [N, " + dims_text(std::vector<std::int64_t>(own.begin() + 1, own.end())).substr(1) + " (N as 0 or -1)");
 }
 
+// ReduceMean / ReduceMax over the spatial axes (MnasNet's head: x.mean([2, 3])) as the global pools.
+Mapped reduce_spatial(const Graph& g, const NodeProto& n, const std::string& where, const OnnxLayout& in, bool mean) {
+    Attributes a(n, where, {"axes", "keepdims"});
+    require_image(in, where);
+    if (g.opset >= 18 || n.input_size() > 1) throw Error(where + ": axes given as an input (opset 18) are not supported");
+    std::vector<std::int64_t> axes = a.ints("axes");
+    for (std::int64_t& axis : axes)
+        if (axis < 0) axis += in.rank;
+    std::sort(axes.begin(), axes.end());
+    const std::vector<std::int64_t> spatial = in.rank == 4 ? std::vector<std::int64_t>{2, 3} : std::vector<std::int64_t>{2};
+    if (axes != spatial)
+        throw Error(where + ": axes " + dims_text(a.ints("axes")) + " are not supported: kiln reduces over the spatial axes " +
+                    dims_text(spatial) + " alone (a global pool)");
+    Mapped m;
+    if (mean) m.attrs = GlobalAvgPoolAttrs{};
+    else m.attrs = GlobalMaxPoolAttrs{};
+    m.out = OnnxLayout{Shape{1, 1, in.shape.c}, a.i("keepdims", 1) ? in.rank : 2, false};
+    return m;
+}
+
 // Pad: kiln pads inside its Conv and pool layers, so only a Pad that adds nothing (PyTorch exports
 // one before an AvgPool2d) passes.
 Mapped pad(const Graph& g, const NodeProto& n, const std::string& where, const OnnxLayout& in) {
@@ -498,6 +518,13 @@ Mapped map_operator(const Graph& g, const NodeProto& n, const std::string& where
     if (op == "Flatten") return flatten(n, where, in);
     if (op == "Reshape") return reshape(g, n, where, in);
     if (op == "Pad") return pad(g, n, where, in);
+    if (op == "Concat" && n.input_size() == 1) {  // of one tensor: itself (DenseNet's first layer)
+        Attributes a(n, where, {"axis"});
+        Mapped m;
+        m.out = in;
+        return m;
+    }
+    if (op == "ReduceMean" || op == "ReduceMax") return reduce_spatial(g, n, where, in, op == "ReduceMean");
     if (op == "Identity") {
         Attributes a(n, where, {});
         Mapped m;

@@ -219,6 +219,71 @@ TEST_CASE("onnx import: MatMul plus a bias Add is one Dense, and batch norm kept
     check_near(a[1], want, 1e-5);
 }
 
+// DenseNet's pattern: each Concat joins every earlier feature map again. Concat(x, s, t) beside
+// Concat(x, s) is rewritten to reuse it, so the blocks nest; a one-input Concat is the identity; a
+// weight shared through an Identity node (PyTorch's exports) is folded.
+TEST_CASE("onnx import: DenseNet's repeated Concats nest, and an Identity of an initializer is folded") {
+    auto rng = test::rng_for("onnx dense concat");
+    const std::int64_t C = 2, H = 2, W = 3, P = H * W;
+    Model m({1, C, H, W});
+    m.node("Concat", {"x"}, "c0");
+    integer(*m.proto().mutable_graph()->mutable_node(0), "axis", 1);
+    m.node("Sigmoid", {"c0"}, "s");
+    integer(m.node("Concat", {"x", "s"}, "c1"), "axis", 1);
+    const auto w = random_values(rng, std::size_t(C * 2 * C));
+    m.weights("w", {C, 2 * C, 1, 1}, w);
+    m.node("Identity", {"w"}, "w_shared");
+    m.node("Conv", {"c1", "w_shared"}, "t0");
+    m.node("Tanh", {"t0"}, "t");
+    integer(m.node("Concat", {"x", "s", "t"}, "y"), "axis", 1);
+    m.output("y");
+    const ko::ImportedNet net = m.import();
+    REQUIRE(net.spec.layers.size() == 2);  // Concat<Branch<>, Branch<Sigmoid>>, then Concat<Branch<>, Branch<Conv, Tanh>>
+    CHECK(net.spec.layers[0].children.size() == 2);
+    CHECK(net.spec.layers[1].children.size() == 2);
+    CHECK(net.spec.output == kiln::Shape{H, W, 3 * C});
+    ko::OnnxTensor x{"x", {1, C, H, W}, false, random_values(rng, std::size_t(C * P)), {}};
+    std::vector<double> want(std::size_t(3 * C * P));
+    for (std::int64_t c = 0; c < C; ++c)
+        for (std::int64_t p = 0; p < P; ++p) {
+            const double v = x.floats[std::size_t(c * P + p)];
+            want[std::size_t(c * P + p)] = v;
+            want[std::size_t((C + c) * P + p)] = 1 / (1 + std::exp(-v));
+        }
+    for (std::int64_t o = 0; o < C; ++o)
+        for (std::int64_t p = 0; p < P; ++p) {
+            double sum = 0;
+            for (std::int64_t i = 0; i < 2 * C; ++i) sum += double(w[std::size_t(o * 2 * C + i)]) * want[std::size_t(i * P + p)];
+            want[std::size_t((2 * C + o) * P + p)] = std::tanh(sum);
+        }
+    for (const auto& got : run_both(net, x)) check_near(got, want);
+}
+
+TEST_CASE("onnx import: ReduceMean over H and W is a global average pool (MnasNet's head)") {
+    auto rng = test::rng_for("onnx reduce mean");
+    const std::int64_t C = 3, H = 4, W = 5;
+    Model m({2, C, H, W});
+    auto& mean = m.node("ReduceMean", {"x"}, "y");
+    ints(mean, "axes", {-1, 2});
+    integer(mean, "keepdims", 0);
+    m.output("y");
+    const ko::ImportedNet net = m.import();
+    CHECK(net.output.rank == 2);
+    ko::OnnxTensor x{"x", {2, C, H, W}, false, random_values(rng, std::size_t(2 * C * H * W)), {}};
+    std::vector<double> want;
+    for (std::int64_t nc = 0; nc < 2 * C; ++nc) {
+        double sum = 0;
+        for (std::int64_t p = 0; p < H * W; ++p) sum += x.floats[std::size_t(nc * H * W + p)];
+        want.push_back(sum / double(H * W));
+    }
+    for (const auto& got : run_both(net, x)) check_near(got, want);
+    Model channels({2, C, H, W});
+    ints(channels.node("ReduceMean", {"x"}, "y", "over_channels"), "axes", {1});
+    channels.output("y");
+    CHECK(test::error_of([&] { channels.import(); }).find("node \"over_channels\" (ReduceMean): axes [1] are not supported") !=
+          std::string::npos);
+}
+
 TEST_CASE("onnx import: what kiln cannot map is refused naming the node, the operator and why") {
     auto refused = [](Model& m) { return test::error_of([&] { m.import(); }); };
     {

@@ -84,7 +84,11 @@ TEST_CASE("pooling in ceil mode and dilated max pooling match the reference") {
                 for (long& p : pads) p = pick_p(rng);
                 a.padding = kiln::Padding{PaddingKind::explicit_pads, {pads[0], pads[1]}, {pads[2], pads[3]}};
                 in = kiln::Shape{pick_m(rng), pick_m(rng), pick_c(rng)};
-                if (a.check(in, false).ok()) break;
+                if (!a.check(in, false).ok()) continue;
+                // A dilated window wholly in the padding gives -infinity: tested on its own below.
+                ref::Window g{a.window.h, a.window.w, a.stride.h, a.stride.w, a.dilation.h, a.dilation.w, pads[0], pads[1], pads[2], pads[3]};
+                g.ceil = cs.ceil;
+                if (ref::every_window_reads_input(g, in.h, in.w)) break;
             }
             ref::Window g{a.window.h, a.window.w, a.stride.h, a.stride.w, a.dilation.h, a.dilation.w, pads[0], pads[1], pads[2], pads[3]};
             g.ceil = cs.ceil;
@@ -101,6 +105,23 @@ TEST_CASE("pooling in ceil mode and dilated max pooling match the reference") {
                 test::check_close(net.run(input, kiln::Weights{}), want, 1e-6);
             }
         }
+    // A dilated window can miss the input: one column padded 1 + 1, taps 2 apart read columns -1 and
+    // 1, both padding. PyTorch's max is -infinity there; so is kiln's, in every schedule.
+    {
+        PoolAttrs a;
+        a.window = Extent2{1, 2}, a.stride = Extent2{1, 1}, a.dilation = Extent2{1, 2};
+        a.padding = kiln::Padding{PaddingKind::explicit_pads, {0, 0}, {1, 1}};
+        const kiln::Shape in{2, 1, 3};
+        REQUIRE(a.check(in, false).ok());
+        for (const char* schedule : {"fused", "unfused"}) {
+            kiln::codegen::JitNet net(test::net_of({kiln::make_layer_spec(a, in, "1")}), kiln::codegen::JitOptions{schedule});
+            kiln::Tensor input(1, in);
+            test::fill_uniform(input, rng);
+            const kiln::Tensor got = net.run(input, kiln::Weights{});
+            REQUIRE(got.shape() == kiln::Shape{2, 1, 3});
+            for (float v : got.values()) CHECK(v == -std::numeric_limits<float>::infinity());
+        }
+    }
     // 6 rows, window 3, stride 2: floor gives 2 rows, ceil 3. 5 rows padded 1 + 1, window 2, stride
     // 2: ceil((7 - 2) / 2) + 1 = 4, but the 4th window would start in the end padding, so 3.
     using kiln::Input, kiln::MaxPool, kiln::AvgPool, kiln::Window, kiln::Stride, kiln::CeilMode, kiln::Pad, kiln::Dilation;

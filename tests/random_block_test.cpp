@@ -90,6 +90,11 @@ NetSpec random_block(std::mt19937_64& rng, std::string& described) {
             pool.ceil_mode = coin(rng, 0.3);
             if (pooling == 0 && coin(rng, 0.25)) pool.dilation = Extent2{pick(rng, 1, 2), pick(rng, 1, 2)};
             if (!pool.check(layers.back().out, false).ok()) continue;
+            // A dilated window wholly in the padding gives -infinity (as PyTorch), which no tolerance measures.
+            const Shape pooled = layers.back().out;
+            ref::Window g = ref::detail::window_of(pool.padding, pooled.h, pooled.w, pool.window, pool.stride, pool.dilation);
+            g.ceil = pool.ceil_mode;
+            if (!ref::every_window_reads_input(g, pooled.h, pooled.w)) continue;
             layers.push_back(make_layer_spec(pool, layers.back().out, "3"));
         }
         std::ostringstream d;

@@ -107,7 +107,7 @@ inline Tensor pool(const Tensor& x, const Tensor& dy, const kiln::PoolAttrs& a) 
                         }
                     const double d = dy.at(b, oy, ox, k);
                     if (a.function == kiln::PoolFunction::max) {
-                        dx.at(b, best_y, best_x, k) += d;
+                        if (best_y >= 0) dx.at(b, best_y, best_x, k) += d;  // a window of padding alone passes nothing back
                         continue;
                     }
                     const long window = taps_in(oy * g.sh - g.top, g.kh, g.dh, -g.top, x.h + g.bottom) *

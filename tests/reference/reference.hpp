@@ -107,8 +107,21 @@ Tensor pool(const Tensor& in, const Window& g, Reduce reduce) {
     return out;
 }
 
+// A dilated window can fall wholly in the padding: its max is -infinity, as in PyTorch.
 inline Tensor max_pool(const Tensor& in, const Window& g) {
-    return pool(in, g, [](const std::vector<double>& cells, long) { return *std::max_element(cells.begin(), cells.end()); });
+    return pool(in, g, [](const std::vector<double>& cells, long) {
+        return cells.empty() ? -std::numeric_limits<double>::infinity() : *std::max_element(cells.begin(), cells.end());
+    });
+}
+
+// Whether every pooling window holds an input cell (only a dilated one can miss them all).
+inline bool every_window_reads_input(const Window& g, long h, long w) {
+    const long oh = pool_positions(h, g.top, g.bottom, g.kh, g.sh, g.dh, g.ceil), ow = pool_positions(w, g.left, g.right, g.kw, g.sw, g.dw, g.ceil);
+    for (long oy = 0; oy < oh; ++oy)
+        if (taps_in(oy * g.sh - g.top, g.kh, g.dh, 0, h) == 0) return false;
+    for (long ox = 0; ox < ow; ++ox)
+        if (taps_in(ox * g.sw - g.left, g.kw, g.dw, 0, w) == 0) return false;
+    return true;
 }
 
 inline Tensor avg_pool(const Tensor& in, const Window& g, bool count_padding) {

@@ -9,7 +9,8 @@
 //
 // Output rows follow the one shape rule; CeilMode rounds the output up instead, as if ceil_mode_extra
 // cells were padded after the end (shape.hpp). Stride defaults to the window (as in PyTorch and
-// Keras). Max pooling ignores padded cells (they act as -infinity). An average divides by the number
+// Keras). Max pooling ignores padded cells (they act as -infinity; a dilated window that holds no
+// input cell gives -infinity, as in PyTorch). An average divides by the number
 // of input cells in the window (ExcludePadding, the default, as TensorFlow) or by the window's cells
 // inside the declared padding (CountPadding, PyTorch's count_include_pad=True: the whole window,
 // except where ceil mode's last window reaches past the padding). No learned tensors.

@@ -5,6 +5,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <cmath>
+#include <memory>
 #include <random>
 
 #include "kiln/codegen/jit.hpp"
@@ -281,6 +282,58 @@ TEST_CASE("onnx import: ReduceMean over H and W is a global average pool (MnasNe
     ints(channels.node("ReduceMean", {"x"}, "y", "over_channels"), "axes", {1});
     channels.output("y");
     CHECK(test::error_of([&] { channels.import(); }).find("node \"over_channels\" (ReduceMean): axes [1] are not supported") !=
+          std::string::npos);
+}
+
+// Keras's ZeroPadding2D before a conv: the Pad's zeros become the conv's own (asymmetric) padding.
+TEST_CASE("onnx import: a Pad of zeros before a Conv becomes the conv's padding; before a MaxPool it is refused") {
+    auto rng = test::rng_for("onnx pad conv");
+    const std::int64_t C = 2, H = 4, W = 5, F = 3, K = 3;
+    const std::int64_t top = 1, left = 2, bottom = 0, right = 1;
+    auto padded_model = [&](const std::string& reader) {
+        auto m = std::make_unique<Model>(std::vector<std::int64_t>{1, C, H, W});
+        m->weights("pads", {8}, {});
+        auto* pads = m->proto().mutable_graph()->mutable_initializer(0);
+        pads->set_data_type(::onnx::TensorProto::INT64);
+        for (std::int64_t v : {0L, 0L, top, left, 0L, 0L, bottom, right}) pads->add_int64_data(v);
+        m->node("Pad", {"x", "pads"}, "p", "zero_pad");
+        if (reader == "Conv") {
+            m->weights("w", {F, C, K, K}, random_values(rng, std::size_t(F * C * K * K)));
+            m->node("Conv", {"p", "w"}, "y", "conv");
+        } else {
+            ints(m->node("MaxPool", {"p"}, "y", "pool"), "kernel_shape", {2, 2});
+        }
+        m->output("y");
+        return m;
+    };
+    const auto m = padded_model("Conv");
+    const ko::ImportedNet net = m->import();
+    REQUIRE(net.spec.layers.size() == 1);
+    const auto& conv = std::get<kiln::ConvAttrs>(net.spec.layers[0].attrs);
+    CHECK(conv.rows(net.spec.input).begin == top);
+    CHECK(conv.cols(net.spec.input).end == right);
+    const auto& w_init = m->proto().graph().initializer(1);  // "w", after "pads"
+    const std::vector<float> w(w_init.float_data().begin(), w_init.float_data().end());
+    ko::OnnxTensor x{"x", {1, C, H, W}, false, random_values(rng, std::size_t(C * H * W)), {}};
+    const std::int64_t OH = H + top + bottom - K + 1, OW = W + left + right - K + 1;
+    std::vector<double> want(std::size_t(F * OH * OW));
+    for (std::int64_t f = 0; f < F; ++f)
+        for (std::int64_t oy = 0; oy < OH; ++oy)
+            for (std::int64_t ox = 0; ox < OW; ++ox) {
+                double sum = 0;
+                for (std::int64_t c = 0; c < C; ++c)
+                    for (std::int64_t ky = 0; ky < K; ++ky)
+                        for (std::int64_t kx = 0; kx < K; ++kx) {
+                            const std::int64_t y = oy + ky - top, xx = ox + kx - left;
+                            if (y < 0 || y >= H || xx < 0 || xx >= W) continue;
+                            sum += double(w[std::size_t(((f * C + c) * K + ky) * K + kx)]) * x.floats[std::size_t((c * H + y) * W + xx)];
+                        }
+                want[std::size_t((f * OH + oy) * OW + ox)] = sum;
+            }
+    for (const auto& got : run_both(net, x)) check_near(got, want);
+    CHECK(net.origins.at("1").nodes.find("zero_pad") != std::string::npos);
+    const auto pooled = padded_model("MaxPool");
+    CHECK(test::error_of([&] { pooled->import(); }).find("node \"zero_pad\" (Pad): a Pad of zeros is supported only when one Conv") !=
           std::string::npos);
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <sys/stat.h>
 
@@ -29,6 +30,13 @@ std::string identifier(std::string s) {
 }
 
 class Walker {
+    // A Pad of zeros waiting for the layer that reads it.
+    struct PendingPad {
+        Pads rows, cols;
+        OnnxLayout before;  // the tensor the Pad read
+        std::string where;
+    };
+
   public:
     Walker(const Graph& g, const ImportOptions& options, ImportedNet& out) : g_(g), options_(options), out_(out) {}
 
@@ -48,6 +56,7 @@ class Walker {
     void walk(std::string& t, OnnxLayout& v, std::vector<LayerSpec>& layers, const std::string& prefix, int join) {
         for (;;) {
             const std::vector<int> readers = readers_of(t);
+            if (pending_pad_ && (readers.size() != 1 || readers[0] == join || t == g_.output)) refuse_pending_pad("");
             if (join >= 0) {
                 if (readers.size() == 1 && readers[0] == join) return;
                 if (std::count(readers.begin(), readers.end(), join))
@@ -111,27 +120,63 @@ class Walker {
             throw Error(where + ": joins tensor '" + t + "' with tensors from elsewhere; kiln joins only branches that fork from one "
                                 "tensor (an Add of two: Residual; a Concat)");
         require_one_output(node);
+        if (pending_pad_ && (n.op_type() == "Add" || n.op_type() == "BatchNormalization")) refuse_pending_pad(where);
         if (n.op_type() == "Add") return add_constant(node, t, v, layers);
         if (n.op_type() == "BatchNormalization") return batch_norm(node, t, v, layers, prefix);
         detail::Mapped m = detail::map_operator(g_, n, where, v);
+        if (m.zero_pad) {  // held until the layer that reads it
+            if (pending_pad_) refuse_pending_pad(where);
+            pending_pad_ = PendingPad{m.zero_pad->first, m.zero_pad->second, v, where};
+            v = m.out;
+            t = n.output(0);
+            return;
+        }
+        std::optional<PendingPad> pad = std::move(pending_pad_);
+        pending_pad_.reset();
+        if (pad && !m.attrs) refuse_pending_pad(where, &*pad);
         if (m.attrs) {
+            std::string nodes = where;
+            Shape in = v.shape;
+            if (pad) {  // the Pad's zeros become the layer's own padding, resolved against the padded input
+                nodes = pad->where + " + " + where;
+                in = pad->before.shape;
+                const auto fold = [&](Padding& padding, Pads rows, Pads cols) {
+                    padding = Padding{PaddingKind::explicit_pads, {rows.begin + pad->rows.begin, rows.end + pad->rows.end},
+                                      {cols.begin + pad->cols.begin, cols.end + pad->cols.end}};
+                };
+                if (auto* c = std::get_if<ConvAttrs>(&*m.attrs)) {
+                    fold(c->padding, c->rows(v.shape), c->cols(v.shape));
+                } else if (auto* p = std::get_if<PoolAttrs>(&*m.attrs);
+                           p && p->function == PoolFunction::average && p->count_padding && !p->ceil_mode) {
+                    fold(p->padding, p->rows(v.shape), p->cols(v.shape));
+                } else {
+                    refuse_pending_pad(where, &*pad);
+                }
+            }
             LayerSpec spec = std::visit(
                 [&](const auto& a) -> LayerSpec {
                     using A = std::decay_t<decltype(a)>;
                     if constexpr (std::is_same_v<A, ConcatAttrs> || std::is_same_v<A, ResidualAttrs>)
                         throw std::logic_error("kiln-import: an operator mapped to a composite layer");
                     else
-                        return make(a, v.shape, path_of(layers, prefix), where);
+                        return make(a, in, path_of(layers, prefix), where);
                 },
                 *m.attrs);
             store(spec, m.params, m.sources);
             m.out.shape = spec.out;
-            origin(spec, where, m.out);
+            origin(spec, nodes, m.out);
             layers.push_back(std::move(spec));
             last_producer_ = n.output(0);
         }
         v = m.out;
         t = n.output(0);
+    }
+
+    // A Pad of zeros not read by exactly one Conv or counting AveragePool.
+    [[noreturn]] void refuse_pending_pad(const std::string& next, const PendingPad* pad = nullptr) {
+        const PendingPad& p = pad ? *pad : *pending_pad_;
+        throw Error(p.where + ": a Pad of zeros is supported only when one Conv, or one AveragePool counting padding, reads it (kiln "
+                              "pads inside those layers); " + (next.empty() ? std::string("here the graph forks or ends") : "here " + next + " reads it"));
     }
 
     // An Add of a constant: the bias of the bias-less Conv, Gemm or MatMul right before it.
@@ -340,6 +385,7 @@ class Walker {
     const ImportOptions& options_;
     ImportedNet& out_;
     std::string last_producer_;  // the tensor the last layer of the current chain wrote
+    std::optional<PendingPad> pending_pad_;
 };
 
 ImportedNet import_graph(const ::onnx::ModelProto& model, const ImportOptions& options, const std::string& source) {

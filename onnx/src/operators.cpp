@@ -464,26 +464,39 @@ Mapped reduce_spatial(const Graph& g, const NodeProto& n, const std::string& whe
     return m;
 }
 
-// Pad: kiln pads inside its Conv and pool layers, so only a Pad that adds nothing (PyTorch exports
-// one before an AvgPool2d) passes.
+// Pad: kiln pads inside its Conv and pool layers. A Pad that adds nothing passes (PyTorch exports
+// one before an AvgPool2d); zeros around H and W are handed to the walker to fold into the layer
+// that reads them (Keras's ZeroPadding2D before a conv).
 Mapped pad(const Graph& g, const NodeProto& n, const std::string& where, const OnnxLayout& in) {
     std::vector<std::int64_t> pads;
+    std::string mode = "constant";
+    float value = 0;
     if (g.opset < 11) {
         Attributes a(n, where, {"mode", "pads", "paddings", "value"});
         pads = a.has("pads") ? a.ints("pads") : a.ints("paddings");
+        mode = a.s("mode", "constant"), value = a.f("value", 0.0f);
     } else {
         Attributes a(n, where, {"mode"});
+        mode = a.s("mode", "constant");
         const OnnxTensor& p = *constant_input(g, n, 1, where, "pads", true);
         if (!p.integral) throw Error(where + ": pads '" + p.name + "' must be integers");
         pads = p.ints;
+        if (const OnnxTensor* v = constant_input(g, n, 2, where, "constant_value", false)) value = scalar(*v, where, "constant_value");
         if (n.input_size() > 3 && !n.input(3).empty()) throw Error(where + ": input 'axes' is not supported");
     }
-    for (std::int64_t v : pads)
-        if (v != 0)
-            throw Error(where + ": pads " + dims_text(pads) + " are not supported: kiln pads inside its Conv and pool layers (give the " +
-                        "padding to the Conv's pads instead)");
     Mapped m;
     m.out = in;
+    if (std::all_of(pads.begin(), pads.end(), [](std::int64_t v) { return v == 0; })) return m;
+    const std::size_t rank = std::size_t(in.rank);
+    const bool spatial_zeros = pads.size() == 2 * rank && in.rank != 2 && pads[0] == 0 && pads[1] == 0 && pads[rank] == 0 &&
+                               pads[rank + 1] == 0 && std::all_of(pads.begin(), pads.end(), [](std::int64_t v) { return v >= 0; });
+    if (mode != "constant" || value != 0 || !spatial_zeros)
+        throw Error(where + ": pads " + dims_text(pads) + " (mode " + mode + ", value " + number(value) +
+                    ") are not supported: kiln pads H and W with zeros, inside the Conv or average pool that reads them");
+    const Pads rows = in.rank == 4 ? Pads{pads[2], pads[rank + 2]} : Pads{0, 0};
+    const Pads cols = in.rank == 4 ? Pads{pads[3], pads[rank + 3]} : Pads{pads[2], pads[rank + 2]};
+    m.zero_pad = std::make_pair(rows, cols);
+    m.out.shape = Shape{in.shape.h + rows.begin + rows.end, in.shape.w + cols.begin + cols.end, in.shape.c};
     return m;
 }
 

@@ -17,6 +17,9 @@ struct Mapped {
     std::map<std::string, std::vector<float>> params;       // by role ("weights", "bias"), kiln's layout
     std::map<std::string, std::string> sources;             // by role: the initializers it came from
     OnnxLayout out;                                          // the output's ONNX view (shape set by the walker for layers)
+    // A Pad of zeros around H and W: no layer of its own; the walker folds it into the Conv (or
+    // counting AveragePool) that reads its output.
+    std::optional<std::pair<Pads, Pads>> zero_pad;           // rows, columns
 };
 
 // `where` is the node as messages name it; `in` the view of its data input. Throws kiln::Error

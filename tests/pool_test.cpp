@@ -57,7 +57,7 @@ TEST_CASE("pooling matches the reference for max, average (counting padding or n
         }
 }
 
-// Ceil mode (every function) and dilated max pooling: the reference counts windows with PyTorch's
+// Ceil mode (every function) and dilated windows: the reference counts windows with PyTorch's
 // ceil rule and takes the declared pads from the test, so kiln's extra end cells are checked, not
 // reused; CountPadding's divisor leaves out the cells past the declared padding.
 TEST_CASE("pooling in ceil mode and dilated max pooling match the reference") {
@@ -68,7 +68,10 @@ TEST_CASE("pooling in ceil mode and dilated max pooling match the reference") {
         bool count_padding, ceil, dilate;
     } cases[] = {{PoolFunction::max, false, true, false},    {PoolFunction::average, false, true, false},
                  {PoolFunction::average, true, true, false}, {PoolFunction::max, false, false, true},
-                 {PoolFunction::max, false, true, true}};
+                 {PoolFunction::max, false, true, true},
+                 // No DSL type declares a dilated average (AvgPool takes no Dilation), but a run-time
+                 // PoolAttrs can, and its divisor counts dilated taps.
+                 {PoolFunction::average, false, false, true}, {PoolFunction::average, true, true, true}};
     for (const Case& cs : cases)
         for (int draw = 0; draw < 3; ++draw) {
             PoolAttrs a;

@@ -11,6 +11,7 @@
 
 #include "compile_progress.hpp"
 #include "jit_allocator.hpp"
+#include "jit_parallel_loops.hpp"
 #include "kiln/dsl/signature.hpp"
 
 namespace kiln::codegen::detail {
@@ -84,6 +85,7 @@ std::vector<std::shared_ptr<CompiledPipeline>> compile_pipelines(std::vector<Low
             compiled->pipeline = Halide::Pipeline(compiled->net.output);
             compiled->pipeline.jit_handlers().custom_malloc = cached_malloc;
             compiled->pipeline.jit_handlers().custom_free = cached_free;
+            run_parallel_loops_on_kiln_pool(compiled->pipeline);
             out[i] = std::move(compiled);
         }
     }

@@ -12,6 +12,7 @@
 #include "kiln/codegen/target.hpp"
 #include "kiln/dsl/signature.hpp"
 #include "kiln/codegen/training_form.hpp"
+#include "jit_parallel_loops.hpp"
 #include "lower_loss.hpp"
 #include "reused_allocations.hpp"
 #include "train_backward.hpp"
@@ -126,6 +127,7 @@ TrainNet::TrainNet(const NetSpec& spec, TrainOptions options) : impl_(std::make_
         detail::schedule_training(graph, outputs, m.target, options.schedule == "fused");
     else
         detail::autoschedule(m.pipeline, m.target, options.schedule, int(std::max(1u, std::thread::hardware_concurrency())));
+    detail::run_parallel_loops_on_kiln_pool(m.pipeline);
     try {
         if (std::getenv("KILN_TRAIN_LOOPS")) m.pipeline.print_loop_nest();
         m.pipeline.compile_jit(m.target);

@@ -13,6 +13,7 @@
 
 #include "kiln/runtime/error.hpp"
 #include "kiln/runtime/tensor.hpp"
+#include "kiln/runtime/thread_pool.hpp"
 #include "kiln/runtime/weights.hpp"
 
 namespace kiln::aot {
@@ -73,9 +74,15 @@ inline void record_error(void*, const char* message) {
     std::lock_guard<std::mutex> lock(error_mutex());
     last_error() = message ? message : "";
 }
-inline void install_error_handler() {
+// Once per program: errors recorded for the exception, and parallel loops on kiln's spinning pool
+// (thread_pool.hpp) instead of Halide's, which wakes its sleeping workers on every loop, unless
+// KILN_HALIDE_THREAD_POOL is set (to compare the two).
+inline void install_runtime_handlers() {
     static std::once_flag once;
-    std::call_once(once, [] { halide_set_error_handler(record_error); });
+    std::call_once(once, [] {
+        halide_set_error_handler(record_error);
+        if (!use_halide_thread_pool()) halide_set_custom_do_par_for(parallel_for);
+    });
 }
 }  // namespace detail
 
@@ -95,7 +102,7 @@ class Call {
         if (in.batch() != out.batch())
             throw Error(std::string(kernel_) + ": the output tensor has batch " + std::to_string(out.batch()) +
                         " but the input has " + std::to_string(in.batch()));
-        detail::install_error_handler();
+        detail::install_runtime_handlers();
     }
     // Throws unless `weights` were made for the kernel's net (`signature`, kiln/dsl/signature.hpp)
     // and hold every tensor in `params` with its dims; tensors are found by name, in any order.

@@ -1,0 +1,164 @@
+// The spinning worker pool behind kiln::parallel_for (see thread_pool.hpp).
+//
+// One loop runs at a time. The caller publishes it (fields, then `open`, then a new generation),
+// takes indices from one atomic counter beside the workers, and returns once every index is done
+// and no worker is still inside the loop. A worker that arrives late (it woke after the loop was
+// drained) registers in `inside`, sees the loop closed, and leaves without touching its fields:
+// the caller writes a loop's fields only while it is closed and nobody is inside.
+#include "kiln/runtime/thread_pool.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace kiln {
+
+namespace {
+
+int positive_from_environment(const char* name, int fallback) {
+    const char* text = std::getenv(name);
+    if (!text || !*text) return fallback;
+    char* end = nullptr;
+    const long value = std::strtol(text, &end, 10);
+    return end && *end == '\0' && value >= 0 && value <= 1 << 20 ? int(value) : fallback;
+}
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#else
+    std::this_thread::yield();
+#endif
+}
+
+thread_local bool inside_a_task = false;
+
+class Pool {
+  public:
+    Pool() : spin_(std::chrono::microseconds(parallel_for_spin_microseconds())) {
+        for (int w = 1; w < parallel_for_threads(); ++w) workers_.emplace_back([this] { work(); });
+    }
+    ~Pool() {
+        {
+            std::lock_guard<std::mutex> lock(sleep_mutex_);
+            stopping_.store(true);
+            generation_.fetch_add(1);
+        }
+        wake_.notify_all();
+        for (auto& w : workers_) w.join();
+    }
+
+    int run(void* user_context, ParallelTask task, int min, int size, std::uint8_t* closure) {
+        std::lock_guard<std::mutex> one_loop_at_a_time(loop_mutex_);
+        user_context_ = user_context, task_ = task, closure_ = closure, end_ = min + size;
+        next_.store(min), done_.store(0), status_.store(0);
+        open_.store(true);
+        generation_.fetch_add(1);
+        if (sleeping_.load() > 0) {
+            std::lock_guard<std::mutex> lock(sleep_mutex_);
+            wake_.notify_all();
+        }
+        take_indices();
+        while (done_.load(std::memory_order_acquire) < size) cpu_relax();
+        open_.store(false);
+        while (inside_.load() > 0) cpu_relax();
+        return status_.load();
+    }
+
+  private:
+    // Runs indices until none is left; returns how many it ran.
+    void take_indices() {
+        inside_a_task = true;
+        int ran = 0;
+        for (int i = next_.fetch_add(1, std::memory_order_relaxed); i < end_; i = next_.fetch_add(1, std::memory_order_relaxed)) {
+            if (status_.load(std::memory_order_relaxed) == 0) {
+                const int result = task_(user_context_, i, closure_);
+                if (result != 0) {
+                    int none = 0;
+                    status_.compare_exchange_strong(none, result);
+                }
+            }
+            ++ran;
+        }
+        inside_a_task = false;
+        done_.fetch_add(ran, std::memory_order_release);
+    }
+
+    void work() {
+        // From generation 0, not the current one: a worker that starts after the first loops (or
+        // after the destructor's last generation) must still see them.
+        std::uint64_t seen = 0;
+        for (;;) {
+            const auto spin_until = std::chrono::steady_clock::now() + spin_;
+            for (int n = 0; generation_.load() == seen; ++n) {
+                cpu_relax();
+                if ((n & 255) == 255 && std::chrono::steady_clock::now() >= spin_until) {
+                    std::unique_lock<std::mutex> lock(sleep_mutex_);
+                    sleeping_.fetch_add(1);
+                    wake_.wait(lock, [&] { return generation_.load() != seen; });
+                    sleeping_.fetch_sub(1);
+                }
+            }
+            seen = generation_.load();
+            if (stopping_.load()) return;
+            inside_.fetch_add(1);
+            if (open_.load()) take_indices();
+            inside_.fetch_sub(1);
+        }
+    }
+
+    const std::chrono::microseconds spin_;
+    std::vector<std::thread> workers_;
+    std::mutex loop_mutex_;  // one loop at a time
+    // The loop, written only while it is closed and no worker is inside.
+    void* user_context_ = nullptr;
+    ParallelTask task_ = nullptr;
+    std::uint8_t* closure_ = nullptr;
+    int end_ = 0;
+    std::atomic<int> next_{0}, done_{0}, status_{0}, inside_{0}, sleeping_{0};
+    std::atomic<bool> open_{false};
+    std::atomic<std::uint64_t> generation_{0};
+    std::mutex sleep_mutex_;
+    std::condition_variable wake_;
+    std::atomic<bool> stopping_{false};  // set before the last generation
+};
+
+}  // namespace
+
+int parallel_for_threads() {
+    static const int threads = std::max(1, positive_from_environment("HL_NUM_THREADS", int(std::thread::hardware_concurrency())));
+    return threads;
+}
+
+int parallel_for_spin_microseconds() {
+    static const int spin = positive_from_environment("KILN_SPIN_US", 300);
+    return spin;
+}
+
+bool use_halide_thread_pool() {
+    static const bool halide = [] {
+        const char* text = std::getenv("KILN_HALIDE_THREAD_POOL");
+        return text && *text && std::string(text) != "0";
+    }();
+    return halide;
+}
+
+int parallel_for(void* user_context, ParallelTask task, int min, int size, std::uint8_t* closure) {
+    if (size <= 0) return 0;
+    if (inside_a_task || size == 1 || parallel_for_threads() == 1) {
+        // Nested in another loop's task (whose loop already has every thread), or nothing to share.
+        for (int i = min; i < min + size; ++i)
+            if (const int result = task(user_context, i, closure)) return result;
+        return 0;
+    }
+    static Pool pool;
+    return pool.run(user_context, task, min, size, closure);
+}
+
+}  // namespace kiln

@@ -1,7 +1,10 @@
-// A program whose only parallel loop ends just before it exits must still exit: the pool's
-// destructor runs while its worker may not have started yet (it once waited for that worker
-// forever). Each of 20 children runs one loop and returns from main; a child still running
-// after 10 s is killed by its alarm and fails the test.
+// The thread pool around a process's life, in programs of their own:
+// - a program whose only parallel loop ends just before it exits must still exit (the pool's
+//   destructor once waited forever for a worker that had not started yet): each of 20 children
+//   runs one loop and returns from main;
+// - a child forked after its parent used the pool has no workers; its loops must still run every
+//   index once, and it must exit.
+// A child still running after 10 s is killed by its alarm and fails the test.
 #include <csignal>
 #include <cstdio>
 #include <sys/wait.h>
@@ -11,6 +14,19 @@
 
 namespace {
 int nothing(void*, int, std::uint8_t*) { return 0; }
+int count(void*, int index, std::uint8_t* closure) {
+    reinterpret_cast<int*>(closure)[index]++;
+    return 0;
+}
+
+bool exited_cleanly(pid_t pid, const char* what, int child) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
+    std::fprintf(stderr, "%s child %d did not exit cleanly (%s %d)\n", what, child, WIFSIGNALED(status) ? "signal" : "status",
+                 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    return false;
+}
 }  // namespace
 
 int main() {
@@ -24,14 +40,26 @@ int main() {
             alarm(10);
             return kiln::parallel_for(nullptr, nothing, 0, 4, nullptr);
         }
-        int status = 0;
-        waitpid(pid, &status, 0);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            std::fprintf(stderr, "child %d did not exit cleanly (%s %d)\n", child, WIFSIGNALED(status) ? "signal" : "status",
-                         WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+        if (!exited_cleanly(pid, "exiting", child)) return 1;
+    }
+    int parent_runs[64] = {};
+    if (kiln::parallel_for(nullptr, count, 0, 64, reinterpret_cast<std::uint8_t*>(parent_runs)) != 0) return 1;
+    for (int child = 0; child < 5; ++child) {
+        const pid_t pid = fork();
+        if (pid < 0) {
+            std::perror("fork");
             return 1;
         }
+        if (pid == 0) {
+            alarm(10);
+            int runs[64] = {};
+            if (kiln::parallel_for(nullptr, count, 0, 64, reinterpret_cast<std::uint8_t*>(runs)) != 0) return 2;
+            for (int r : runs)
+                if (r != 1) return 3;
+            return 0;
+        }
+        if (!exited_cleanly(pid, "forked", child)) return 1;
     }
-    std::puts("20 programs ran a parallel loop and exited");
+    std::puts("20 programs ran a parallel loop and exited; 5 forked children ran theirs whole");
     return 0;
 }

@@ -13,7 +13,9 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
+#include <pthread.h>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -39,24 +41,27 @@ inline void cpu_relax() {
 
 thread_local bool inside_a_task = false;
 
+// Set in a child process after fork(): the pool's workers were not copied into it, and its
+// mutexes may have been held by threads that no longer exist there.
+std::atomic<bool> forked_child{false};
+
 class Pool {
   public:
     Pool() : spin_(std::chrono::microseconds(parallel_for_spin_microseconds())) {
-        for (int w = 1; w < parallel_for_threads(); ++w) workers_.emplace_back([this] { work(); });
-    }
-    ~Pool() {
-        {
-            std::lock_guard<std::mutex> lock(sleep_mutex_);
-            stopping_.store(true);
-            generation_.fetch_add(1);
+        pthread_atfork(nullptr, nullptr, [] { forked_child.store(true); });
+        try {
+            for (int w = 1; w < parallel_for_threads(); ++w) workers_.emplace_back([this] { work(); });
+        } catch (const std::system_error&) {
+            // No more threads to be had (a container's limit): the loop runs on those that started.
         }
-        wake_.notify_all();
-        for (auto& w : workers_) w.join();
     }
+    // Never destroyed (parallel_for leaks it): a loop may still start during or after static
+    // destruction, from a thread the program has not joined, and the workers die with the process.
+    ~Pool() = delete;
 
     int run(void* user_context, ParallelTask task, int min, int size, std::uint8_t* closure) {
         std::lock_guard<std::mutex> one_loop_at_a_time(loop_mutex_);
-        user_context_ = user_context, task_ = task, closure_ = closure, end_ = min + size;
+        user_context_ = user_context, task_ = task, closure_ = closure, end_ = std::int64_t(min) + size;
         next_.store(min), done_.store(0), status_.store(0);
         open_.store(true);
         generation_.fetch_add(1);
@@ -76,9 +81,10 @@ class Pool {
     void take_indices() {
         inside_a_task = true;
         int ran = 0;
-        for (int i = next_.fetch_add(1, std::memory_order_relaxed); i < end_; i = next_.fetch_add(1, std::memory_order_relaxed)) {
+        // 64-bit indices: each thread takes one past the end, which must not wrap at INT_MAX.
+        for (std::int64_t i = next_.fetch_add(1, std::memory_order_relaxed); i < end_; i = next_.fetch_add(1, std::memory_order_relaxed)) {
             if (status_.load(std::memory_order_relaxed) == 0) {
-                const int result = task_(user_context_, i, closure_);
+                const int result = task_(user_context_, int(i), closure_);
                 if (result != 0) {
                     int none = 0;
                     status_.compare_exchange_strong(none, result);
@@ -91,14 +97,14 @@ class Pool {
     }
 
     void work() {
-        // From generation 0, not the current one: a worker that starts after the first loops (or
-        // after the destructor's last generation) must still see them.
+        // From generation 0, not the current one: a worker that starts after the first loops must
+        // still look at them (it finds them closed, or joins the one still open).
         std::uint64_t seen = 0;
         for (;;) {
             const auto spin_until = std::chrono::steady_clock::now() + spin_;
             for (int n = 0; generation_.load() == seen; ++n) {
                 cpu_relax();
-                if ((n & 255) == 255 && std::chrono::steady_clock::now() >= spin_until) {
+                if (spin_.count() == 0 || ((n & 255) == 255 && std::chrono::steady_clock::now() >= spin_until)) {
                     std::unique_lock<std::mutex> lock(sleep_mutex_);
                     sleeping_.fetch_add(1);
                     wake_.wait(lock, [&] { return generation_.load() != seen; });
@@ -106,7 +112,6 @@ class Pool {
                 }
             }
             seen = generation_.load();
-            if (stopping_.load()) return;
             inside_.fetch_add(1);
             if (open_.load()) take_indices();
             inside_.fetch_sub(1);
@@ -120,13 +125,13 @@ class Pool {
     void* user_context_ = nullptr;
     ParallelTask task_ = nullptr;
     std::uint8_t* closure_ = nullptr;
-    int end_ = 0;
-    std::atomic<int> next_{0}, done_{0}, status_{0}, inside_{0}, sleeping_{0};
+    std::int64_t end_ = 0;
+    std::atomic<std::int64_t> next_{0};
+    std::atomic<int> done_{0}, status_{0}, inside_{0}, sleeping_{0};
     std::atomic<bool> open_{false};
     std::atomic<std::uint64_t> generation_{0};
     std::mutex sleep_mutex_;
     std::condition_variable wake_;
-    std::atomic<bool> stopping_{false};  // set before the last generation
 };
 
 }  // namespace
@@ -151,13 +156,14 @@ bool use_halide_thread_pool() {
 
 int parallel_for(void* user_context, ParallelTask task, int min, int size, std::uint8_t* closure) {
     if (size <= 0) return 0;
-    if (inside_a_task || size == 1 || parallel_for_threads() == 1) {
-        // Nested in another loop's task (whose loop already has every thread), or nothing to share.
+    if (inside_a_task || size == 1 || parallel_for_threads() == 1 || forked_child.load()) {
+        // Nested in another loop's task (whose loop already has every thread), nothing to share,
+        // or a child process after fork(), which has no workers.
         for (int i = min; i < min + size; ++i)
             if (const int result = task(user_context, i, closure)) return result;
         return 0;
     }
-    static Pool pool;
+    static Pool& pool = *new Pool;
     return pool.run(user_context, task, min, size, closure);
 }
 

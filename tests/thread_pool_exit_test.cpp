@@ -6,6 +6,7 @@
 //   index once, and it must exit.
 // A child still running after 10 s is killed by its alarm and fails the test.
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,7 +20,18 @@ int count(void*, int index, std::uint8_t* closure) {
     return 0;
 }
 
-bool exited_cleanly(pid_t pid, const char* what, int child) {
+// Runs `body` in a forked child with a 10 s alarm; true when the child returned 0 from it.
+template <class Body>
+bool in_child(const char* what, int child, Body body) {
+    const pid_t pid = fork();
+    if (pid < 0) {
+        std::perror("fork");
+        return false;
+    }
+    if (pid == 0) {
+        alarm(10);
+        std::exit(body());  // exit(), not _exit(): static destructors run, as at the end of main
+    }
     int status = 0;
     waitpid(pid, &status, 0);
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
@@ -30,36 +42,19 @@ bool exited_cleanly(pid_t pid, const char* what, int child) {
 }  // namespace
 
 int main() {
-    for (int child = 0; child < 20; ++child) {
-        const pid_t pid = fork();
-        if (pid < 0) {
-            std::perror("fork");
-            return 1;
-        }
-        if (pid == 0) {
-            alarm(10);
-            return kiln::parallel_for(nullptr, nothing, 0, 4, nullptr);
-        }
-        if (!exited_cleanly(pid, "exiting", child)) return 1;
-    }
+    for (int child = 0; child < 20; ++child)
+        if (!in_child("exiting", child, [] { return kiln::parallel_for(nullptr, nothing, 0, 4, nullptr); })) return 1;
     int parent_runs[64] = {};
     if (kiln::parallel_for(nullptr, count, 0, 64, reinterpret_cast<std::uint8_t*>(parent_runs)) != 0) return 1;
-    for (int child = 0; child < 5; ++child) {
-        const pid_t pid = fork();
-        if (pid < 0) {
-            std::perror("fork");
+    for (int child = 0; child < 5; ++child)
+        if (!in_child("forked", child, [] {
+                int runs[64] = {};
+                if (kiln::parallel_for(nullptr, count, 0, 64, reinterpret_cast<std::uint8_t*>(runs)) != 0) return 2;
+                for (int r : runs)
+                    if (r != 1) return 3;
+                return 0;
+            }))
             return 1;
-        }
-        if (pid == 0) {
-            alarm(10);
-            int runs[64] = {};
-            if (kiln::parallel_for(nullptr, count, 0, 64, reinterpret_cast<std::uint8_t*>(runs)) != 0) return 2;
-            for (int r : runs)
-                if (r != 1) return 3;
-            return 0;
-        }
-        if (!exited_cleanly(pid, "forked", child)) return 1;
-    }
     std::puts("20 programs ran a parallel loop and exited; 5 forked children ran theirs whole");
     return 0;
 }

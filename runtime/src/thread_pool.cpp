@@ -1,8 +1,8 @@
 // The spinning worker pool behind kiln::parallel_for (see thread_pool.hpp).
 //
 // One loop runs at a time. The caller publishes it (fields, then `open`, then a new generation),
-// takes indices from one atomic counter beside the workers, and returns once every index is done
-// and no worker is still inside the loop. A worker that arrives late (it woke after the loop was
+// takes indices from one atomic counter beside the workers, then closes the loop and returns once
+// no worker is still inside it (a worker that took an index is inside until that index is done). A worker that arrives late (it woke after the loop was
 // drained) registers in `inside`, sees the loop closed, and leaves without touching its fields:
 // the caller writes a loop's fields only while it is closed and nobody is inside.
 #include "kiln/runtime/thread_pool.hpp"
@@ -62,7 +62,7 @@ class Pool {
     int run(void* user_context, ParallelTask task, int min, int size, std::uint8_t* closure) {
         std::lock_guard<std::mutex> one_loop_at_a_time(loop_mutex_);
         user_context_ = user_context, task_ = task, closure_ = closure, end_ = std::int64_t(min) + size;
-        next_.store(min), done_.store(0), status_.store(0);
+        next_.store(min), status_.store(0);
         open_.store(true);
         generation_.fetch_add(1);
         if (sleeping_.load() > 0) {
@@ -70,17 +70,15 @@ class Pool {
             wake_.notify_all();
         }
         take_indices();
-        while (done_.load(std::memory_order_acquire) < size) cpu_relax();
         open_.store(false);
         while (inside_.load() > 0) cpu_relax();
         return status_.load();
     }
 
   private:
-    // Runs indices until none is left; returns how many it ran.
+    // Runs indices until none is left.
     void take_indices() {
         inside_a_task = true;
-        int ran = 0;
         // 64-bit indices: each thread takes one past the end, which must not wrap at INT_MAX.
         for (std::int64_t i = next_.fetch_add(1, std::memory_order_relaxed); i < end_; i = next_.fetch_add(1, std::memory_order_relaxed)) {
             if (status_.load(std::memory_order_relaxed) == 0) {
@@ -90,10 +88,8 @@ class Pool {
                     status_.compare_exchange_strong(none, result);
                 }
             }
-            ++ran;
         }
         inside_a_task = false;
-        done_.fetch_add(ran, std::memory_order_release);
     }
 
     void work() {
@@ -127,7 +123,7 @@ class Pool {
     std::uint8_t* closure_ = nullptr;
     std::int64_t end_ = 0;
     std::atomic<std::int64_t> next_{0};
-    std::atomic<int> done_{0}, status_{0}, inside_{0}, sleeping_{0};
+    std::atomic<int> status_{0}, inside_{0}, sleeping_{0};
     std::atomic<bool> open_{false};
     std::atomic<std::uint64_t> generation_{0};
     std::mutex sleep_mutex_;
@@ -159,8 +155,8 @@ int parallel_for(void* user_context, ParallelTask task, int min, int size, std::
     if (inside_a_task || size == 1 || parallel_for_threads() == 1 || forked_child.load()) {
         // Nested in another loop's task (whose loop already has every thread), nothing to share,
         // or a child process after fork(), which has no workers.
-        for (int i = min; i < min + size; ++i)
-            if (const int result = task(user_context, i, closure)) return result;
+        for (std::int64_t i = min; i < std::int64_t(min) + size; ++i)
+            if (const int result = task(user_context, int(i), closure)) return result;
         return 0;
     }
     static Pool& pool = *new Pool;

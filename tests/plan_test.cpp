@@ -145,6 +145,13 @@ TEST_CASE("conv group plans keep their rules on every machine, ISA, batch and re
                         if (independent >= m.cores) CHECK(plan.row_bands == 1);
                         else CHECK(2 * plan.tasks() >= std::min(m.cores, independent * rows));
                         CHECK(plan.row_bands <= std::max(1, (m.cores + independent - 1) / independent));
+                        // Images grouped into a task only under register tiles, dividing the
+                        // batch, with 8 tasks a core left.
+                        CHECK(batch % plan.images_per_task == 0);
+                        if (plan.images_per_task > 1) {
+                            CHECK(plan.loop == ConvGroupPlan::Loop::register_tiles);
+                            CHECK(plan.tasks() >= 8 * m.cores);
+                        }
                         ++checked;
                         if (plan.loop == ConvGroupPlan::Loop::channel_rows) {
                             CHECK(conv.out.c % m.vector_lanes != 0);
@@ -224,6 +231,25 @@ TEST_CASE("conv group plans: the tile follows the registers, the reduction block
     CHECK(w1_16.tasks() == 12);
     // At batch 8 the batch alone fills 2 cores.
     CHECK(first_plan(describe<nets::W1>(), 8, spr2).row_bands == 1);
+    CHECK(w1.images_per_task == 1);
+
+    // W2 at batch 128 (one channel block): a task copies its 400 KB of weights once for 8 images,
+    // not once an image, leaving 16 tasks for 2 cores; 2 images at batch 32; on 16 cores, 128
+    // tasks of one image each; on 1 core at batch 12, one image a task (6 tasks of 2 would leave
+    // fewer than 8).
+    const ConvGroupPlan w2_128 = first_plan(describe<nets::W2>(), 128, spr2);
+    CHECK(w2_128.images_per_task == 8);
+    CHECK(w2_128.tasks() == 16);
+    CHECK(first_plan(describe<nets::W2>(), 32, spr2).images_per_task == 2);
+    CHECK(first_plan(describe<nets::W2>(), 128, MachineModel::for_target(avx512, "xeon-spr,cores=16")).images_per_task == 1);
+    CHECK(first_plan(describe<nets::W2>(), 12, MachineModel::for_target(avx512, "xeon-spr,cores=1")).images_per_task == 1);
+    CHECK(first_plan(describe<nets::W2>(), 12, MachineModel::for_target(avx512, "xeon-spr,cores=1")).tasks() == 12);
+    // W4 at batch 8: 4 channel blocks an image, so 2 images a task leave 16 tasks.
+    const ConvGroupPlan w4_8 = first_plan(describe<nets::W4>(), 8, spr2);
+    CHECK(w4_8.channel_blocks == 4);
+    CHECK(w4_8.images_per_task == 2);
+    CHECK(w4_8.tasks() == 16);
+    CHECK(w4_8.describe().find("x batch 8 (2 images a task) = 16 tasks") != std::string::npos);
 
     // W4 (56 columns, 192 channels) on AVX2's 16 registers: 2 x 6, 12 accumulators.
     const ConvGroupPlan w4 = first_plan(describe<nets::W4>(), 1, MachineModel::for_target(avx2, "zen3,cores=2"));
@@ -278,6 +304,12 @@ TEST_CASE("conv group plans: a plan that cannot schedule its group is refused be
     CHECK(refused([](ConvGroupPlan& p) { p.loop = ConvGroupPlan::Loop::reduction_blocks, p.reduction_block = 5; })
               .find("dividing the 3 input channels") != std::string::npos);
     CHECK(refused([](ConvGroupPlan& p) { p.channel_blocks = 3; }).find("channel_blocks x channel block") != std::string::npos);
+    CHECK(refused([](ConvGroupPlan& p) { p.images_per_task = 2; }).find("between 1 and the batch of 1") != std::string::npos);
+    CHECK(refused([](ConvGroupPlan& p) { p.images_per_task = 0; }).find("between 1 and the batch of 1") != std::string::npos);
+    CHECK(refused([](ConvGroupPlan& p) { p.batch = 4, p.images_per_task = 3; }) == "(no error)");
+    CHECK(refused([](ConvGroupPlan& p) {
+              p.batch = 4, p.images_per_task = 2, p.loop = ConvGroupPlan::Loop::reduction_blocks, p.reduction_block = 1;
+          }).find("images_per_task above 1 needs register_tiles") != std::string::npos);
     // W1's pooled rows read 16 padded input rows: a narrower fold would reuse rows still needed.
     CHECK(refused([](ConvGroupPlan& p) { p.fold_rows = 8; }).find("at least 16") != std::string::npos);
     CHECK(refused([](ConvGroupPlan& p) { p.fold_rows = 0; }) == "(no error)");
@@ -302,7 +334,8 @@ TEST_CASE("the plan space: every variant a tuner tries is valid, new, and along 
                 const MachineModel m = MachineModel::for_target(*target, "generic,cores=4");
                 for (const auto& [group, plan] : plans(net, m)) {
                     INFO(net.layers[group.first()].spec->name << ", batch " << batch << ", " << target->to_string());
-                    for (auto axis : {codegen::PlanAxis::register_tile, codegen::PlanAxis::row_bands, codegen::PlanAxis::reduction}) {
+                    for (auto axis : {codegen::PlanAxis::register_tile, codegen::PlanAxis::row_bands, codegen::PlanAxis::reduction,
+                                      codegen::PlanAxis::images_per_task}) {
                         const auto found = codegen::plan_variants(net, group, m, plan, axis);
                         for (std::size_t i = 0; i < found.size(); ++i) {
                             const ConvGroupPlan& v = found[i];
@@ -324,6 +357,15 @@ TEST_CASE("the plan space: every variant a tuner tries is valid, new, and along 
                                 CHECK(v.tile_vectors * v.tile_columns + v.tile_vectors + 2 <= m.vector_registers);
                             }
                             if (axis == codegen::PlanAxis::reduction) CHECK(group.ends_with_pool);
+                            if (axis == codegen::PlanAxis::images_per_task) {
+                                CHECK(batch > 1);
+                                CHECK(v.loop == ConvGroupPlan::Loop::register_tiles);
+                                CHECK(batch % v.images_per_task == 0);
+                                CHECK(v.tasks() >= m.cores);
+                                CHECK(v.images_per_task != plan.images_per_task);
+                            }
+                            // A task of several images only under register tiles.
+                            CHECK((v.images_per_task == 1 || v.loop == ConvGroupPlan::Loop::register_tiles));
                         }
                     }
                 }

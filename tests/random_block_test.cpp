@@ -287,6 +287,14 @@ TEST_CASE("random conv blocks: every plan loop, forced by the machine model, mat
             check_schedule(*c.spec, "fused", batch_estimate, 3, rng, c.machine);
         }
     }
+    // Tasks of several images (one copy of the weights for them all): planned for batch 32 on
+    // one core, run at batch 3 (one short group) and 9 (whole groups and a short one).
+    codegen::JitOptions options{"fused", 32};
+    options.machine = "host,cores=1";
+    const std::string plan = codegen::JitNet(block, options).lowered().schedule_plan;
+    INFO(plan);
+    CHECK(plan.find(" images a task) = ") != std::string::npos);
+    for (long batch : {3, 9}) check_schedule(block, "fused", 32, batch, rng, options.machine);
 }
 
 TEST_CASE("random conv blocks match the reference under fused and unfused, tuned for batch 1 and 8") {

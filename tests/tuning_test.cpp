@@ -88,11 +88,17 @@ TEST_CASE("tuning files: what is saved is loaded, in a file a person can read") 
     ConvGroupPlan serial = plan;
     serial.loop = ConvGroupPlan::Loop::serial_channel_blocks, serial.reduction_block = 0, serial.fold_rows = 0;
     tuning.entries["serial"] = {serial, 1, 1};
+    ConvGroupPlan grouped = plan;
+    grouped.loop = ConvGroupPlan::Loop::register_tiles, grouped.reduction_block = 0, grouped.images_per_task = 2;
+    tuning.entries["grouped"] = {grouped, 1, 1};
     tuning.save(file.path);
     const Tuning reloaded = Tuning::load(file.path);  // find() points into it: it must outlive the pointer
     const codegen::TunedPlan* serial_found = reloaded.find("serial");
     REQUIRE(serial_found);
     CHECK(serial_found->plan == serial);
+    const codegen::TunedPlan* grouped_found = reloaded.find("grouped");
+    REQUIRE(grouped_found);
+    CHECK(grouped_found->plan == grouped);
 }
 
 TEST_CASE("tuning files: a bad file is refused with what is wrong, and nothing is loaded") {
@@ -176,6 +182,30 @@ TEST_CASE("tuned plans: the schedule applies the file's plan, says so, and compu
         }
         check_against_reference(jit, batch, std::string("tuned plans ") + schedule);
     }
+}
+
+TEST_CASE("images per task: a task computes its images in turn as the reference does, a short last group too") {
+    // Batch 7 in tasks of 3 images: groups of 3, 3 and 1, whose last is cut short when the
+    // pipeline runs; for the two unpooled blocks (one key) and the pooled one.
+    const int batch = 7;
+    codegen::JitOptions options;
+    options.batch_estimate = batch;
+    options.machine = "generic,cores=2";
+    const codegen::Lowered net = codegen::lower(describe<Repeated>(), batch);
+    const MachineModel m = MachineModel::for_target(here, options.machine);
+    const auto groups = conv_groups(net);
+    for (std::size_t g : {std::size_t(0), std::size_t(2)}) {
+        ConvGroupPlan plan = codegen::plan_conv_group(net, groups[g], m);
+        REQUIRE(plan.loop == ConvGroupPlan::Loop::register_tiles);
+        plan.images_per_task = 3;
+        options.tuning.entries[codegen::tuning_key(m, net, groups[g])] = {plan};
+    }
+    const codegen::JitNet jit(describe<Repeated>(), options);
+    const std::string& plans = jit.lowered().schedule_plan;
+    CAPTURE(plans);
+    CHECK(plans.find("l1_conv..l2_activation: ") != std::string::npos);
+    CHECK(plans.find("(3 images a task) = ") != std::string::npos);
+    check_against_reference(jit, batch, "images per task");
 }
 
 TEST_CASE("tuned plans: one that cannot schedule its group, or was made for another batch, is an error") {

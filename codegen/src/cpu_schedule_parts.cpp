@@ -110,6 +110,13 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const ConvGroup
     // 4-8 % in interleaved A/B pairs; W1's 24-wide rows compile to the same code.
     const TailStrategy column_tail = TailStrategy::GuardWithIf;
     root.split(c, cb, cbi, plan.channel_block(), TailStrategy::RoundUp).split(y, yo, yi, plan.band_rows, TailStrategy::ShiftInwards);
+    // A task of several images computes them in turn (loop `ni`), after one copy of its weights;
+    // what it keeps per image (padded input rows, sliding conv rows) is kept per turn. The batch
+    // is known only when the pipeline runs, so its last group may be short.
+    const bool grouped_images = plan.images_per_task > 1;
+    Var no(root.name() + "_no"), ni(root.name() + "_ni");
+    if (grouped_images) root.split(n, no, ni, plan.images_per_task, TailStrategy::GuardWithIf);
+    const Var image_groups = grouped_images ? no : n, image_loop = grouped_images ? ni : t;
     if (plan.loop == ConvGroupPlan::Loop::reduction_blocks) {
         // The weights of a channel block exceed L2: compute the band's conv rows whole, one block
         // of input channels at a time, so each weight slice is read from L2 by every register
@@ -147,10 +154,12 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const ConvGroup
         conv.compute_at(root, cb);
         root.fuse(yo, n, t).parallel(t);
     } else if (pool) {
-        root.reorder(cbi, x, yi, cb, yo, n).vectorize(cbi, vec);
+        if (grouped_images) root.reorder(cbi, x, yi, ni, cb, yo, no);
+        else root.reorder(cbi, x, yi, cb, yo, n);
+        root.vectorize(cbi, vec);
         // Slides down the band's rows: each conv row computed once per band, kept only while
         // the pooling windows need it.
-        tiled.store_at(root, t).compute_at(root, yi);
+        tiled.store_at(root, image_loop).compute_at(root, yi);
         tiled.split(x, xo, xi, plan.tile_columns, column_tail)
             .split(c, cv, cl, vec)
             .reorder(cl, cv, xi, xo)
@@ -160,19 +169,19 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const ConvGroup
         if (stages.skips_padded_columns) tiled.unroll(xo);
         conv.compute_at(tiled, xo);
     } else {
-        root.split(cbi, cv, cl, vec)
-            .split(x, xo, xi, plan.tile_columns, column_tail)
-            .reorder(cl, cv, xi, xo, yi, cb, yo, n)
-            .vectorize(cl)
+        root.split(cbi, cv, cl, vec).split(x, xo, xi, plan.tile_columns, column_tail);
+        if (grouped_images) root.reorder(cl, cv, xi, xo, yi, ni, cb, yo, no);
+        else root.reorder(cl, cv, xi, xo, yi, cb, yo, n);
+        root.vectorize(cl)
             .unroll(cv)
             .unroll(xi);
         if (stages.skips_padded_columns) root.unroll(xo);
         conv.compute_at(root, xo);
     }
-    if (plan.loop != ConvGroupPlan::Loop::serial_channel_blocks) root.fuse(cb, yo, t).fuse(t, n, t).parallel(t);
+    if (plan.loop != ConvGroupPlan::Loop::serial_channel_blocks) root.fuse(cb, yo, t).fuse(t, image_groups, t).parallel(t);
     pack_weights(stages, vec).compute_at(root, t);
     if (conv_input.defined()) {
-        conv_input.store_at(root, t).compute_at(root, yi);
+        conv_input.store_at(root, image_loop).compute_at(root, yi);
         fold_padded_input();
     }
 

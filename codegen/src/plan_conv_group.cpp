@@ -107,6 +107,18 @@ int row_bands(int rows, int independent_tasks, int cores) {
     return std::min(rows, (cores + independent_tasks - 1) / independent_tasks);
 }
 
+// Images per task. A task copies its channel block's weights into a layout of its own before its
+// first tile (cpu_schedule_parts.cpp), so a task of one image copies them once an image: at batch
+// 128, W2's 400 KiB of weights were copied 128 times a call. Images are grouped, a divisor of the
+// batch, as long as 8 tasks a core remain to balance the cores.
+void set_images_per_task(ConvGroupPlan& plan, int cores) {
+    plan.images_per_task = 1;
+    if (plan.loop != ConvGroupPlan::Loop::register_tiles) return;
+    const int tasks_per_image = plan.channel_blocks * plan.row_bands;
+    for (int k = 2; k <= plan.batch; ++k)
+        if (plan.batch % k == 0 && plan.batch / k * tasks_per_image >= 8 * cores) plan.images_per_task = k;
+}
+
 // Bands of equal height; the count is what that height gives (12 rows in 8 bands are 6 of 2).
 void set_bands(ConvGroupPlan& plan, int rows, int bands) {
     plan.band_rows = (rows + bands - 1) / bands;
@@ -177,7 +189,9 @@ std::string ConvGroupPlan::describe() const {
     }
     s << ", " << channel_blocks << " channel block" << (channel_blocks == 1 ? "" : "s")
       << (loop == Loop::serial_channel_blocks ? " in turn" : "") << " x " << row_bands << " band"
-      << (row_bands == 1 ? "" : "s") << " of " << band_rows << " rows x batch " << batch << " = " << tasks() << " tasks";
+      << (row_bands == 1 ? "" : "s") << " of " << band_rows << " rows x batch " << batch;
+    if (images_per_task > 1) s << " (" << images_per_task << " images a task)";
+    s << " = " << tasks() << " tasks";
     if (fold_rows > 0) s << ", padded input folded to " << fold_rows << " rows";
     return s.str();
 }
@@ -185,7 +199,7 @@ std::string ConvGroupPlan::describe() const {
 bool ConvGroupPlan::operator==(const ConvGroupPlan& o) const {
     const auto fields = [](const ConvGroupPlan& p) {
         return std::tie(p.loop, p.vector_lanes, p.tile_vectors, p.tile_columns, p.channel_blocks, p.row_bands, p.band_rows,
-                        p.reduction_block, p.fold_rows, p.batch);
+                        p.reduction_block, p.fold_rows, p.batch, p.images_per_task);
     };
     return fields(*this) == fields(o);
 }
@@ -240,6 +254,7 @@ ConvGroupPlan plan_conv_group(const Lowered& net, const FusionGroup& group, cons
     plan.channel_blocks = channels / plan.channel_block();
     set_bands(plan, rows, row_bands(rows, plan.batch * plan.channel_blocks, machine.cores));
     plan.fold_rows = padded_input_fold_for(net, group, plan.band_rows);
+    set_images_per_task(plan, machine.cores);
     return plan;
 }
 
@@ -264,6 +279,10 @@ void check_conv_group_plan(const Lowered& net, const FusionGroup& group, const C
         refuse("fold_rows must be 0: a band of " + std::to_string(plan.band_rows) + " pooled rows reads only " +
                std::to_string(band_input_rows(std::get<ConvAttrs>(conv_layer.attrs), *pool, plan.band_rows)) +
                " padded input rows, so a fold saves nothing");
+    if (plan.images_per_task < 1 || plan.images_per_task > plan.batch)
+        refuse("images_per_task must be between 1 and the batch of " + std::to_string(plan.batch));
+    if (plan.images_per_task > 1 && plan.loop != ConvGroupPlan::Loop::register_tiles)
+        refuse("images_per_task above 1 needs register_tiles: other loops copy weights per tile row or per reduction slice");
     if (plan.loop == ConvGroupPlan::Loop::channel_rows) return;
     if (plan.tile_vectors < 1 || plan.tile_columns < 1) refuse("the register tile must be at least 1 x 1");
     if (channels % plan.channel_block() != 0)

@@ -15,6 +15,9 @@ int stored_rows(const Lowered& net, const FusionGroup& group);
 int row_bands(int rows, int independent_tasks, int cores);
 // Bands of equal height; the count is what that height gives (12 rows in 8 bands are 6 of 2).
 void set_bands(ConvGroupPlan& plan, int rows, int bands);
+// Images a task computes in turn under register tiles (1 under other loops): a divisor of the
+// batch leaving 8 tasks a core.
+void set_images_per_task(ConvGroupPlan& plan, int cores);
 // The padded input rows a task keeps under a pool (a power of two); 0: no fold.
 int padded_input_fold(const ConvAttrs& conv, const PoolAttrs& pool);
 // The group's fold for bands of `band_rows` pooled rows: 0 where a band's padded input rows fit

@@ -54,6 +54,7 @@ std::vector<Scored> tile_variants(const Lowered& net, const FusionGroup& group, 
             p.channel_blocks = channel_vectors / v;
             set_bands(p, rows, row_bands(rows, p.batch * p.parallel_channel_blocks(), machine.cores));
             p.fold_rows = padded_input_fold_for(net, group, p.band_rows);
+            set_images_per_task(p, machine.cores);
             const int tiles = (width + cols - 1) / cols;
             out.push_back({p, double(v) * cols * width / (tiles * cols)});
         }
@@ -74,6 +75,7 @@ std::vector<Scored> band_variants(const Lowered& net, const FusionGroup& group, 
         ConvGroupPlan p = from;
         set_bands(p, rows, bands);
         p.fold_rows = padded_input_fold_for(net, group, p.band_rows);
+        set_images_per_task(p, machine.cores);
         // Closest to the cost model's band count first.
         out.push_back({p, -double(std::abs(p.row_bands - from.row_bands))});
     }
@@ -82,7 +84,8 @@ std::vector<Scored> band_variants(const Lowered& net, const FusionGroup& group, 
 
 // Under a pool: plain register tiles, or reduction blocks of half, a quarter... of the input
 // channels (at least 8), whichever the cost model did not choose.
-std::vector<Scored> reduction_variants(const Lowered& net, const FusionGroup& group, const ConvGroupPlan& from) {
+std::vector<Scored> reduction_variants(const Lowered& net, const FusionGroup& group, const MachineModel& machine,
+                                       const ConvGroupPlan& from) {
     std::vector<Scored> out;
     if (from.loop == ConvGroupPlan::Loop::channel_rows || !group_pool(net, group)) return out;
     const LayerSpec& conv = *net.layers[group.first()].spec;
@@ -90,13 +93,29 @@ std::vector<Scored> reduction_variants(const Lowered& net, const FusionGroup& gr
     ConvGroupPlan tiles = from;
     tiles.loop = ConvGroupPlan::Loop::register_tiles;
     tiles.reduction_block = 0;
+    set_images_per_task(tiles, machine.cores);
     out.push_back({tiles, 0});
     for (int divisor = 2; in_channels / divisor >= 8; divisor *= 2) {
         if (in_channels % divisor) break;
         ConvGroupPlan blocks = from;
         blocks.loop = ConvGroupPlan::Loop::reduction_blocks;
         blocks.reduction_block = in_channels / divisor;
+        blocks.images_per_task = 1;
         out.push_back({blocks, -double(divisor)});
+    }
+    return out;
+}
+
+// Register tiles at batch > 1: every divisor of the batch as the images a task computes in turn,
+// while each core still gets a task; closest to the cost model's count first.
+std::vector<Scored> images_per_task_variants(const MachineModel& machine, const ConvGroupPlan& from) {
+    std::vector<Scored> out;
+    if (from.loop != ConvGroupPlan::Loop::register_tiles) return out;
+    for (int k = 1; k <= from.batch; ++k) {
+        if (from.batch % k || from.batch / k * from.channel_blocks * from.row_bands < machine.cores) continue;
+        ConvGroupPlan p = from;
+        p.images_per_task = k;
+        out.push_back({p, -double(std::abs(k - from.images_per_task))});
     }
     return out;
 }
@@ -108,7 +127,8 @@ std::vector<ConvGroupPlan> plan_variants(const Lowered& net, const FusionGroup& 
     switch (axis) {
         case PlanAxis::register_tile: return valid_distinct(net, group, from, tile_variants(net, group, machine, from));
         case PlanAxis::row_bands: return valid_distinct(net, group, from, band_variants(net, group, machine, from));
-        case PlanAxis::reduction: return valid_distinct(net, group, from, reduction_variants(net, group, from));
+        case PlanAxis::reduction: return valid_distinct(net, group, from, reduction_variants(net, group, machine, from));
+        case PlanAxis::images_per_task: return valid_distinct(net, group, from, images_per_task_variants(machine, from));
     }
     return {};
 }

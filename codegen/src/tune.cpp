@@ -183,10 +183,12 @@ Tuning tune_net(const NetSpec& spec, const TuneOptions& options, Tuning tuning) 
         double best_ms = cost_model_ms;
         std::optional<JitNet> best_net;
         int tried = 1;
-        // Half the candidates for register tiles, a third for bands, the rest for reduction blocks.
+        // Half the candidates for register tiles, a third for bands, the rest for reduction blocks
+        // and images per task.
         const std::pair<PlanAxis, int> axes[] = {{PlanAxis::register_tile, options.max_candidates / 2},
                                                  {PlanAxis::row_bands, options.max_candidates / 3},
-                                                 {PlanAxis::reduction, options.max_candidates}};
+                                                 {PlanAxis::reduction, options.max_candidates},
+                                                 {PlanAxis::images_per_task, options.max_candidates}};
         for (const auto& [axis, quota] : axes) {
             int tried_here = 0;
             for (const ConvGroupPlan& plan : plan_variants(net, t.group, machine, best, axis)) {

@@ -38,6 +38,7 @@ struct Field {
     const char* name;
     int ConvGroupPlan::*member;
     int min;
+    bool optional = false;  // absent from files written before the field existed: the plan's default
 };
 const Field plan_fields[] = {{"vector_lanes", &ConvGroupPlan::vector_lanes, 1},
                              {"tile_vectors", &ConvGroupPlan::tile_vectors, 1},
@@ -47,7 +48,8 @@ const Field plan_fields[] = {{"vector_lanes", &ConvGroupPlan::vector_lanes, 1},
                              {"band_rows", &ConvGroupPlan::band_rows, 1},
                              {"reduction_block", &ConvGroupPlan::reduction_block, 0},
                              {"fold_rows", &ConvGroupPlan::fold_rows, 0},
-                             {"batch", &ConvGroupPlan::batch, 1}};
+                             {"batch", &ConvGroupPlan::batch, 1},
+                             {"images_per_task", &ConvGroupPlan::images_per_task, 1, true}};
 
 nlohmann::ordered_json plan_json(const ConvGroupPlan& plan) {
     nlohmann::ordered_json j;
@@ -66,6 +68,7 @@ ConvGroupPlan plan_from_json(const json& j, const std::string& where) {
     else if (loop == "serial_channel_blocks") plan.loop = ConvGroupPlan::Loop::serial_channel_blocks;
     else throw Error(where + ": plan \"loop\" must be channel_rows, register_tiles, reduction_blocks or serial_channel_blocks");
     for (const auto& f : plan_fields) {
+        if (f.optional && !j.contains(f.name)) continue;
         if (!j.contains(f.name) || !j[f.name].is_number_integer())
             throw Error(where + ": plan field \"" + f.name + "\" is missing or not an integer");
         const long long v = j[f.name].get<long long>();

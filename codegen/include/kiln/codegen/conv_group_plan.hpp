@@ -36,10 +36,17 @@ struct ConvGroupPlan {
     int reduction_block = 0;                 // input channels per reduction slice (reduction_blocks)
     int fold_rows = 0;                       // padded input rows each task keeps; 0: all of them
     int batch = 1;                           // the batch the plan was made for
+    // Images a task computes one after another (register_tiles only): its weight slice, copied
+    // into the task's own layout, is then copied once for them all rather than once an image.
+    int images_per_task = 1;
 
     int channel_block() const { return tile_vectors * vector_lanes; }
     int parallel_channel_blocks() const { return loop == Loop::serial_channel_blocks ? 1 : channel_blocks; }
-    int tasks() const { return batch * parallel_channel_blocks() * row_bands; }
+    int image_groups() const {  // (an images_per_task below 1 is refused by the check, which describes the plan)
+        const int images = images_per_task < 1 ? 1 : images_per_task;
+        return (batch + images - 1) / images;
+    }
+    int tasks() const { return image_groups() * parallel_channel_blocks() * row_bands; }
     // "register tiles 2x16 ch x 6 cols, 2 channel blocks x 1 band of 12 rows, 2 tasks, fold 16 rows"
     std::string describe() const;
     bool operator==(const ConvGroupPlan& other) const;

@@ -13,6 +13,7 @@ enum class PlanAxis {
     register_tile,  // tile_vectors x tile_columns (then channel blocks and bands follow)
     row_bands,      // how a stored stage's rows are split among tasks
     reduction,      // register tiles against reduction blocks of several sizes (groups with a pool)
+    images_per_task,  // the images a register-tiled task computes in turn (batch > 1)
 };
 
 // Best first by the cost model's own measure (the tile's useful FMAs per step) where it has one.

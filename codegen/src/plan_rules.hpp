@@ -10,8 +10,11 @@ namespace kiln::codegen::detail {
 const PoolAttrs* group_pool(const Lowered& net, const FusionGroup& group);
 // The rows of the group's stored stage: the pooled rows under a pool, else the conv's.
 int stored_rows(const Lowered& net, const FusionGroup& group);
+// The share of the cores' time that `tasks` equal tasks keep busy (3 tasks on 2 cores: 0.75).
+double core_balance(int tasks, int cores);
 // Row bands per image: only as many as give every core work once `independent_tasks` (batch x
-// channel blocks) are counted.
+// channel blocks) are counted, or, where those keep the cores under 90 % busy, up to 4 that even
+// them out.
 int row_bands(int rows, int independent_tasks, int cores);
 // Bands of equal height; the count is what that height gives (12 rows in 8 bands are 6 of 2).
 void set_bands(ConvGroupPlan& plan, int rows, int bands);

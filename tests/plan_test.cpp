@@ -134,7 +134,14 @@ TEST_CASE("conv group plans keep their rules on every machine, ISA, batch and re
                         INFO(description << ", " << target->to_string() << ", batch " << batch << ", layer " << conv.name
                                          << ": " << plan.describe());
                         REQUIRE_NOTHROW(codegen::check_conv_group_plan(net, group, plan));
-                        CHECK(plan.vector_lanes == m.vector_lanes);
+                        // The target's vectors, or the widest narrower ones of at least 8 lanes
+                        // that the channels are a whole number of.
+                        if (plan.vector_lanes != m.vector_lanes) {
+                            CHECK(conv.out.c % m.vector_lanes != 0);
+                            CHECK(plan.vector_lanes >= 8);
+                            CHECK(conv.out.c % plan.vector_lanes == 0);
+                            CHECK(conv.out.c % (2 * plan.vector_lanes) != 0);
+                        }
                         CHECK(plan.batch == batch);
                         const int rows = int(net.layers[group.last()].spec->out.h);
                         // Bands only when batch and channel blocks leave cores idle, and no more
@@ -162,7 +169,8 @@ TEST_CASE("conv group plans keep their rules on every machine, ISA, batch and re
                         }
                         ++checked;
                         if (plan.loop == ConvGroupPlan::Loop::channel_rows) {
-                            CHECK(conv.out.c % m.vector_lanes != 0);
+                            CHECK(conv.out.c % plan.vector_lanes != 0);
+                            CHECK((plan.vector_lanes == m.vector_lanes || conv.out.c % 8 != 0));
                             continue;
                         }
                         // The tile: accumulators, its weight vectors, one broadcast input and one
@@ -173,7 +181,7 @@ TEST_CASE("conv group plans keep their rules on every machine, ISA, batch and re
                         // At most one load per FMA, but for one-vector tiles (1, 7 or 13 channel
                         // vectors), which must load one more: those fill at least half the
                         // accumulators the registers allow (or the row), never a 1 x 1 tile.
-                        const int channel_vectors = int(conv.out.c) / m.vector_lanes;
+                        const int channel_vectors = int(conv.out.c) / plan.vector_lanes;
                         const int max_vectors = plan.loop == ConvGroupPlan::Loop::reduction_blocks ? 2 : 4;
                         bool one_vector_only = true;
                         for (int w = 2; w <= std::min(max_vectors, channel_vectors); ++w) one_vector_only &= channel_vectors % w != 0;
@@ -268,6 +276,22 @@ TEST_CASE("conv group plans: the tile follows the registers, the reduction block
     CHECK(c3b_plan.channel_blocks == 3);
     CHECK(c3b_plan.row_bands == 2);
     CHECK(c3b_plan.tasks() == 6);
+
+    // GoogLeNet's 1x1 convs to 24 channels (inception 4b, 4c): on AVX-512, register tiles of
+    // three 8-lane vectors instead of a row at a time with a ragged 16-lane vector.
+    ConvAttrs reduce_5x5;
+    reduce_5x5.filters = 24, reduce_5x5.kernel = Extent2{1, 1};
+    const codegen::Lowered inception_4b = codegen::lower(test::net_of({make_layer_spec(reduce_5x5, Shape{14, 14, 512}, "1")}), 1);
+    const ConvGroupPlan r4b = plans(inception_4b, spr2).at(0).plan;
+    CHECK(r4b.loop == ConvGroupPlan::Loop::register_tiles);
+    CHECK(r4b.vector_lanes == 8);
+    CHECK(r4b.channel_block() == 24);
+    // On AVX2 24 channels are 3 whole vectors anyway; 20 are not, and 4-lane vectors are too narrow.
+    CHECK(plans(inception_4b, MachineModel::for_target(avx2, "zen3,cores=2")).at(0).plan.vector_lanes == 8);
+    reduce_5x5.filters = 20;
+    const codegen::Lowered twenty = codegen::lower(test::net_of({make_layer_spec(reduce_5x5, Shape{14, 14, 512}, "1")}), 1);
+    CHECK(plans(twenty, spr2).at(0).plan.loop == ConvGroupPlan::Loop::channel_rows);
+    CHECK(plans(twenty, spr2).at(0).plan.vector_lanes == 16);
 
     // W4 (56 columns, 192 channels) on AVX2's 16 registers: 2 x 6, 12 accumulators.
     const ConvGroupPlan w4 = first_plan(describe<nets::W4>(), 1, MachineModel::for_target(avx2, "zen3,cores=2"));

@@ -16,8 +16,9 @@ long pick(std::mt19937_64& rng, long lo, long hi) { return std::uniform_int_dist
 bool coin(std::mt19937_64& rng, double p = 0.5) { return std::bernoulli_distribution(p)(rng); }
 
 long pick_channels(std::mt19937_64& rng) {
-    static const long whole[] = {8, 16, 32};
-    return coin(rng, 0.4) ? whole[pick(rng, 0, 2)] : pick(rng, 1, 9);
+    // 24: whole 8-lane vectors but not 16-lane ones (narrower register tiles on AVX-512).
+    static const long whole[] = {8, 16, 24, 32};
+    return coin(rng, 0.4) ? whole[pick(rng, 0, 3)] : pick(rng, 1, 9);
 }
 
 Padding pick_padding(std::mt19937_64& rng, long max_pad) {

@@ -220,9 +220,15 @@ ConvGroupPlan plan_conv_group(const Lowered& net, const FusionGroup& group, cons
     const LayerSpec& conv_layer = *net.layers[group.first()].spec;
     const auto& conv = std::get<ConvAttrs>(conv_layer.attrs);
     const PoolAttrs* pool = group_pool(net, group);
-    const int vec = machine.vector_lanes;
     const int rows = stored_rows(net, group);
     const int channels = int(conv_layer.out.c);
+    // Output channels that are no whole number of the target's vectors but are of narrower ones
+    // of at least 8 lanes take those: register tiles of 8-lane vectors, not a row at a time with
+    // the ragged vector's lanes computed one by one. GoogLeNet's 1x1 convs to 24 channels (14x14x512
+    // inputs) ran at 8 GFLOP/s that way, 0.57 ms each, on AVX-512.
+    int vec = machine.vector_lanes;
+    for (int lanes = vec; lanes >= 8 && channels % vec != 0; lanes /= 2)
+        if (channels % lanes == 0) vec = lanes;
 
     ConvGroupPlan plan;
     plan.vector_lanes = vec;

@@ -12,9 +12,12 @@ kiln::Shape random_shape(std::mt19937_64& rng, long max_c = 8) {
 
 TEST_CASE("dense matches the reference, with and without bias, bit-exact on small integers") {
     auto rng = test::rng_for("dense");
-    for (bool bias : {true, false}) {
+    // A few units (one ragged vector), and up to 150: whole register tiles of 4 vectors, a ragged
+    // last one, several tiles in parallel.
+    for (auto [bias, max_units] : {std::pair{true, 12L}, std::pair{false, 12L}, std::pair{true, 150L}, std::pair{false, 150L}}) {
         const kiln::Shape in = random_shape(rng);
-        const long units = std::uniform_int_distribution<long>(1, 12)(rng);
+        const long units = std::uniform_int_distribution<long>(max_units == 12 ? 1 : 13, max_units)(rng);
+        CAPTURE(units);
         const auto spec = kiln::make_layer_spec(kiln::DenseAttrs{units, bias}, in, "1");
         kiln::codegen::JitNet net(test::net_of({spec}));
         kiln::Weights w = kiln::Weights::for_net(net.spec());

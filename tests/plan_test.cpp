@@ -146,7 +146,7 @@ TEST_CASE("conv group plans keep their rules on every machine, ISA, batch and re
                         const int rows = int(net.layers[group.last()].spec->out.h);
                         // Bands only when batch and channel blocks leave cores idle, and no more
                         // than the cores need (each band recomputes the rows its windows share).
-                        const int independent = batch * plan.channel_blocks;
+                        const int independent = batch * plan.parallel_channel_blocks();
                         // Equal bands may fall short of the cores (12 rows for 5 cores: 4 bands
                         // of 3), never by half.
                         // Enough but unevenly many tasks for the cores (3 on 2): up to 4 bands,
@@ -208,7 +208,7 @@ TEST_CASE("conv group plans keep their rules on every machine, ISA, batch and re
     CHECK(checked > 5000);
 }
 
-TEST_CASE("conv group plans: a depthwise conv takes whole pixels per task, in tiles that divide the row") {
+TEST_CASE("conv group plans: a depthwise conv, and a pointwise one over an input larger than L2, take whole pixels per task") {
     // W6's 3x3 depthwise conv over 56x56x128: channel blocks in turn, parallel over row bands only.
     for (const char* machine : {"xeon-spr,cores=2", "zen3,cores=2", "zen3,cores=16"}) {
         CAPTURE(machine);
@@ -223,9 +223,17 @@ TEST_CASE("conv group plans: a depthwise conv takes whole pixels per task, in ti
         CHECK(dw.row_bands * dw.band_rows >= 56);
         // Accumulators, three weight vectors per channel vector and two spare fit the registers.
         CHECK(dw.tile_vectors * (dw.tile_columns + 3) + 2 <= m.vector_registers);
-        // The pointwise conv after it is an ordinary one.
-        CHECK(first_plan(describe<nets::W6>(), 1, m, 1).loop == ConvGroupPlan::Loop::register_tiles);
+        // The pointwise conv after it reads 1.5 MiB of input, more than half of these L2s: its
+        // channel blocks in turn too, so a task reads each input pixel once.
+        const ConvGroupPlan pw = first_plan(describe<nets::W6>(), 1, m, 1);
+        CHECK(pw.loop == ConvGroupPlan::Loop::serial_channel_blocks);
+        CHECK(pw.tasks() == pw.row_bands);
     }
+    // With a 16 MiB L2 the input stays in L2: parallel channel blocks.
+    const ConvGroupPlan big_l2 = first_plan(describe<nets::W6>(), 1, MachineModel::for_target(avx512, "xeon-spr,cores=2,l2=16MiB"), 1);
+    CHECK(big_l2.loop == ConvGroupPlan::Loop::register_tiles);
+    CHECK(big_l2.channel_blocks == 2);
+    CHECK(big_l2.tasks() == 2);
 }
 
 TEST_CASE("conv group plans: the tile follows the registers, the reduction block L2, the bands the cores") {

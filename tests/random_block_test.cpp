@@ -288,6 +288,18 @@ TEST_CASE("random conv blocks: every plan loop, forced by the machine model, mat
             check_schedule(*c.spec, "fused", batch_estimate, 3, rng, c.machine);
         }
     }
+    // A pointwise conv over an input larger than half of a 16 KiB L2: its channel blocks in turn.
+    ConvAttrs pointwise;
+    pointwise.filters = 128, pointwise.kernel = Extent2{1, 1};
+    const NetSpec pointwise_net = test::net_of({make_layer_spec(pointwise, Shape{11, 13, 32}, "1")});
+    for (int batch_estimate : {1, 8}) {
+        codegen::JitOptions options{"fused", batch_estimate};
+        options.machine = "host,l2=16KiB";
+        const std::string plan = codegen::JitNet(pointwise_net, options).lowered().schedule_plan;
+        INFO(plan);
+        CHECK(plan.find(" in turn x ") != std::string::npos);
+        check_schedule(pointwise_net, "fused", batch_estimate, 3, rng, options.machine);
+    }
     // Tasks of several images (one copy of the weights for them all): planned for batch 32 on
     // one core, run at batch 3 (one short group) and 9 (whole groups and a short one).
     codegen::JitOptions options{"fused", 32};

@@ -50,6 +50,20 @@ std::vector<codegen::FusionGroup> conv_groups(const codegen::Lowered& net) {
     return out;
 }
 
+// Repeated lowered for `batch` on `machine`, its conv groups, and the options that compile it so.
+struct RepeatedPlanned {
+    codegen::JitOptions options;
+    codegen::Lowered net;
+    MachineModel machine;
+    std::vector<codegen::FusionGroup> groups;
+    RepeatedPlanned(int batch, const std::string& machine_description)
+        : net(codegen::lower(describe<Repeated>(), batch)), machine(MachineModel::for_target(here, machine_description)),
+          groups(conv_groups(net)) {
+        options.batch_estimate = batch;
+        options.machine = machine_description;
+    }
+};
+
 void check_against_reference(const codegen::JitNet& net, int batch, const std::string& name) {
     auto rng = test::rng_for(name);
     Weights w = Weights::for_net(net.spec());
@@ -149,12 +163,11 @@ TEST_CASE("tuning keys: equal for groups one plan serves, different for another 
 
 TEST_CASE("tuned plans: the schedule applies the file's plan, says so, and computes the reference's answer") {
     const int batch = 2;
-    codegen::JitOptions options;
-    options.batch_estimate = batch;
-    options.machine = "generic,cores=3";
-    const codegen::Lowered net = codegen::lower(describe<Repeated>(), batch);
-    const MachineModel m = MachineModel::for_target(here, options.machine);
-    const auto groups = conv_groups(net);
+    RepeatedPlanned r(batch, "generic,cores=3");
+    codegen::JitOptions& options = r.options;
+    const codegen::Lowered& net = r.net;
+    const MachineModel& m = r.machine;
+    const auto& groups = r.groups;
     // A plan the cost model would not choose, for the two repeated blocks (one key), another band
     // split for the pooled block: each from the plan space the tuner searches.
     const ConvGroupPlan first = codegen::plan_conv_group(net, groups[0], m), last = codegen::plan_conv_group(net, groups[2], m);
@@ -188,12 +201,11 @@ TEST_CASE("images per task: a task computes its images in turn as the reference 
     // Batch 7 in tasks of 3 images: groups of 3, 3 and 1, whose last is cut short when the
     // pipeline runs; for the two unpooled blocks (one key) and the pooled one.
     const int batch = 7;
-    codegen::JitOptions options;
-    options.batch_estimate = batch;
-    options.machine = "generic,cores=2";
-    const codegen::Lowered net = codegen::lower(describe<Repeated>(), batch);
-    const MachineModel m = MachineModel::for_target(here, options.machine);
-    const auto groups = conv_groups(net);
+    RepeatedPlanned r(batch, "generic,cores=2");
+    codegen::JitOptions& options = r.options;
+    const codegen::Lowered& net = r.net;
+    const MachineModel& m = r.machine;
+    const auto& groups = r.groups;
     for (std::size_t g : {std::size_t(0), std::size_t(2)}) {
         ConvGroupPlan plan = codegen::plan_conv_group(net, groups[g], m);
         REQUIRE(plan.loop == ConvGroupPlan::Loop::register_tiles);
@@ -227,6 +239,24 @@ TEST_CASE("tuned plans: one that cannot schedule its group, or was made for anot
     CHECK(error_with([](ConvGroupPlan& p) { p.batch = 4; }).find("was made for batch 4, the net plans for 1") != std::string::npos);
     CHECK(error_with([](ConvGroupPlan& p) { p.fold_rows = 8; }).find("at least 16") != std::string::npos);
     CHECK(error_with([](ConvGroupPlan& p) { p.vector_lanes *= 2; }).find("-lane vectors") != std::string::npos);
+}
+
+TEST_CASE("tuned plans: a file from before 24 channels took 8-lane tiles still schedules, and computes the reference's answer") {
+    // 24 output channels: on a 16-lane target the cost model now takes 8-lane register tiles; a
+    // tuning file written before that holds the target's lanes (a row at a time), still a valid plan.
+    using TwentyFour = Net<Input<6, 7, 16>, Conv<24, Kernel<3>, Same>, Relu>;
+    codegen::JitOptions options;
+    options.machine = "generic,cores=2";
+    const codegen::Lowered net = codegen::lower(describe<TwentyFour>(), 1);
+    const MachineModel m = MachineModel::for_target(here, options.machine);
+    const auto group = conv_groups(net).front();
+    ConvGroupPlan old_plan = codegen::plan_conv_group(net, group, m);
+    old_plan.loop = ConvGroupPlan::Loop::channel_rows, old_plan.vector_lanes = m.vector_lanes;
+    old_plan.tile_vectors = old_plan.tile_columns = old_plan.channel_blocks = 1;
+    options.tuning.entries[codegen::tuning_key(m, net, group)] = {old_plan};
+    const codegen::JitNet jit(describe<TwentyFour>(), options);
+    CHECK(jit.lowered().schedule_plan.find("channel rows (" + std::to_string(m.vector_lanes) + "-lane vectors") != std::string::npos);
+    check_against_reference(jit, 2, "a 24-channel plan from an older file");
 }
 
 TEST_CASE("the tuner: a measured plan per group, never slower than the cost model's, that computes the right answer") {

@@ -237,10 +237,12 @@ void plan_and_schedule_conv_group(Lowered& net, const FusionGroup& group, const 
     const ConvGroupPlan cost_model = plan_conv_group(net, group, machine);
     const ConvGroupPlan plan = tuned ? tuned->plan : cost_model;
     const std::string& layer = net.layers[group.first()].spec->name;
-    if (tuned && plan.vector_lanes != cost_model.vector_lanes)
+    // The target's vectors, or the narrower ones the cost model takes for these channels; a file
+    // written before kiln narrowed them holds the target's, and such a plan still schedules.
+    if (tuned && plan.vector_lanes != machine.vector_lanes && plan.vector_lanes != cost_model.vector_lanes)
         throw Error("tuned plan for layer " + layer + " uses " + std::to_string(plan.vector_lanes) + "-lane vectors, the target " +
                     std::to_string(machine.vector_lanes) + (cost_model.vector_lanes != machine.vector_lanes
-                                                                ? " (" + std::to_string(cost_model.vector_lanes) + " for these channels)"
+                                                                ? " (or " + std::to_string(cost_model.vector_lanes) + " for these channels)"
                                                                 : std::string()));
     if (tuned && plan.batch != std::max(1, net.batch_estimate))
         throw Error("tuned plan for layer " + layer + " was made for batch " + std::to_string(plan.batch) + ", the net plans for " +

@@ -202,17 +202,13 @@ TEST_CASE("images per task: a task computes its images in turn as the reference 
     // pipeline runs; for the two unpooled blocks (one key) and the pooled one.
     const int batch = 7;
     RepeatedPlanned r(batch, "generic,cores=2");
-    codegen::JitOptions& options = r.options;
-    const codegen::Lowered& net = r.net;
-    const MachineModel& m = r.machine;
-    const auto& groups = r.groups;
     for (std::size_t g : {std::size_t(0), std::size_t(2)}) {
-        ConvGroupPlan plan = codegen::plan_conv_group(net, groups[g], m);
+        ConvGroupPlan plan = codegen::plan_conv_group(r.net, r.groups[g], r.machine);
         REQUIRE(plan.loop == ConvGroupPlan::Loop::register_tiles);
         plan.images_per_task = 3;
-        options.tuning.entries[codegen::tuning_key(m, net, groups[g])] = {plan};
+        r.options.tuning.entries[codegen::tuning_key(r.machine, r.net, r.groups[g])] = {plan};
     }
-    const codegen::JitNet jit(describe<Repeated>(), options);
+    const codegen::JitNet jit(describe<Repeated>(), r.options);
     const std::string& plans = jit.lowered().schedule_plan;
     CAPTURE(plans);
     CHECK(plans.find("l1_conv..l2_activation: ") != std::string::npos);

@@ -126,9 +126,9 @@ int row_bands(int rows, int independent_tasks, int cores) {
 void set_images_per_task(ConvGroupPlan& plan, int cores) {
     plan.images_per_task = 1;
     if (plan.loop != ConvGroupPlan::Loop::register_tiles) return;
-    const int tasks_per_image = plan.channel_blocks * plan.row_bands;
-    for (int k = 2; k <= plan.batch; ++k)
-        if (plan.batch % k == 0 && plan.batch / k * tasks_per_image >= 8 * cores) plan.images_per_task = k;
+    ConvGroupPlan grouped = plan;
+    for (grouped.images_per_task = 2; grouped.images_per_task <= plan.batch; ++grouped.images_per_task)
+        if (plan.batch % grouped.images_per_task == 0 && grouped.tasks() >= 8 * cores) plan.images_per_task = grouped.images_per_task;
 }
 
 // Bands of equal height; the count is what that height gives (12 rows in 8 bands are 6 of 2).

@@ -112,10 +112,9 @@ std::vector<Scored> images_per_task_variants(const MachineModel& machine, const 
     std::vector<Scored> out;
     if (from.loop != ConvGroupPlan::Loop::register_tiles) return out;
     for (int k = 1; k <= from.batch; ++k) {
-        if (from.batch % k || from.batch / k * from.channel_blocks * from.row_bands < machine.cores) continue;
         ConvGroupPlan p = from;
         p.images_per_task = k;
-        out.push_back({p, -double(std::abs(k - from.images_per_task))});
+        if (from.batch % k == 0 && p.tasks() >= machine.cores) out.push_back({p, -double(std::abs(k - from.images_per_task))});
     }
     return out;
 }

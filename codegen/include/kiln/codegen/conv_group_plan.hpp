@@ -47,7 +47,7 @@ struct ConvGroupPlan {
         return (batch + images - 1) / images;
     }
     int tasks() const { return image_groups() * parallel_channel_blocks() * row_bands; }
-    // "register tiles 2x16 ch x 6 cols, 2 channel blocks x 1 band of 12 rows, 2 tasks, fold 16 rows"
+    // "register tiles 32 ch x 12 cols, 2 channel blocks x 1 band of 12 rows x batch 1 = 2 tasks, padded input folded to 16 rows"
     std::string describe() const;
     bool operator==(const ConvGroupPlan& other) const;
     bool operator!=(const ConvGroupPlan& other) const { return !(*this == other); }

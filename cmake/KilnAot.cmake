@@ -1,6 +1,6 @@
 # kiln_add_net(<target> HEADER <file> NET <C++ type> [NAME <c identifier>] [SCHEDULE <name>]
 #              [TARGETS <halide target>... | TARGET <halide target>] [BATCH <estimate>]
-#              [MACHINE <cpu[,field=value...]>] [TUNING <file>])
+#              [MACHINE <cpu[,field=value...]>] [TUNING <file>] [PIPELINES automatic|per_segment|whole_net])
 #
 # At build time: builds a generator from HEADER, runs it, and makes <target> a static library of
 # the generated kernel. Link it and include "<NAME>.hpp": kiln_kernels::<NAME>::run(in, weights, out).
@@ -11,6 +11,11 @@
 # default (KILN_AOT_DEFAULT_TARGET) is portable: AVX-512, AVX2+FMA, and plain x86-64 on x86-64 Linux,
 # so a kernel built on an AVX-512 machine still runs on an AVX2 one. TARGET host builds for the
 # build machine's CPU only.
+#
+# PIPELINES: the net as one Halide pipeline per segment (each conv group, Residual, Concat branch;
+# compiled in parallel, repeated blocks once, in seconds where one pipeline for a large net takes
+# minutes per target) run in order by a generated driver, or as one pipeline. automatic (the
+# default): per segment for kiln's CPU schedules (default, fused, unfused), one pipeline otherwise.
 #
 # Other defaults: NAME = <target>, SCHEDULE default, BATCH 1, MACHINE ${KILN_AOT_DEFAULT_MACHINE}
 # or, when that is empty, "host" for kernels built for host only and "generic" for the others.
@@ -61,7 +66,7 @@ get_target_property(kiln_halide_includes Halide::Halide INTERFACE_INCLUDE_DIRECT
 set_property(GLOBAL PROPERTY KILN_HALIDE_RUNTIME_INCLUDES ${kiln_halide_includes})
 
 function(kiln_add_net target)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "HEADER;NET;NAME;SCHEDULE;TARGET;BATCH;MACHINE;TUNING" "TARGETS")
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "HEADER;NET;NAME;SCHEDULE;TARGET;BATCH;MACHINE;TUNING;PIPELINES" "TARGETS")
   if(NOT ARG_HEADER OR NOT ARG_NET)
     message(FATAL_ERROR "kiln_add_net(${target}): HEADER and NET are required")
   endif()
@@ -95,6 +100,12 @@ function(kiln_add_net target)
       endif()
     endforeach()
   endif()
+  if(NOT ARG_PIPELINES)
+    set(ARG_PIPELINES automatic)
+  endif()
+  if(NOT ARG_PIPELINES MATCHES "^(automatic|per_segment|whole_net)$")
+    message(FATAL_ERROR "kiln_add_net(${target}): PIPELINES ${ARG_PIPELINES} is not automatic, per_segment or whole_net")
+  endif()
   get_filename_component(header "${ARG_HEADER}" ABSOLUTE)
   # A tuning file (kiln-tune) gives measured plans to the groups it has entries for; the kernel is
   # regenerated when the file changes.
@@ -117,13 +128,14 @@ function(kiln_add_net target)
   target_compile_definitions(${generator} PRIVATE KILN_NET_HEADER="${header}" KILN_NET_TYPE=${ARG_NET})
 
   # One object for one target; for several, one per target (named by the target string as a C
-  # identifier, as the generator names them) and the dispatcher.
+  # identifier, as the generator names them). The driver source runs the object's pipelines and,
+  # for several targets, picks the one the CPU runs.
   set(out ${CMAKE_CURRENT_BINARY_DIR}/${target}.kernel)
   list(LENGTH targets target_count)
   if(target_count EQUAL 1)
     set(objects ${out}/${ARG_NAME}.o)
   else()
-    set(objects ${out}/${ARG_NAME}_wrapper.o)
+    set(objects)
     foreach(t IN LISTS targets)
       string(MAKE_C_IDENTIFIER "${t}" suffix)
       list(APPEND objects ${out}/${ARG_NAME}-${suffix}.o)
@@ -132,14 +144,15 @@ function(kiln_add_net target)
   list(JOIN targets "," target_arg)
   file(MAKE_DIRECTORY ${out})
   add_custom_command(
-    OUTPUT ${objects} ${out}/${ARG_NAME}.h ${out}/${ARG_NAME}.hpp
+    OUTPUT ${objects} ${out}/${ARG_NAME}.cpp ${out}/${ARG_NAME}.h ${out}/${ARG_NAME}.hpp
     COMMAND ${generator} --name ${ARG_NAME} --out ${out} --schedule ${ARG_SCHEDULE} --target ${target_arg}
-            --batch ${ARG_BATCH} --machine ${ARG_MACHINE} ${tuning_args}
+            --batch ${ARG_BATCH} --machine ${ARG_MACHINE} --pipelines ${ARG_PIPELINES} ${tuning_args}
     DEPENDS ${generator} ${tuning_depends}
-    COMMENT "kiln: generating ${ARG_NAME} (${ARG_NET}, schedule ${ARG_SCHEDULE}, targets ${target_arg}, machine ${ARG_MACHINE})"
+    COMMENT "kiln: generating ${ARG_NAME} (${ARG_NET}, schedule ${ARG_SCHEDULE}, targets ${target_arg}, machine ${ARG_MACHINE}, pipelines ${ARG_PIPELINES})"
     VERBATIM)
-  add_library(${target} STATIC ${objects} ${out}/${ARG_NAME}.h ${out}/${ARG_NAME}.hpp)
+  add_library(${target} STATIC ${objects} ${out}/${ARG_NAME}.cpp ${out}/${ARG_NAME}.h ${out}/${ARG_NAME}.hpp)
   set_target_properties(${target} PROPERTIES LINKER_LANGUAGE CXX)
+  target_compile_features(${target} PUBLIC cxx_std_17)
   get_property(runtime_includes GLOBAL PROPERTY KILN_HALIDE_RUNTIME_INCLUDES)
   target_include_directories(${target} PUBLIC ${out} ${runtime_includes})
   find_package(Threads REQUIRED)

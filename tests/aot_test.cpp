@@ -10,6 +10,8 @@
 #include <string>
 
 #include "aot/nets.hpp"
+#include "branchy_segments.hpp"
+#include "branchy_whole.hpp"
 #include "cifar10_fused.hpp"
 #include "cifar10_model4_fused.hpp"
 #include "nets/cifar10.hpp"
@@ -57,6 +59,32 @@ TEST_CASE("AOT kernels match the reference: W1 unfused and tuned, TF CIFAR-10 an
     CHECK(std::string(kiln_kernels::w1_unfused::plans).find(" (cost model)\n") != std::string::npos);
     check_kernel<kiln_kernels::cifar10_fused>(kiln::describe<nets::TensorFlowCifar10>(), 2, rng);
     check_kernel<kiln_kernels::cifar10_model4_fused>(kiln::describe<nets::Cifar10Model4>(), 2, rng);
+}
+
+// A kernel generated per segment runs its segments in order over tensors of its own, each Concat
+// branch writing its slice (of an intermediate tensor, or of the caller's output for the last
+// layer); at growing and shrinking batches, since the tensors between segments are kept per thread.
+TEST_CASE("AOT kernels per segment match the reference and the same net as one pipeline") {
+    using Segmented = kiln_kernels::branchy_segments;
+    using Whole = kiln_kernels::branchy_whole;
+    auto rng = fresh_rng();
+    const auto spec = kiln::describe<aot_nets::Branchy>();
+    CAPTURE(Segmented::pipelines);
+    CHECK(std::string(Segmented::pipelines).rfind("per segment: ", 0) == 0);
+    CHECK(std::string(Segmented::pipelines).find("(repeated blocks share one)") != std::string::npos);
+    CHECK(std::string(Whole::pipelines) == "whole net: one pipeline");
+    for (std::size_t batch : {3, 1, 5}) {
+        CAPTURE(batch);
+        check_kernel<Segmented>(spec, batch, rng);
+        check_kernel<Whole>(spec, batch, rng);
+    }
+    // Both agree with each other to rounding, on one input.
+    kiln::Weights w = kiln::Weights::for_net(spec);
+    w.fill_random(rng());
+    kiln::Tensor input(2, Segmented::input_shape);
+    std::uniform_real_distribution<float> u(-1, 1);
+    for (auto& v : input.values()) v = u(rng);
+    CHECK(ref::relative_error(Segmented::run(input, w), ref::from_kiln(Whole::run(input, w))) <= 1e-5);
 }
 
 // Weights are found by name: tensors listed in another order give the same answer.
@@ -108,4 +136,22 @@ TEST_CASE("AOT misuse is a clear error, never a crash") {
     kiln::aot::Buffer bias = call.weight(w, K::params()[1]);
     CHECK_THROWS_WITH_AS(call.finish(::w1_unfused(call.input(), weights.get(), bias.get(), call.output())),
                          doctest::Contains("l1_conv_weights"), kiln::Error);
+
+    // The driver in front of the kernel's pipelines checks the caller's buffers before it sizes
+    // the tensors between segments by them.
+    kiln::aot::Buffer good_weights = call.weight(w, K::params()[0]);
+    kiln::Tensor two(2, K::output_shape);
+    kiln::aot::Buffer two_out = kiln::aot::tensor_buffer(two);
+    CHECK_THROWS_WITH_AS(call.finish(::w1_unfused(call.input(), good_weights.get(), bias.get(), two_out.get())),
+                         doctest::Contains("w1_unfused: the output buffer has batch 2 but the input has 1"), kiln::Error);
+    kiln::aot::Buffer narrow(output.data(), {32, 12, 12, 1});
+    CHECK_THROWS_WITH_AS(call.finish(::w1_unfused(call.input(), good_weights.get(), bias.get(), narrow.get())),
+                         doctest::Contains("the output buffer is not 12x12x64"), kiln::Error);
+    halide_buffer_t query = *call.input();
+    query.host = nullptr;
+    CHECK_THROWS_WITH_AS(call.finish(::w1_unfused(&query, good_weights.get(), bias.get(), call.output())),
+                         doctest::Contains("answer no bounds queries"), kiln::Error);
+    CHECK_THROWS_WITH_AS(call.finish(::w1_unfused(nullptr, good_weights.get(), bias.get(), call.output())),
+                         doctest::Contains("the input buffer is null"), kiln::Error);
+    call.finish(::w1_unfused(call.input(), good_weights.get(), bias.get(), call.output()));
 }

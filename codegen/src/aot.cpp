@@ -1,25 +1,31 @@
-// AOT generation (see aot.hpp).
+// AOT generation (see aot.hpp): the net's segments (or the whole net as one) lowered, scheduled
+// and compiled once per target, in parallel; each target's functions in one object; the driver
+// that runs them and the headers beside them (aot_files.cpp).
 #include "kiln/codegen/aot.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <fstream>
+#include <map>
 #include <optional>
-#include <sstream>
+#include <thread>
 #include <vector>
 
-#include "kiln/codegen/jit.hpp"
+#include "aot_parts.hpp"
+#include "compile_progress.hpp"
 #include "kiln/codegen/lowered.hpp"
 #include "kiln/codegen/schedule.hpp"
 #include "kiln/codegen/target.hpp"
-#include "compile_progress.hpp"
+#include "kiln/dsl/signature.hpp"
 #include "kiln/runtime/error.hpp"
 
 namespace kiln::codegen {
 
 using namespace Halide;
+using detail::KernelTarget;
 
 namespace {
 
@@ -30,201 +36,171 @@ bool is_identifier(const std::string& s) {
     return true;
 }
 
-// The text of a C string literal holding s.
-std::string c_string_body(const std::string& s) {
-    std::string out;
-    for (char ch : s) {
-        if (ch == '\n') {
-            out += "\\n";
-            continue;
+void write_file(const std::string& path, const std::string& text) {
+    std::ofstream out(path);
+    out << text;
+    if (!out) throw Error("could not write " + path);
+}
+
+// Runs work(i) for i in [0, count) on up to one thread per core; the first exception is rethrown
+// once all have stopped.
+template <class Work>
+void in_parallel(std::size_t count, Work work) {
+    std::atomic<std::size_t> next{0};
+    std::vector<std::exception_ptr> errors(count);
+    const auto some = [&] {
+        for (std::size_t i = next++; i < count; i = next++) {
+            try {
+                work(i);
+            } catch (...) {
+                errors[i] = std::current_exception();
+            }
         }
-        if (ch == '"' || ch == '\\') out += '\\';
-        out += ch;
+    };
+    const std::size_t threads = std::min<std::size_t>(count, std::max(1u, std::thread::hardware_concurrency()));
+    std::vector<std::thread> pool;
+    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(some);
+    some();
+    for (auto& t : pool) t.join();
+    for (const auto& e : errors)
+        if (e) std::rethrow_exception(e);
+}
+
+// The graph a kernel runs, its repeated segments sharing one compiled function.
+detail::CompiledSegments plan_functions(const NetSpec& spec, bool split, const AotOptions& o, const std::vector<KernelTarget>& targets) {
+    detail::CompiledSegments c;
+    c.graph = split ? split_into_segments(spec) : as_one_segment(spec);
+    std::map<std::string, std::size_t> by_key;
+    for (const Segment& s : c.graph.segments) {
+        const std::string key = net_signature(s.spec) + "\n" + std::to_string(c.graph.tensors[s.output].c) + " floats per output pixel";
+        const auto [it, added] = by_key.emplace(key, by_key.size());
+        c.function_of.push_back(it->second);
     }
-    return out;
-}
-
-// The text as a C identifier, as CMake's string(MAKE_C_IDENTIFIER) writes it (kiln_add_net names
-// the per-target objects the same way).
-std::string c_identifier(const std::string& s) {
-    std::string out;
-    for (char ch : s) out += std::isalnum((unsigned char)ch) ? ch : '_';
-    if (!out.empty() && std::isdigit((unsigned char)out[0])) out = "_" + out;
-    return out;
-}
-
-// Whether this CPU can run code for `target` (its instruction-set features are all the host's).
-bool host_can_run(const Target& target) {
-    const Target host = runnable_here(get_host_target());
-    if (target.arch != host.arch || target.os != host.os || target.bits != host.bits) return false;
-    for (auto f : {Target::SSE41, Target::AVX, Target::AVX2, Target::FMA, Target::F16C, Target::AVX512, Target::AVX512_KNL,
-                   Target::AVX512_Skylake, Target::AVX512_Cannonlake, Target::AVX512_SapphireRapids})
-        if (target.has_feature(f) && !host.has_feature(f)) return false;
-    return true;
-}
-
-struct KernelTarget {
-    std::string text;  // as the user wrote it: names the per-target object
-    Target target;
-};
-
-// The comma-separated target list, checked: one arch-bits-os, no GPU when there are several.
-std::vector<KernelTarget> kernel_targets(const std::string& list) {
-    std::vector<KernelTarget> targets;
-    std::stringstream in(list);
-    for (std::string t; std::getline(in, t, ',');) {
-        if (t.empty()) throw Error("empty Halide target in '" + list + "'");
-        targets.push_back({t, resolve_target(t).with_feature(Target::NoRuntime)});
-    }
-    if (targets.empty()) throw Error("no Halide target given");
-    if (std::size_t(std::count(list.begin(), list.end(), ',')) + 1 != targets.size()) throw Error("empty Halide target in '" + list + "'");
-    if (targets.size() == 1) return targets;
-    const Target& base = targets.back().target;
-    for (const auto& t : targets) {
-        if (t.target.arch != base.arch || t.target.bits != base.bits || t.target.os != base.os)
-            throw Error("the targets of one kernel must share arch, bits and OS: '" + t.text + "' and '" + targets.back().text + "' do not");
-        if (t.target.has_gpu_feature())
-            throw Error("a kernel with several targets is for CPUs only; '" + t.text + "' names a GPU (build a separate kernel for it)");
-    }
-    for (std::size_t i = 0; i < targets.size(); ++i)
-        for (std::size_t j = i + 1; j < targets.size(); ++j)
-            if (c_identifier(targets[i].text) == c_identifier(targets[j].text))
-                throw Error("targets '" + targets[i].text + "' and '" + targets[j].text + "' are given twice");
-    return targets;
-}
-
-std::string shape_literal(Shape s) {
-    return "kiln::Shape{" + std::to_string(s.h) + ", " + std::to_string(s.w) + ", " + std::to_string(s.c) + "}";
-}
-
-// The typed header: shapes as constants, and a run() that checks tensors and weights against
-// them before calling the kernel (kiln/runtime/aot_call.hpp).
-std::string typed_header(const NetSpec& spec, const AotOptions& o, const std::string& targets, bool uses_cuda, const Lowered& net,
-                         const std::string& machines, const std::string& plans) {
-    const auto params = all_params(spec);
-    std::ostringstream h;
-    h << "// Generated by kiln: schedule " << o.schedule << ", target " << targets
-      << ". Do not edit.\n#pragma once\n\n#include <kiln/runtime/aot_call.hpp>\n\n#include \"" << o.name << ".h\"\n\n"
-      << "namespace kiln_kernels {\n\nstruct " << o.name << " {\n"
-      << "    static constexpr const char* schedule = \"" << o.schedule << "\";\n"
-      << "    // The Halide target; several, most specialized first, when the kernel dispatches on the CPU.\n"
-      << "    static constexpr const char* target = \"" << targets << "\";\n"
-      << "    // The machine model the schedule planned for (kiln/codegen/machine_model.hpp).\n"
-      << "    static constexpr const char* machine = \"" << c_string_body(machines) << "\";\n"
-      << "    // Its plan per conv group and where each came from: the cost model or a tuning file.\n"
-      << "    static constexpr const char* plans = \"" << c_string_body(plans) << "\";\n"
-      << "    static constexpr kiln::Shape input_shape = " << shape_literal(spec.input) << ";\n"
-      << "    static constexpr kiln::Shape output_shape = " << shape_literal(spec.output) << ";\n"
-      << "    static constexpr bool uses_cuda = " << (uses_cuda ? "true" : "false") << ";\n"
-      << "    // The net the kernel was generated for; weights made for another net are refused.\n"
-      << "    static constexpr const char* net_signature = \"" << c_string_body(net_signature(spec)) << "\";\n\n"
-      << "    // The learned tensors the kernel takes, in call order, with kiln's dims (fastest first).\n"
-      << "    static const std::vector<kiln::aot::ParamInfo>& params() {\n"
-      << "        static const std::vector<kiln::aot::ParamInfo> list = {\n";
-    for (const auto& p : params) {
-        h << "            {\"" << p.name << "\", {";
-        for (std::size_t d = 0; d < p.dims.size(); ++d) h << (d ? ", " : "") << p.dims[d];
-        h << "}},\n";
-    }
-    h << "        };\n        return list;\n    }\n\n"
-      << "    // Throws kiln::Error for a wrong tensor shape, a missing or mis-sized weight, or a kernel failure\n"
-      << "    // (the Halide runtime's message included).\n"
-      << "    static void run(const kiln::Tensor& input, const kiln::Weights& weights, kiln::Tensor& output) {\n"
-      << "        kiln::aot::Call call(\"" << o.name << "\", input_shape, output_shape, input, output);\n"
-      << "        const auto& list = params();\n"
-      << "        call.require_weights(weights, net_signature, list);\n"
-      << "        std::vector<kiln::aot::Buffer> w;\n        w.reserve(list.size());\n"
-      << "        for (const auto& p : list) w.push_back(call.weight(weights, p));\n"
-      << "        call.finish(::" << o.name << "(call.input()";
-    for (std::size_t i = 0; i < params.size(); ++i) h << ", w[" << i << "].get()";
-    h << ", call.output()));\n    }\n\n"
-      << "    static kiln::Tensor run(const kiln::Tensor& input, const kiln::Weights& weights) {\n"
-      << "        kiln::Tensor output(input.batch(), output_shape);\n        run(input, weights, output);\n        return output;\n    }\n"
-      << "};\n\n}  // namespace kiln_kernels\n";
-    return h.str();
+    c.functions = by_key.size();
+    for (const auto& t : targets)
+        for (std::size_t f = 0; f < c.functions; ++f)
+            c.symbols.push_back(o.name + (targets.size() > 1 ? "_" + detail::c_identifier(t.text) : "") + "_s" + std::to_string(f) + "_argv");
+    return c;
 }
 
 }  // namespace
 
 std::string generate_kernel(const NetSpec& spec, const AotOptions& o) {
     if (!is_identifier(o.name)) throw Error("kernel name '" + o.name + "' is not a C identifier");
-    const std::vector<KernelTarget> targets = kernel_targets(o.target);
+    const std::vector<KernelTarget> targets = detail::kernel_targets(o.target);
+    const bool gpu = std::any_of(targets.begin(), targets.end(), [](const KernelTarget& t) { return t.target.has_gpu_feature(); });
+    const bool split = o.pipelines == JitOptions::Pipelines::automatic ? splits_by_default(o.schedule, gpu)
+                                                                      : o.pipelines == JitOptions::Pipelines::per_segment;
+    if (split && gpu)
+        throw Error("kernel " + o.name + ": a GPU kernel is generated as one pipeline (pipelines whole_net); per segment, "
+                    "the tensors between segments would go back and forth between host and GPU");
     // An autoscheduled CPU kernel is checked as JitNet checks it (jit.hpp: verify_autoschedule),
     // on the first of its targets this machine runs, so a Halide 14 miscompile fails the build
     // instead of shipping.
     if (o.schedule.rfind("auto-", 0) == 0) {
         for (const auto& t : targets) {
-            if (t.target.has_gpu_feature() || !host_can_run(t.target)) continue;
+            if (t.target.has_gpu_feature() || !detail::host_can_run(t.target)) continue;
             JitOptions check{o.schedule, o.batch_estimate, t.text};
             check.machine = o.machine;
+            check.pipelines = o.pipelines;
             JitNet(spec, check);
             break;
         }
     }
-    // Lowering and scheduling happen target by target as Halide asks for each module; LLVM then
-    // compiles them together.
+    const detail::CompiledSegments compiled = plan_functions(spec, split, o, targets);
+    const SegmentGraph& graph = compiled.graph;
+    const std::size_t functions = compiled.functions;
+    // Segment f of target v is the first segment calling function f.
+    std::vector<std::size_t> first_caller(functions);
+    for (std::size_t s = graph.segments.size(); s-- > 0;) first_caller[compiled.function_of[s]] = s;
+
     using Clock = std::chrono::steady_clock;
     const Clock::time_point start = Clock::now();
     std::atomic<double> lowering_seconds{0};  // read by the progress thread
     const std::string what = o.name + " (schedule " + o.schedule + ")";
+    const std::size_t lowerings = targets.size() * functions;
+    const std::string pieces = split ? std::to_string(functions) + " segment pipeline" + (functions == 1 ? "" : "s") : "one pipeline";
     detail::CompileProgress progress(
-        targets.size(), o.progress, [&](std::size_t done, std::size_t total, double seconds, bool finished) {
+        lowerings, o.progress, [&](std::size_t done, std::size_t total, double seconds, bool finished) {
             char text[400];
+            const std::size_t n = targets.size();
             if (finished)
-                std::snprintf(text, sizeof text, "kiln generator: %s generated for %zu target%s in %.1f s (lowering and scheduling %.1f s, Halide's code generation %.1f s)",
-                              what.c_str(), total, total == 1 ? "" : "s", seconds, lowering_seconds.load(), seconds - lowering_seconds.load());
+                std::snprintf(text, sizeof text, "kiln generator: %s generated for %zu target%s in %.1f s (lowering and scheduling %.1f s, Halide's code generation %.1f s), %s each",
+                              what.c_str(), n, n == 1 ? "" : "s", seconds, lowering_seconds.load(), seconds - lowering_seconds.load(), pieces.c_str());
             else if (done < total)
-                std::snprintf(text, sizeof text, "kiln generator: %s: lowering and scheduling for target %zu of %zu (%s), %.0f s so far",
-                              what.c_str(), done + 1, total, targets[done].text.c_str(), seconds);
+                std::snprintf(text, sizeof text, "kiln generator: %s: lowering and scheduling %s for %zu target%s, %zu of %zu done, %.0f s so far",
+                              what.c_str(), pieces.c_str(), n, n == 1 ? "" : "s", done, total, seconds);
             else
                 std::snprintf(text, sizeof text, "kiln generator: %s: Halide generating code for %zu target%s, %.0f s so far (lowering took %.0f s)",
-                              what.c_str(), total, total == 1 ? "" : "s", seconds, lowering_seconds.load());
+                              what.c_str(), n, n == 1 ? "" : "s", seconds, lowering_seconds.load());
             return std::string(text);
         });
-    const auto lowered_one = [&] {
-        progress.one_done();
-        lowering_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    };
+
     // Lowered and scheduled once per target: vector width, registers and so the plans differ.
-    std::vector<Argument> args;
-    std::string machines, plans;
-    std::optional<Lowered> first;
-    const bool several = targets.size() > 1;
-    auto module_for = [&](const std::string& fn_name, const Target& target) {
-        const auto& named = *std::find_if(targets.begin(), targets.end(), [&](const KernelTarget& t) {
-            return t.target.without_feature(Target::NoRuntime) == target.without_feature(Target::NoRuntime);
-        });
-        const MachineModel machine = MachineModel::for_target(target, o.machine);
-        Lowered net = lower(spec, o.batch_estimate);
-        apply_schedule(net, o.schedule, target, machine, o.tuning);
-        args = {net.input};
-        for (const auto& p : net.param_list()) args.push_back(p);
-        machines += (several ? named.text + ": " : "") + net.machine + (several ? "\n" : "");
-        plans += (several ? "target " + named.text + ":\n" : "") + net.schedule_plan;
-        Module module = Pipeline(net.output).compile_to_module(args, fn_name, target);
-        if (!first) first = std::move(net);
-        lowered_one();
-        return module;
-    };
-    const std::string stem = o.output_dir + "/" + o.name;
-    std::vector<Target> halide_targets;
-    std::vector<std::string> suffixes;
-    for (const auto& t : targets) halide_targets.push_back(t.target), suffixes.push_back(c_identifier(t.text));
+    // Separate pipelines lower independently, so all of them at once, on every core.
+    std::vector<std::optional<Module>> modules(lowerings);
+    std::vector<std::string> machines(targets.size()), plans(targets.size());
     try {
-        compile_multitarget(o.name, {{OutputFileType::object, stem + ".o"}, {OutputFileType::c_header, stem + ".h"}},
-                            halide_targets, suffixes, module_for);
+        in_parallel(lowerings + (split ? targets.size() : 0), [&](std::size_t item) {
+            if (item >= lowerings) {
+                // The whole net scheduled, only for its plans: what kiln-inspect and JitNet show.
+                const std::size_t v = item - lowerings;
+                Lowered whole = lower(spec, o.batch_estimate);
+                apply_schedule(whole, o.schedule, targets[v].target, MachineModel::for_target(targets[v].target, o.machine), o.tuning);
+                machines[v] = whole.machine, plans[v] = whole.schedule_plan;
+                return;
+            }
+            const std::size_t v = item / functions, f = item % functions;
+            const Target& target = targets[v].target;
+            const Segment& s = graph.segments[first_caller[f]];
+            Lowered net = lower(s.spec, o.batch_estimate, int(graph.tensors[s.output].c));
+            apply_schedule(net, o.schedule, target, MachineModel::for_target(target, o.machine), o.tuning);
+            std::vector<Argument> args = {net.input};
+            for (const auto& p : net.param_list()) args.push_back(p);
+            std::string symbol = compiled.symbols[item];
+            symbol.resize(symbol.size() - std::string("_argv").size());
+            modules[item] = Pipeline(net.output).compile_to_module(args, symbol, target);
+            if (!split) machines[v] = net.machine, plans[v] = net.schedule_plan;
+            progress.one_done();
+        });
+        lowering_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        // One object per target, all its functions in it, so the build names a fixed set of files.
+        const std::string stem = o.output_dir + "/" + o.name;
+        in_parallel(targets.size(), [&](std::size_t v) {
+            Module object = *modules[v * functions];
+            if (functions > 1) {
+                object = Module(o.name + "_" + detail::c_identifier(targets[v].text), targets[v].target);
+                for (std::size_t f = 0; f < functions; ++f) {
+                    const Module& m = *modules[v * functions + f];
+                    if (!m.submodules().empty()) throw Error("a segment of " + o.name + " has Halide submodules; generate it as one pipeline");
+                    for (const auto& fn : m.functions()) object.append(fn);
+                    for (const auto& b : m.buffers()) object.append(b);
+                }
+            }
+            const std::string path = targets.size() > 1 ? stem + "-" + detail::c_identifier(targets[v].text) + ".o" : stem + ".o";
+            object.compile({{OutputFileType::object, path}});
+        });
     } catch (const Halide::Error& e) {
         throw Error("Halide could not compile " + o.name + ": " + e.what());
     }
     progress.finish();
-    bool uses_cuda = false;
-    for (const auto& t : targets) uses_cuda = uses_cuda || t.target.has_feature(Target::CUDA);
-    std::string target_list;
-    for (const auto& t : targets) target_list += (target_list.empty() ? "" : ",") + (several ? t.text : t.target.to_string());
-    std::ofstream hpp(stem + ".hpp");
-    hpp << typed_header(spec, o, target_list, uses_cuda, *first, machines, plans);
-    if (!hpp) throw Error("could not write " + stem + ".hpp");
-    return plans;
+
+    const bool several = targets.size() > 1;
+    std::string machine_text, plan_text, target_list;
+    for (std::size_t v = 0; v < targets.size(); ++v) {
+        machine_text += (several ? targets[v].text + ": " : "") + machines[v] + (several ? "\n" : "");
+        plan_text += (several ? "target " + targets[v].text + ":\n" : "") + plans[v];
+        target_list += (target_list.empty() ? "" : ",") + (several ? targets[v].text : targets[v].target.to_string());
+    }
+    const std::string pipelines = split ? "per segment: " + std::to_string(graph.segments.size()) + " segments, " +
+                                              std::to_string(functions) + " compiled (repeated blocks share one)"
+                                        : "whole net: one pipeline";
+    const std::string stem = o.output_dir + "/" + o.name;
+    write_file(stem + ".h", detail::c_header(spec, o));
+    write_file(stem + ".cpp", detail::driver_source(spec, o, targets, compiled));
+    write_file(stem + ".hpp", detail::typed_header(spec, o, target_list, gpu && targets.front().target.has_feature(Target::CUDA),
+                                                   machine_text, plan_text, pipelines));
+    return plan_text;
 }
 
 void generate_runtime(const std::string& object_path, const std::string& target) {

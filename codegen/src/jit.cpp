@@ -55,9 +55,7 @@ Target jit_target(const JitOptions& options) {
 
 bool per_segment(const JitOptions& options, const Target& target) {
     if (options.pipelines != JitOptions::Pipelines::automatic) return options.pipelines == JitOptions::Pipelines::per_segment;
-    const bool kilns_cpu_schedule = options.schedule == "fused" || options.schedule == "unfused" ||
-                                    (options.schedule == "default" && !target.has_gpu_feature());
-    return kilns_cpu_schedule;
+    return splits_by_default(options.schedule, target.has_gpu_feature());
 }
 
 Lowered scheduled(const NetSpec& spec, const JitOptions& options, const Target& target, const MachineModel& machine,

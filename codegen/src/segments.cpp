@@ -110,4 +110,19 @@ SegmentGraph split_into_segments(const NetSpec& net) {
     return graph;
 }
 
+SegmentGraph as_one_segment(const NetSpec& net) {
+    SegmentGraph graph;
+    graph.tensors = {net.input, net.output};
+    Segment whole;
+    whole.spec = net;
+    for (const auto& p : all_params(net)) whole.net_param_names.push_back(p.name);
+    whole.input = 0, whole.output = 1;
+    graph.segments.push_back(std::move(whole));
+    return graph;
+}
+
+bool splits_by_default(const std::string& schedule, bool gpu_target) {
+    return schedule == "fused" || schedule == "unfused" || (schedule == "default" && !gpu_target);
+}
+
 }  // namespace kiln::codegen

@@ -3,6 +3,7 @@
 // writes the shared Halide runtime.
 //
 //   generator --name N --out DIR [--schedule S] [--target T] [--batch B] [--machine M] [--tuning FILE]
+//             [--pipelines automatic|per_segment|whole_net]
 //   generator --runtime FILE.o --target T
 #include <cstdio>
 #include <string>
@@ -24,7 +25,7 @@ int main(int argc, char** argv) {
                  "kiln-generate");
     kiln::tools::add_version(app);
     app.add_option("--name", options.name, "the kernel's C identifier");
-    app.add_option("--out", options.output_dir, "where to write <name>.o, <name>.h and <name>.hpp");
+    app.add_option("--out", options.output_dir, "where to write <name>.o, <name>.cpp, <name>.h and <name>.hpp");
     app.add_option("--schedule", options.schedule, "the schedule")
         ->check(kiln::tools::one_of(kiln::codegen::schedule_names(), "schedule"))->capture_default_str();
     app.add_option("--target", options.target,
@@ -34,11 +35,17 @@ int main(int argc, char** argv) {
         ->check(kiln::tools::number_in(1, 1 << 16))->capture_default_str();
     app.add_option("--machine", options.machine, "machine model the schedule plans for")->capture_default_str();
     app.add_option("--tuning", tuning, "a kiln-tune file whose plans to use")->check(CLI::ExistingFile);
+    std::string pipelines = "automatic";
+    app.add_option("--pipelines", pipelines,
+                   "one Halide pipeline per segment (compiled in parallel, repeated blocks once) or the whole net as one; automatic: per segment for kiln's CPU schedules")
+        ->check(kiln::tools::one_of({"automatic", "per_segment", "whole_net"}, "pipelines"))->capture_default_str();
     app.add_option("--runtime", runtime, "write only the Halide runtime for --target to this object file");
     const std::string usage =
-        "generator --name N --out DIR [--schedule S] [--target T] [--batch B] [--machine M] [--tuning FILE] | --runtime FILE.o --target T";
+        "generator --name N --out DIR [--schedule S] [--target T] [--batch B] [--machine M] [--tuning FILE] [--pipelines P] | --runtime FILE.o --target T";
     if (const int done = kiln::tools::parse(app, argc, argv, usage); done >= 0) return done;
     try {
+        using Pipelines = kiln::codegen::JitOptions::Pipelines;
+        options.pipelines = pipelines == "per_segment" ? Pipelines::per_segment : pipelines == "whole_net" ? Pipelines::whole_net : Pipelines::automatic;
         if (!tuning.empty()) options.tuning = kiln::codegen::Tuning::load(tuning);
         if (!runtime.empty()) {
             kiln::codegen::generate_runtime(runtime, options.target);

@@ -26,15 +26,21 @@ struct AotOptions {
     // it ("xeon-spr,cores=8") rather than being planned for the build host.
     std::string machine = "host";
     Tuning tuning;  // measured plans, as JitOptions::tuning (kiln_add_net's TUNING file)
+    // One Halide pipeline per segment (segments.hpp), compiled in parallel and once for repeated
+    // blocks, or the whole net as one; `automatic` as JitOptions::pipelines: per segment for kiln's
+    // CPU schedules. A GPU kernel is always one pipeline.
+    JitOptions::Pipelines pipelines = JitOptions::Pipelines::automatic;
     // Where a generation still running after 2 s says how far it is, every 2 s and once when done
     // (as JitOptions::progress; empty or KILN_QUIET=1: silent).
     std::function<void(const std::string&)> progress = JitOptions::progress_to_stderr;
 };
 
-// Writes <name>.o, <name>.h (Halide's C header) and <name>.hpp (kiln's typed header); for several
-// targets, <name>_wrapper.o (the dispatcher) and <name>-<target as a C identifier>.o per target
-// instead of <name>.o. Returns the plan per conv group and where each came from (the cost model or
-// the tuning), one line each, under a line naming the target when there are several.
+// Writes <name>.o (every compiled pipeline for the target), <name>.cpp (the driver: the C entry
+// point <name>(), which runs the pipelines in order, kiln/runtime/aot_segments.hpp), <name>.h (its
+// C header) and <name>.hpp (kiln's typed header); for several targets, <name>-<target as a C
+// identifier>.o per target instead of <name>.o, and the driver picks the first target the CPU
+// runs. Returns the plan per conv group and where each came from (the cost model or the tuning),
+// one line each, under a line naming the target when there are several.
 std::string generate_kernel(const NetSpec& spec, const AotOptions& options);
 
 // Writes the Halide runtime for `target` (e.g. "host-cuda": the union of the kernels' targets)

@@ -40,4 +40,12 @@ struct SegmentGraph {
 
 SegmentGraph split_into_segments(const NetSpec& net);
 
+// The whole net as one segment: what a net compiled as one pipeline runs.
+SegmentGraph as_one_segment(const NetSpec& net);
+
+// Whether nets under `schedule` are split by default: kiln's own CPU schedules store every group's
+// output, so cutting between groups costs nothing; an autoscheduler may fuse across them, and a
+// GPU net would copy between segments.
+bool splits_by_default(const std::string& schedule, bool gpu_target);
+
 }  // namespace kiln::codegen

@@ -1,0 +1,52 @@
+// The pieces of AOT generation (aot.hpp) shared by its steps: the checked target list, the names
+// derived from it, and the files every kernel has (its C and typed headers, the driver source).
+#pragma once
+
+#include <Halide.h>
+
+#include <string>
+#include <vector>
+
+#include "kiln/codegen/aot.hpp"
+#include "kiln/codegen/segments.hpp"
+
+namespace kiln::codegen::detail {
+
+struct KernelTarget {
+    std::string text;  // as the user wrote it: names the per-target object
+    Halide::Target target;
+};
+
+// The comma-separated target list, checked: one arch-bits-os, no GPU when there are several.
+std::vector<KernelTarget> kernel_targets(const std::string& list);
+
+// The text as a C identifier, as CMake's string(MAKE_C_IDENTIFIER) writes it (kiln_add_net names
+// the per-target objects the same way).
+std::string c_identifier(const std::string& s);
+
+// Whether this CPU can run code for `target` (its instruction-set features are all the host's).
+bool host_can_run(const Halide::Target& target);
+
+// The segments' compiled functions: function_of[s] is the one segment s calls (repeated segments
+// share one), `functions` their count; `name(variant, f)` the C symbol of function f for a target.
+struct CompiledSegments {
+    SegmentGraph graph;
+    std::vector<std::size_t> function_of;
+    std::size_t functions = 0;
+    std::vector<std::string> symbols;  // [variant * functions + f], Halide's argv entry points
+};
+
+// <name>.h: the C entry point, as Halide would declare it.
+std::string c_header(const NetSpec& spec, const AotOptions& options);
+
+// <name>.cpp: the tables kiln/runtime/aot_segments.hpp runs and the C entry point, which picks the
+// target variant the CPU runs once and calls the segments in order.
+std::string driver_source(const NetSpec& spec, const AotOptions& options, const std::vector<KernelTarget>& targets,
+                          const CompiledSegments& compiled);
+
+// <name>.hpp: shapes as constants, and a run() that checks tensors and weights against them before
+// calling the kernel (kiln/runtime/aot_call.hpp).
+std::string typed_header(const NetSpec& spec, const AotOptions& options, const std::string& targets, bool uses_cuda,
+                         const std::string& machines, const std::string& plans, const std::string& pipelines);
+
+}  // namespace kiln::codegen::detail

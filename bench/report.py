@@ -312,6 +312,25 @@ def tuned_section(groups):
     return out
 
 
+def aot_section(groups):
+    """AOT kernels (kiln_add_net, called through their typed headers) against the JIT nets with the
+    same schedule and plans, each with its CV: what the generated driver costs, if anything."""
+    rows = [(w, b, impls) for (w, b), impls in groups.items() if "aot" in impls]
+    if not rows:
+        return []
+    out = ["", "### AOT kernels (`aot`: per segment, as `kiln_add_net` generates them; `aot-whole`: one pipeline)", "",
+           "| workload | batch | aot ms | JIT fused ms | aot/JIT time | aot-whole ms | fused-whole (JIT) ms | CV aot, fused |",
+           "|---|---:|---:|---:|---:|---:|---:|---|"]
+    pct = lambda r: DASH if r.get("cv") is None else f"{r['cv'] * 100:.1f} %"
+    for w, b, impls in rows:
+        a, f = impls.get("aot", {}), impls.get("fused", {})
+        ratio = a["median_ms"] / f["median_ms"] if a.get("median_ms") and f.get("median_ms") else None
+        out.append(f"| {w} | {DASH if b is None else b} | {cell_ms(impls, 'aot')} | {cell_ms(impls, 'fused')} "
+                   f"| {DASH if ratio is None else fmt(ratio)} | {cell_ms(impls, 'aot-whole')} | {cell_ms(impls, 'fused-whole')} "
+                   f"| {pct(a)}, {pct(f)} |")
+    return out
+
+
 def training_section(train_groups, ceiling):
     """Training throughput: kiln's TrainNet step against PyTorch's, same net, batch and threads."""
     if not train_groups:
@@ -361,6 +380,7 @@ def markdown(ctx, ceiling, groups, summary, guard, tol, compiles=(), train_group
                    f"| {pct} | {x(f.get('speed_vs_onednn'))} | {x(f.get('speed_vs_pytorch'))} | {x(vs_unfused)} "
                    f"| {mib} | {auto_cell} | {cell_ms(impls, 'onednn')} | {cell_ms(impls, 'pytorch')} |")
     out += tuned_section(groups)
+    out += aot_section(groups)
     out += compile_section(compiles)
     out += training_section(train_groups or {}, ceiling)
     out += ["", "### Summary", ""]

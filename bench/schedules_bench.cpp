@@ -9,7 +9,8 @@
 //   W6dw its depthwise half     56x56x128 depthwise 3x3 pad 1, ReLU
 //   GoogLeNet end to end (batch 1; kiln fused and unfused only: Halide 14 takes ~80 s to compile it)
 // Implementations: every kiln CPU schedule (and `fused-tuned`, fused with a kiln-tune file's plans,
-// when KILN_BENCH_TUNING names one), oneDNN (bench/onednn_net.hpp), PyTorch (a child
+// when KILN_BENCH_TUNING names one), AOT kernels of W5 and GoogLeNet (`aot`: per segment, as
+// kiln_add_net generates them; `aot-whole`: one pipeline), oneDNN (bench/onednn_net.hpp), PyTorch (a child
 // process, bench/pytorch_peer.hpp), the tests' plain-loop reference at batch 1 (a sanity floor).
 // Counters: GFLOP/s over nominal MACs (taps in zero padding included), useful_GFLOP/s over the MACs
 // whose tap lies inside the image (what oneDNN counts), and for kiln's fused/unfused the MiB the
@@ -30,6 +31,9 @@
 #include <random>
 #include <thread>
 
+#include "bench_googlenet_aot.hpp"
+#include "bench_w5_aot.hpp"
+#include "bench_w5_aot_whole.hpp"
 #include "machine_ceilings.hpp"
 #include "progress_reporter.hpp"
 #include "training_rows.hpp"
@@ -180,6 +184,22 @@ void run_schedule(benchmark::State& state, const Workload& w, const std::string&
     }
 }
 
+// A kernel generated at build time (kiln_add_net), called as a user's program calls it.
+template <class Kernel>
+void run_aot(benchmark::State& state, const Workload& w) {
+    const int batch = int(state.range(0));
+    Weights weights = Weights::for_net(w.spec);
+    weights.fill_random(1);
+    const Tensor in = random_tensor(std::size_t(batch), w.spec.input, 2);
+    Tensor out(std::size_t(batch), w.spec.output);
+    for (int i = 0; i < 3; ++i) Kernel::run(in, weights, out);  // warm up: first touch, thread pool
+    for (auto _ : state) {
+        Kernel::run(in, weights, out);
+        benchmark::DoNotOptimize(out.data());
+    }
+    flop_counters(state, w, batch);
+}
+
 // JIT compile time, cold: per segment (the default for `fused`) against the whole net as one
 // Halide pipeline, one compile per repetition. Planned for batch 3, which no timed row uses, so no
 // compiled pipeline of another row (they stay alive for the run) can serve it from the cache.
@@ -279,6 +299,11 @@ int main(int argc, char** argv) {
             for (const auto& s : w.schedules) add(w.name + "/" + s, batch, run_schedule, w, s);
             add(w.name + "/onednn", batch, run_onednn, w);
             add(w.name + "/pytorch", batch, run_pytorch, w);
+            if (batch == 1 && w.name == "W5") {
+                add(w.name + "/aot", batch, run_aot<kiln_kernels::bench_w5_aot>, w);
+                add(w.name + "/aot-whole", batch, run_aot<kiln_kernels::bench_w5_aot_whole>, w);
+            }
+            if (batch == 1 && w.name == "GoogLeNet") add(w.name + "/aot", batch, run_aot<kiln_kernels::bench_googlenet_aot>, w);
             if (batch == 1) add(w.name + "/reference", batch, run_reference, w);
         }
     bench::register_training_rows(peer, registered);

@@ -121,7 +121,8 @@ inline int usable_variant(const SegmentedKernel& k) {
 // Runs every step of `k` with variant `variant`'s functions; `params` are the kernel's learned
 // tensors in call order. Returns 0 or the first failing segment's Halide error code (its message
 // went to halide_error). The tensors between segments live in memory kept per calling thread, so
-// calls from several threads need no lock and a call allocates only when its batch grows.
+// calls from several threads need no lock and a call allocates only when its batch grows (or the
+// thread's first call of a larger net).
 inline int run_segments(const SegmentedKernel& k, int variant, halide_buffer_t* input, halide_buffer_t* const* params,
                         halide_buffer_t* output) noexcept {
     const int last = k.tensor_count - 1;
@@ -131,32 +132,36 @@ inline int run_segments(const SegmentedKernel& k, int variant, halide_buffer_t* 
     if (output->dim[3].extent != batch)
         return detail::fail(k, halide_error_code_generic_error,
                             "the output buffer has batch " + std::to_string(output->dim[3].extent) + " but the input has " + std::to_string(batch));
+    // Each tensor starts on a cache line: 16 floats.
+    constexpr std::size_t line = 16;
     thread_local std::vector<float> arena;
-    std::vector<std::size_t> offsets(std::size_t(k.tensor_count), 0);
+    thread_local std::vector<std::size_t> offsets;
+    thread_local std::vector<void*> args;
     std::size_t values = 0;
-    for (int t = 1; t < last; ++t) {
-        offsets[std::size_t(t)] = values;
-        const TensorShape& s = k.tensors[t];
-        values += std::size_t(s.h) * std::size_t(s.w) * std::size_t(s.c) * std::size_t(batch);
-    }
     try {
-        if (arena.size() < values) arena.resize(values);
+        offsets.assign(std::size_t(k.tensor_count), 0);
+        for (int t = 1; t < last; ++t) {
+            offsets[std::size_t(t)] = values;
+            const TensorShape& s = k.tensors[t];
+            values += (std::size_t(s.h) * std::size_t(s.w) * std::size_t(s.c) * std::size_t(batch) + line - 1) / line * line;
+        }
+        if (arena.size() < values + line) arena.resize(values + line);
     } catch (const std::bad_alloc&) {
         return detail::fail(k, halide_error_code_out_of_memory,
                             "out of memory for the tensors between segments (" + std::to_string(values * sizeof(float)) + " bytes)");
     }
-    std::vector<void*> args;
+    float* const base = arena.data() + (line - (reinterpret_cast<std::uintptr_t>(arena.data()) / sizeof(float)) % line) % line;
     for (int i = 0; i < k.step_count; ++i) {
         const SegmentStep& step = k.steps[i];
         detail::View in, out;
         if (step.input == 0)
             detail::caller_view(in, *input);
         else
-            detail::dense_view(in, arena.data() + offsets[std::size_t(step.input)], k.tensors[step.input], batch);
+            detail::dense_view(in, base + offsets[std::size_t(step.input)], k.tensors[step.input], batch);
         if (step.output == last)
             detail::caller_view(out, *output);
         else
-            detail::dense_view(out, arena.data() + offsets[std::size_t(step.output)], k.tensors[step.output], batch);
+            detail::dense_view(out, base + offsets[std::size_t(step.output)], k.tensors[step.output], batch);
         detail::narrow_channels(out, step.channel_offset, step.channels);
         // The caller's own buffers where the step takes them whole, so that a GPU kernel's device
         // copies stay with them (a GPU kernel is one segment: aot.hpp).

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kiln/dsl/shape.hpp"
+#include "kiln/runtime/cache_line_allocator.hpp"
 #include "kiln/runtime/error.hpp"
 #include "kiln/runtime/span.hpp"
 
@@ -90,7 +91,7 @@ class Tensor {
     }
     extent_t batch_ = 0;
     Shape shape_{};
-    std::vector<float> data_;
+    std::vector<float, CacheLineAllocator<float>> data_;  // rows of whole vectors stay on whole lines
 };
 
 // Throws kiln::Error unless t holds examples of `expected` shape; `what` names the tensor.

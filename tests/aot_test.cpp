@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <random>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "aot/nets.hpp"
 #include "branchy_segments.hpp"
@@ -85,6 +87,34 @@ TEST_CASE("AOT kernels per segment match the reference and the same net as one p
     std::uniform_real_distribution<float> u(-1, 1);
     for (auto& v : input.values()) v = u(rng);
     CHECK(ref::relative_error(Segmented::run(input, w), ref::from_kiln(Whole::run(input, w))) <= 1e-5);
+}
+
+// Calls from several threads at once, each at its own batch, each with the tensors between
+// segments of its own: every result is the one a lone call gives.
+TEST_CASE("AOT kernels per segment run from several threads at once") {
+    using K = kiln_kernels::branchy_segments;
+    auto rng = fresh_rng();
+    const auto spec = kiln::describe<aot_nets::Branchy>();
+    kiln::Weights w = kiln::Weights::for_net(spec);
+    w.fill_random(rng());
+    std::uniform_real_distribution<float> u(-1, 1);
+    std::vector<kiln::Tensor> inputs, alone;
+    for (std::size_t t = 0; t < 4; ++t) {
+        inputs.emplace_back(t + 1, K::input_shape);
+        for (auto& v : inputs.back().values()) v = u(rng);
+        alone.push_back(K::run(inputs.back(), w));
+    }
+    std::vector<int> mismatches(inputs.size(), 0);
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < inputs.size(); ++t)
+        threads.emplace_back([&, t] {
+            for (int call = 0; call < 50; ++call) {
+                const kiln::Tensor got = K::run(inputs[t], w);
+                if (!std::equal(got.values().begin(), got.values().end(), alone[t].values().begin())) ++mismatches[t];
+            }
+        });
+    for (auto& th : threads) th.join();
+    for (std::size_t t = 0; t < inputs.size(); ++t) CHECK_MESSAGE(mismatches[t] == 0, "thread " << t);
 }
 
 // Weights are found by name: tensors listed in another order give the same answer.

@@ -10,6 +10,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
+#include <mutex>
 #include <new>
 #include <string>
 #include <vector>
@@ -109,6 +111,52 @@ inline int check_caller_buffer(const SegmentedKernel& k, const halide_buffer_t* 
     return 0;
 }
 
+// What one call needs beside the caller's buffers: the tensors between segments and the argument
+// list. Kept between calls, one per call running at once, so memory is bounded by the calls'
+// concurrency rather than by how many threads ever called, and a call allocates only when its
+// batch, or its net, is larger than any its arena served before.
+struct Arena {
+    std::vector<float> values;
+    std::vector<std::size_t> offsets;
+    std::vector<void*> args;
+    Arena* next = nullptr;  // in the pool's free list
+};
+
+class ArenaPool {
+  public:
+    // Never destroyed: a kernel may run during static destruction, from a thread never joined.
+    static ArenaPool& instance() {
+        static ArenaPool* pool = new ArenaPool;
+        return *pool;
+    }
+    Arena* take() {  // may throw std::bad_alloc
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (Arena* a = free_) {
+                free_ = a->next;
+                return a;
+            }
+        }
+        return new Arena;
+    }
+    void give_back(Arena* a) noexcept {
+        std::lock_guard<std::mutex> lock(mutex_);
+        a->next = free_;
+        free_ = a;
+    }
+
+  private:
+    std::mutex mutex_;
+    Arena* free_ = nullptr;
+};
+
+struct ArenaLease {
+    Arena* arena = nullptr;
+    ~ArenaLease() {
+        if (arena) ArenaPool::instance().give_back(arena);
+    }
+};
+
 }  // namespace detail
 
 // The variant this CPU runs: the first whose target features it has, else the baseline.
@@ -120,9 +168,8 @@ inline int usable_variant(const SegmentedKernel& k) {
 
 // Runs every step of `k` with variant `variant`'s functions; `params` are the kernel's learned
 // tensors in call order. Returns 0 or the first failing segment's Halide error code (its message
-// went to halide_error). The tensors between segments live in memory kept per calling thread, so
-// calls from several threads need no lock and a call allocates only when its batch grows (or the
-// thread's first call of a larger net).
+// went to halide_error). Calls from several threads may run at once, each with an arena of its own
+// (detail::ArenaPool).
 inline int run_segments(const SegmentedKernel& k, int variant, halide_buffer_t* input, halide_buffer_t* const* params,
                         halide_buffer_t* output) noexcept {
     const int last = k.tensor_count - 1;
@@ -134,23 +181,29 @@ inline int run_segments(const SegmentedKernel& k, int variant, halide_buffer_t* 
                             "the output buffer has batch " + std::to_string(output->dim[3].extent) + " but the input has " + std::to_string(batch));
     // Each tensor starts on a cache line: 16 floats.
     constexpr std::size_t line = 16;
-    thread_local std::vector<float> arena;
-    thread_local std::vector<std::size_t> offsets;
-    thread_local std::vector<void*> args;
+    detail::ArenaLease lease;
     std::size_t values = 0;
     try {
-        offsets.assign(std::size_t(k.tensor_count), 0);
+        lease.arena = detail::ArenaPool::instance().take();
+        detail::Arena& a = *lease.arena;
+        a.offsets.assign(std::size_t(k.tensor_count), 0);
         for (int t = 1; t < last; ++t) {
-            offsets[std::size_t(t)] = values;
+            a.offsets[std::size_t(t)] = values;
             const TensorShape& s = k.tensors[t];
             values += (std::size_t(s.h) * std::size_t(s.w) * std::size_t(s.c) * std::size_t(batch) + line - 1) / line * line;
         }
-        if (arena.size() < values + line) arena.resize(values + line);
+        if (a.values.size() < values + line) a.values.resize(values + line);
+        std::size_t most_params = 0;
+        for (int i = 0; i < k.step_count; ++i) most_params = std::max(most_params, std::size_t(k.steps[i].param_count));
+        a.args.reserve(most_params + 2);
     } catch (const std::bad_alloc&) {
         return detail::fail(k, halide_error_code_out_of_memory,
                             "out of memory for the tensors between segments (" + std::to_string(values * sizeof(float)) + " bytes)");
     }
-    float* const base = arena.data() + (line - (reinterpret_cast<std::uintptr_t>(arena.data()) / sizeof(float)) % line) % line;
+    detail::Arena& arena = *lease.arena;
+    float* const base = arena.values.data() + (line - (reinterpret_cast<std::uintptr_t>(arena.values.data()) / sizeof(float)) % line) % line;
+    const std::vector<std::size_t>& offsets = arena.offsets;
+    std::vector<void*>& args = arena.args;
     for (int i = 0; i < k.step_count; ++i) {
         const SegmentStep& step = k.steps[i];
         detail::View in, out;

@@ -142,11 +142,19 @@ function(kiln_add_net target)
     endforeach()
   endif()
   list(JOIN targets "," target_arg)
+  # Each pipeline compiled to an object of its own on every core and joined by `ld -r`, and kept in
+  # one cache for the whole build, keyed by what decides its code and by kiln's code generator
+  # library itself: a regenerated kernel compiles only the segments that changed.
+  set(link_args)
+  if(CMAKE_LINKER)
+    set(link_args --linker ${CMAKE_LINKER} --cache ${CMAKE_BINARY_DIR}/kiln-aot-cache
+                  --cache-identity $<TARGET_FILE:kiln::codegen>)
+  endif()
   file(MAKE_DIRECTORY ${out})
   add_custom_command(
     OUTPUT ${objects} ${out}/${ARG_NAME}.cpp ${out}/${ARG_NAME}.h ${out}/${ARG_NAME}.hpp
     COMMAND ${generator} --name ${ARG_NAME} --out ${out} --schedule ${ARG_SCHEDULE} --target ${target_arg}
-            --batch ${ARG_BATCH} --machine ${ARG_MACHINE} --pipelines ${ARG_PIPELINES} ${tuning_args}
+            --batch ${ARG_BATCH} --machine ${ARG_MACHINE} --pipelines ${ARG_PIPELINES} ${tuning_args} ${link_args}
     DEPENDS ${generator} ${tuning_depends}
     COMMENT "kiln: generating ${ARG_NAME} (${ARG_NET}, schedule ${ARG_SCHEDULE}, targets ${target_arg}, machine ${ARG_MACHINE}, pipelines ${ARG_PIPELINES})"
     VERBATIM)

@@ -4,6 +4,7 @@
 
 #include <Halide.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -33,8 +34,25 @@ struct CompiledSegments {
     SegmentGraph graph;
     std::vector<std::size_t> function_of;
     std::size_t functions = 0;
-    std::vector<std::string> symbols;  // [variant * functions + f], Halide's argv entry points
+    // [variant * functions + f]: what decides function f's code for target v (its segment, output
+    // stride, schedule, batch, machine model, tuning, target, the kernel's name), and its C symbol,
+    // named by that key's hash so that a segment keeps its name when layers around it change.
+    std::vector<std::string> keys;
+    std::vector<std::string> symbols;  // Halide's argv entry points
 };
+
+// FNV-1a, 64 bits: names a compiled pipeline by what decides its code.
+std::uint64_t fnv1a(const std::string& text, std::uint64_t hash = 0xcbf29ce484222325ull);
+std::string hex(std::uint64_t v);  // 16 hex digits
+
+// A hash of the file's bytes, as hex: the code generator's identity in the AOT cache's keys.
+std::string file_fingerprint(const std::string& path);
+
+// The Halide library this process runs: its file's path, size and modification time.
+std::string halide_identity();
+
+// Runs `linker -r -o output inputs...`: one relocatable object holding every input's functions.
+void link_relocatable(const std::string& linker, const std::vector<std::string>& inputs, const std::string& output);
 
 // <name>.h: the C entry point, as Halide would declare it.
 std::string c_header(const NetSpec& spec, const AotOptions& options);

@@ -3,7 +3,7 @@
 // writes the shared Halide runtime.
 //
 //   generator --name N --out DIR [--schedule S] [--target T] [--batch B] [--machine M] [--tuning FILE]
-//             [--pipelines automatic|per_segment|whole_net]
+//             [--pipelines automatic|per_segment|whole_net] [--linker LD [--cache DIR --cache-identity FILE]]
 //   generator --runtime FILE.o --target T
 #include <cstdio>
 #include <string>
@@ -39,9 +39,14 @@ int main(int argc, char** argv) {
     app.add_option("--pipelines", pipelines,
                    "one Halide pipeline per segment (compiled in parallel, repeated blocks once) or the whole net as one; automatic: per segment for kiln's CPU schedules")
         ->check(kiln::tools::one_of({"automatic", "per_segment", "whole_net"}, "pipelines"))->capture_default_str();
+    app.add_option("--linker", options.linker,
+                   "a linker whose -r joins each target's pipelines, each compiled to an object of its own on every core (without one: joined in memory, compiled as one)");
+    app.add_option("--cache", options.cache_dir, "with --linker: keep compiled pipelines here, reused when nothing that decides their code changed");
+    app.add_option("--cache-identity", options.cache_identity, "a file whose bytes identify kiln's code generator (libkiln_codegen), part of the cache's keys")
+        ->check(CLI::ExistingFile);
     app.add_option("--runtime", runtime, "write only the Halide runtime for --target to this object file");
     const std::string usage =
-        "generator --name N --out DIR [--schedule S] [--target T] [--batch B] [--machine M] [--tuning FILE] [--pipelines P] | --runtime FILE.o --target T";
+        "generator --name N --out DIR [--schedule S] [--target T] [--batch B] [--machine M] [--tuning FILE] [--pipelines P] [--linker LD [--cache DIR --cache-identity FILE]] | --runtime FILE.o --target T";
     if (const int done = kiln::tools::parse(app, argc, argv, usage); done >= 0) return done;
     try {
         using Pipelines = kiln::codegen::JitOptions::Pipelines;

@@ -30,6 +30,15 @@ struct AotOptions {
     // blocks, or the whole net as one; `automatic` as JitOptions::pipelines: per segment for kiln's
     // CPU schedules. A GPU kernel is always one pipeline.
     JitOptions::Pipelines pipelines = JitOptions::Pipelines::automatic;
+    // With a linker (`ld`; kiln_add_net passes CMake's), every pipeline is compiled to an object of
+    // its own, all at once on every core, and `linker -r` joins each target's into one. With a
+    // cache directory too, those objects are kept there, named by everything that decides their
+    // code and by `cache_identity` (a file whose bytes identify kiln's code generator, e.g.
+    // libkiln_codegen.a), so a regenerated kernel compiles only the segments that changed.
+    // Without a linker, each target's pipelines are joined in memory and compiled as one module.
+    std::string linker;
+    std::string cache_dir;
+    std::string cache_identity;
     // Where a generation still running after 2 s says how far it is, every 2 s and once when done
     // (as JitOptions::progress; empty or KILN_QUIET=1: silent).
     std::function<void(const std::string&)> progress = JitOptions::progress_to_stderr;

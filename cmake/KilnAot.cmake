@@ -16,6 +16,8 @@
 # compiled in parallel, repeated blocks once, in seconds where one pipeline for a large net takes
 # minutes per target) run in order by a generated driver, or as one pipeline. automatic (the
 # default): per segment for kiln's CPU schedules (default, fused, unfused), one pipeline otherwise.
+# Compiled pipelines are kept in ${CMAKE_BINARY_DIR}/kiln-aot-cache, so a kernel generated again
+# compiles only those whose code would differ (delete the directory to clear it).
 #
 # Other defaults: NAME = <target>, SCHEDULE default, BATCH 1, MACHINE ${KILN_AOT_DEFAULT_MACHINE}
 # or, when that is empty, "host" for kernels built for host only and "generic" for the others.

@@ -92,6 +92,11 @@ TEST_CASE("AOT generation with a linker and a cache reuses compiled pipelines, k
     o.progress = {};
     o.linker = "ld";
     o.cache_dir = cache.string();
+    CHECK_THROWS_WITH_AS(codegen::generate_kernel(describe<nets::Cifar10Model4>(), o), doctest::Contains("needs a linker and a cache identity"), Error);
+    // The code generator's identity: any file's bytes; a changed one must miss every entry.
+    const auto identity = dir / "codegen-identity";
+    std::ofstream(identity) << "kiln code generator, version 1";
+    o.cache_identity = identity.string();
     const auto spec = describe<nets::Cifar10Model4>();
     const auto cached_objects = [&] {
         std::map<std::string, std::filesystem::file_time_type> files;
@@ -112,6 +117,9 @@ TEST_CASE("AOT generation with a linker and a cache reuses compiled pipelines, k
     o.batch_estimate = 8;
     codegen::generate_kernel(spec, o);
     CHECK(cached_objects().size() == 12);
+    std::ofstream(identity) << "kiln code generator, version 2";
+    codegen::generate_kernel(spec, o);
+    CHECK(cached_objects().size() == 18);
     o.linker = "/nonexistent/ld";
     CHECK_THROWS_WITH_AS(codegen::generate_kernel(spec, o), doctest::Contains("cannot run the linker '/nonexistent/ld'"), Error);
     std::filesystem::remove_all(dir);

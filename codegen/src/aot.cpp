@@ -131,6 +131,10 @@ std::string generate_kernel(const NetSpec& spec, const AotOptions& o) {
             break;
         }
     }
+    // A cache without the code generator's identity would hand a changed kiln's build the old
+    // kiln's objects.
+    if (!o.cache_dir.empty() && (o.linker.empty() || o.cache_identity.empty()))
+        throw Error("kernel " + o.name + ": an AOT cache directory needs a linker and a cache identity (kiln's code-generator library)");
     const detail::CompiledSegments compiled = plan_functions(spec, split, o, targets);
     const SegmentGraph& graph = compiled.graph;
     const std::size_t functions = compiled.functions;
@@ -185,7 +189,7 @@ std::string generate_kernel(const NetSpec& spec, const AotOptions& o) {
             std::string directory = o.cache_dir.empty() ? o.output_dir + "/" + o.name + ".pipelines" : o.cache_dir;
             std::filesystem::create_directories(directory);
             const std::string identity =
-                (o.cache_identity.empty() ? std::string("no identity") : detail::file_fingerprint(o.cache_identity)) + "\n" +
+                (o.cache_identity.empty() ? std::string("no cache") : detail::file_fingerprint(o.cache_identity)) + "\n" +
                 detail::halide_identity();
             std::vector<std::string> objects(items);
             for (std::size_t i = 0; i < items; ++i)

@@ -1,4 +1,6 @@
 // Dense, activations, softmax, local response normalization, batch norm (and its folding), dropout.
+#include <algorithm>
+
 #include "support.hpp"
 
 #include "kiln/runtime/batch_norm.hpp"
@@ -119,7 +121,11 @@ TEST_CASE("log softmax matches the reference, unrolled and reduced") {
             kiln::codegen::JitNet net(test::net_of({kiln::make_layer_spec(a, in, "1")}), kiln::codegen::JitOptions{schedule});
             kiln::Tensor input(2, in);
             test::fill_uniform(input, rng, -40, 40);
-            test::check_close(net.run(input, kiln::Weights{}), ref::log_softmax(test::to_ref(input)), 1e-5, 0.1);
+            // A pixel whose largest input leads the next by more than ~17 has log-probability 0
+            // there in float, exactly: up to one zero per pixel, 1/c of the values, is right
+            // (seed 1796545302802596469 drew c = 8 with 12.5 % zeros).
+            test::check_close(net.run(input, kiln::Weights{}), ref::log_softmax(test::to_ref(input)), 1e-5,
+                              std::max(0.1, 1.0 / double(channels)));
         }
     }
     static_assert(kiln::Net<kiln::Input<1, 1, 10>, kiln::LogSoftmax>::valid);

@@ -31,13 +31,23 @@ std::mt19937_64 fresh_rng() {
     return std::mt19937_64(seed);
 }
 
-template <class Kernel>
-void check_kernel(const kiln::NetSpec& spec, std::size_t batch, std::mt19937_64& rng) {
+kiln::Weights random_weights(const kiln::NetSpec& spec, std::mt19937_64& rng) {
     kiln::Weights w = kiln::Weights::for_net(spec);
     w.fill_random(rng());
-    kiln::Tensor input(batch, Kernel::input_shape);
+    return w;
+}
+
+kiln::Tensor random_input(std::size_t batch, kiln::Shape shape, std::mt19937_64& rng) {
+    kiln::Tensor input(batch, shape);
     std::uniform_real_distribution<float> u(-1, 1);
     for (auto& v : input.values()) v = u(rng);
+    return input;
+}
+
+template <class Kernel>
+void check_kernel(const kiln::NetSpec& spec, std::size_t batch, std::mt19937_64& rng) {
+    const kiln::Weights w = random_weights(spec, rng);
+    const kiln::Tensor input = random_input(batch, Kernel::input_shape, rng);
     const kiln::Tensor out = Kernel::run(input, w);
     CHECK(ref::relative_error(out, ref::run_net(spec, w, ref::from_kiln(input))) <= 1e-5);
 }
@@ -65,7 +75,7 @@ TEST_CASE("AOT kernels match the reference: W1 unfused and tuned, TF CIFAR-10 an
 
 // A kernel generated per segment runs its segments in order over tensors of its own, each Concat
 // branch writing its slice (of an intermediate tensor, or of the caller's output for the last
-// layer); at growing and shrinking batches, since the tensors between segments are kept per thread.
+// layer); at shrinking and growing batches, since the tensors between segments are kept between calls.
 TEST_CASE("AOT kernels per segment match the reference and the same net as one pipeline") {
     using Segmented = kiln_kernels::branchy_segments;
     using Whole = kiln_kernels::branchy_whole;
@@ -80,13 +90,6 @@ TEST_CASE("AOT kernels per segment match the reference and the same net as one p
         check_kernel<Segmented>(spec, batch, rng);
         check_kernel<Whole>(spec, batch, rng);
     }
-    // Both agree with each other to rounding, on one input.
-    kiln::Weights w = kiln::Weights::for_net(spec);
-    w.fill_random(rng());
-    kiln::Tensor input(2, Segmented::input_shape);
-    std::uniform_real_distribution<float> u(-1, 1);
-    for (auto& v : input.values()) v = u(rng);
-    CHECK(ref::relative_error(Segmented::run(input, w), ref::from_kiln(Whole::run(input, w))) <= 1e-5);
 }
 
 // Calls from several threads at once, each at its own batch, each with the tensors between
@@ -95,13 +98,10 @@ TEST_CASE("AOT kernels per segment run from several threads at once") {
     using K = kiln_kernels::branchy_segments;
     auto rng = fresh_rng();
     const auto spec = kiln::describe<aot_nets::Branchy>();
-    kiln::Weights w = kiln::Weights::for_net(spec);
-    w.fill_random(rng());
-    std::uniform_real_distribution<float> u(-1, 1);
+    const kiln::Weights w = random_weights(spec, rng);
     std::vector<kiln::Tensor> inputs, alone;
     for (std::size_t t = 0; t < 4; ++t) {
-        inputs.emplace_back(t + 1, K::input_shape);
-        for (auto& v : inputs.back().values()) v = u(rng);
+        inputs.push_back(random_input(t + 1, K::input_shape, rng));
         alone.push_back(K::run(inputs.back(), w));
     }
     std::vector<int> mismatches(inputs.size(), 0);

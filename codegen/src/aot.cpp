@@ -7,16 +7,15 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
-#include <thread>
 #include <vector>
 
 #include "aot_parts.hpp"
 #include "compile_progress.hpp"
+#include "in_parallel.hpp"
 #include "kiln/codegen/lowered.hpp"
 #include "kiln/codegen/schedule.hpp"
 #include "kiln/codegen/target.hpp"
@@ -41,30 +40,6 @@ void write_file(const std::string& path, const std::string& text) {
     std::ofstream out(path);
     out << text;
     if (!out) throw Error("could not write " + path);
-}
-
-// Runs work(i) for i in [0, count) on up to one thread per core; the first exception is rethrown
-// once all have stopped.
-template <class Work>
-void in_parallel(std::size_t count, Work work) {
-    std::atomic<std::size_t> next{0};
-    std::vector<std::exception_ptr> errors(count);
-    const auto some = [&] {
-        for (std::size_t i = next++; i < count; i = next++) {
-            try {
-                work(i);
-            } catch (...) {
-                errors[i] = std::current_exception();
-            }
-        }
-    };
-    const std::size_t threads = std::min<std::size_t>(count, std::max(1u, std::thread::hardware_concurrency()));
-    std::vector<std::thread> pool;
-    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(some);
-    some();
-    for (auto& t : pool) t.join();
-    for (const auto& e : errors)
-        if (e) std::rethrow_exception(e);
 }
 
 // The graph a kernel runs, its repeated segments sharing one compiled function, each function's
@@ -138,7 +113,7 @@ std::string generate_kernel(const NetSpec& spec, const AotOptions& o) {
     const detail::CompiledSegments compiled = plan_functions(spec, split, o, targets);
     const SegmentGraph& graph = compiled.graph;
     const std::size_t functions = compiled.functions;
-    // Segment f of target v is the first segment calling function f.
+    // The segment each function is compiled from: the first that calls it.
     std::vector<std::size_t> first_caller(functions);
     for (std::size_t s = graph.segments.size(); s-- > 0;) first_caller[compiled.function_of[s]] = s;
 
@@ -194,7 +169,7 @@ std::string generate_kernel(const NetSpec& spec, const AotOptions& o) {
             std::vector<std::string> objects(items);
             for (std::size_t i = 0; i < items; ++i)
                 objects[i] = directory + "/" + detail::hex(detail::fnv1a(identity + "\n" + compiled.keys[i])) + ".o";
-            in_parallel(items + n, [&](std::size_t item) {
+            detail::in_parallel(items + n, [&](std::size_t item) {
                 if (item >= items) return schedule_whole(item - items);
                 // Without a cache the directory is the kernel's own, so an object there may be stale.
                 if (!o.cache_dir.empty() && std::filesystem::exists(objects[item])) {
@@ -207,7 +182,7 @@ std::string generate_kernel(const NetSpec& spec, const AotOptions& o) {
                 }
                 progress.one_done();
             });
-            in_parallel(n, [&](std::size_t v) {
+            detail::in_parallel(n, [&](std::size_t v) {
                 detail::link_relocatable(o.linker, std::vector<std::string>(objects.begin() + std::ptrdiff_t(v * functions),
                                                                     objects.begin() + std::ptrdiff_t((v + 1) * functions)),
                                  object_path(v));
@@ -216,13 +191,13 @@ std::string generate_kernel(const NetSpec& spec, const AotOptions& o) {
             // Lowered and scheduled for every target at once; then each target's pipelines joined
             // into one module and compiled, so the build names a fixed set of files.
             std::vector<std::optional<Module>> modules(items);
-            in_parallel(items + n, [&](std::size_t item) {
+            detail::in_parallel(items + n, [&](std::size_t item) {
                 if (item >= items) return schedule_whole(item - items);
                 modules[item] = compile_function(compiled, item, first_caller, o, targets[item / functions].target);
                 progress.one_done();
             });
             lowering_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-            in_parallel(n, [&](std::size_t v) {
+            detail::in_parallel(n, [&](std::size_t v) {
                 Module object = *modules[v * functions];
                 if (functions > 1) {
                     object = Module(o.name + "_" + detail::c_identifier(targets[v].text), targets[v].target);

@@ -29,7 +29,7 @@ std::string c_identifier(const std::string& s);
 bool host_can_run(const Halide::Target& target);
 
 // The segments' compiled functions: function_of[s] is the one segment s calls (repeated segments
-// share one), `functions` their count; `name(variant, f)` the C symbol of function f for a target.
+// share one), `functions` their count.
 struct CompiledSegments {
     SegmentGraph graph;
     std::vector<std::size_t> function_of;

@@ -1,7 +1,7 @@
 // Progress of a long compile, reported from a thread of its own: nothing for the first 2 s, then a
 // line every 2 s and one at the end, so a user waiting on Halide knows what it is doing and for
-// about how long. The JIT (pipeline_cache.cpp) counts pipelines compiled; the AOT generator
-// (aot.cpp) counts targets lowered.
+// about how long. The JIT (pipeline_cache.cpp) and the AOT generator (aot.cpp) count pipelines
+// compiled.
 #pragma once
 
 #include <chrono>

@@ -2,14 +2,12 @@
 #include "pipeline_cache.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <deque>
-#include <exception>
 #include <map>
-#include <thread>
 
 #include "compile_progress.hpp"
+#include "in_parallel.hpp"
 #include "jit_allocator.hpp"
 #include "jit_parallel_loops.hpp"
 #include "kiln/dsl/signature.hpp"
@@ -91,29 +89,15 @@ std::vector<std::shared_ptr<CompiledPipeline>> compile_pipelines(std::vector<Low
     }
     std::vector<std::size_t> work;
     for (const auto& [key, index] : to_compile) work.push_back(index);
-    // Halide lowers and generates code for separate pipelines independently (it compiles
-    // multi-target libraries in parallel the same way).
-    std::atomic<std::size_t> next{0};
-    std::vector<std::exception_ptr> errors(work.size());
     CompileProgress report(work.size(), progress, describe_jit_compile);
-    const auto compile_some = [&] {
-        for (std::size_t w = next++; w < work.size(); w = next++) {
-            try {
-                out[work[w]]->pipeline.compile_jit(target);
-            } catch (...) {
-                errors[w] = std::current_exception();
-            }
-            report.one_done();
-        }
-    };
-    const std::size_t threads = std::min<std::size_t>(work.size(), std::max(1u, std::thread::hardware_concurrency()));
-    std::vector<std::thread> pool;
-    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(compile_some);
-    compile_some();
-    for (auto& t : pool) t.join();
+    in_parallel(work.size(), [&](std::size_t w) {
+        struct Counted {
+            CompileProgress& report;
+            ~Counted() { report.one_done(); }
+        } counted{report};
+        out[work[w]]->pipeline.compile_jit(target);
+    });
     report.finish();
-    for (const auto& e : errors)
-        if (e) std::rethrow_exception(e);
     std::lock_guard<std::mutex> lock(c.mutex);
     for (const auto& [key, index] : to_compile) c.keep(key, out[index]);
     for (std::size_t i = 0; i < nets.size(); ++i)

@@ -206,18 +206,16 @@ inline int run_segments(const SegmentedKernel& k, int variant, halide_buffer_t* 
     std::vector<void*>& args = arena.args;
     for (int i = 0; i < k.step_count; ++i) {
         const SegmentStep& step = k.steps[i];
+        // A segment reads its whole input tensor: the caller's own buffer, or a dense view of ours.
         detail::View in, out;
-        if (step.input == 0)
-            detail::caller_view(in, *input);
-        else
-            detail::dense_view(in, base + offsets[std::size_t(step.input)], k.tensors[step.input], batch);
+        if (step.input != 0) detail::dense_view(in, base + offsets[std::size_t(step.input)], k.tensors[step.input], batch);
         if (step.output == last)
             detail::caller_view(out, *output);
         else
             detail::dense_view(out, base + offsets[std::size_t(step.output)], k.tensors[step.output], batch);
         detail::narrow_channels(out, step.channel_offset, step.channels);
-        // The caller's own buffers where the step takes them whole, so that a GPU kernel's device
-        // copies stay with them (a GPU kernel is one segment: aot.hpp).
+        // The caller's own output buffer where the step writes it whole, so that a GPU kernel's
+        // device copies stay with it (a GPU kernel is one segment: aot.hpp).
         const bool whole_output = step.output == last && step.channel_offset == 0 && step.channels == k.tensors[last].c;
         args.assign(1, step.input == 0 ? input : &in.buffer);
         for (int p = 0; p < step.param_count; ++p) args.push_back(params[step.params[p]]);

@@ -228,12 +228,38 @@ TEST_CASE("conv group plans: a depthwise conv, and a pointwise one over an input
         const ConvGroupPlan pw = first_plan(describe<nets::W6>(), 1, m, 1);
         CHECK(pw.loop == ConvGroupPlan::Loop::serial_channel_blocks);
         CHECK(pw.tasks() == pw.row_bands);
+        // So the depthwise output (1.5 MiB, more than half of L2) is computed a row at a time
+        // inside the pointwise conv's tasks, which read whole rows; the pointwise conv itself is
+        // stored.
+        CHECK(pw.tasks_read_whole_rows());
+        CHECK(dw.inside_consumer == 1);
+        CHECK(pw.inside_consumer == 0);
+        CHECK(dw.describe().find("computed a row at a time inside the next group's tasks") != std::string::npos);
     }
-    // With a 16 MiB L2 the input stays in L2: parallel channel blocks.
-    const ConvGroupPlan big_l2 = first_plan(describe<nets::W6>(), 1, MachineModel::for_target(avx512, "xeon-spr,cores=2,l2=16MiB"), 1);
+    // With a 16 MiB L2 the input stays in L2: parallel channel blocks, and the depthwise output stored.
+    const MachineModel big = MachineModel::for_target(avx512, "xeon-spr,cores=2,l2=16MiB");
+    const ConvGroupPlan big_l2 = first_plan(describe<nets::W6>(), 1, big, 1);
     CHECK(big_l2.loop == ConvGroupPlan::Loop::register_tiles);
     CHECK(big_l2.channel_blocks == 2);
     CHECK(big_l2.tasks() == 2);
+    CHECK(!big_l2.tasks_read_whole_rows());
+    CHECK(first_plan(describe<nets::W6>(), 1, big).inside_consumer == 0);
+    // W6's depthwise half alone has no consumer: a plan computing it inside one is refused, and
+    // so is one that computes the pointwise conv (no depthwise group) inside anything.
+    const MachineModel spr = MachineModel::for_target(avx512, "xeon-spr,cores=2");
+    const codegen::Lowered dw_alone = codegen::lower(describe<nets::W6Depthwise>(), 1);
+    const codegen::FusionGroup dw_group = codegen::fusion_groups(dw_alone).front();
+    ConvGroupPlan inside = codegen::plan_conv_group(dw_alone, dw_group, spr);
+    CHECK(inside.inside_consumer == 0);
+    inside.inside_consumer = 1;
+    CHECK_THROWS_WITH_AS(codegen::check_conv_group_plan(dw_alone, dw_group, inside),
+                         doctest::Contains("only a depthwise group (element-wise layers after it, no pool) read by a pointwise conv"),
+                         kiln::Error);
+    const codegen::Lowered w6 = codegen::lower(describe<nets::W6>(), 1);
+    const codegen::FusionGroup pw_group = codegen::fusion_groups(w6).at(1);
+    ConvGroupPlan pw_inside = codegen::plan_conv_group(w6, pw_group, spr);
+    pw_inside.inside_consumer = 1;
+    CHECK_THROWS_AS(codegen::check_conv_group_plan(w6, pw_group, pw_inside), kiln::Error);
 }
 
 TEST_CASE("conv group plans: the tile follows the registers, the reduction block L2, the bands the cores") {

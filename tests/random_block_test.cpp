@@ -323,6 +323,92 @@ TEST_CASE("random conv blocks match the reference under fused and unfused, tuned
     }
 }
 
+// A depthwise conv (multiplier 1 or 2, any kernel, stride, dilation and padding), an optional ReLU
+// or ReLU6, then a pointwise conv and an optional ReLU: MobileNet's block, whose depthwise group
+// `fused` computes a row at a time inside the pointwise conv's tasks when its output does not stay
+// in L2 (conv_group_plan.hpp: inside_consumer). A 1 KiB L2 makes these small pairs take that
+// path wherever the plans allow it: every other pair is drawn so they do (at least two vectors of
+// depthwise channels, whole vectors of pointwise filters, four output pixels), the rest freely.
+// The tolerance comes from the pair run on absolute weights and inputs, which bounds every dot
+// product's sum |w x| (ReLU and ReLU6 never amplify).
+TEST_CASE("random depthwise -> pointwise pairs: the depthwise group computed inside the pointwise conv matches the reference") {
+    auto rng = test::rng_for("depthwise inside pointwise");
+    static const long channels[] = {32, 48, 64, 16};
+    static const long filters[] = {16, 32, 64, 24, 40, 7};
+    int nested = 0, pairs = 0;
+    while (pairs < 10) {
+        const bool must_nest = pairs % 2 == 0;
+        const Shape in{pick(rng, 2, 17), pick(rng, 2, 17), channels[pick(rng, 0, must_nest ? 2 : 3)]};
+        ConvAttrs dw;
+        dw.groups = in.c;
+        dw.filters = in.c * (coin(rng, 0.25) ? 2 : 1);
+        dw.kernel = Extent2{pick(rng, 1, 5), pick(rng, 1, 5)};
+        dw.stride = Extent2{pick(rng, 1, 2), pick(rng, 1, 2)};
+        dw.dilation = Extent2{coin(rng, 0.7) ? 1 : 2, coin(rng, 0.7) ? 1 : 2};
+        dw.padding = pick_padding(rng, 2);
+        dw.bias = coin(rng, 0.75);
+        if (!dw.check(in, false).ok()) continue;
+        std::vector<LayerSpec> layers{make_layer_spec(dw, in, "1")};
+        if (must_nest && layers.back().out.h * layers.back().out.w < 4) continue;
+        const long between = pick(rng, 0, 2);  // ReLU, ReLU6, nothing
+        if (between < 2) {
+            ActivationAttrs act;
+            act.function = between == 0 ? ActivationFunction::relu : ActivationFunction::clip;
+            act.low = 0, act.high = 6, act.high_num = 6;
+            layers.push_back(make_layer_spec(act, layers.back().out, std::to_string(layers.size() + 1)));
+        }
+        ConvAttrs pw;
+        pw.filters = filters[pick(rng, 0, must_nest ? 2 : 5)];
+        pw.kernel = Extent2{1, 1};
+        pw.bias = coin(rng, 0.75);
+        layers.push_back(make_layer_spec(pw, layers.back().out, std::to_string(layers.size() + 1)));
+        if (coin(rng)) {
+            ActivationAttrs relu;
+            relu.function = ActivationFunction::relu;
+            layers.push_back(make_layer_spec(relu, layers.back().out, std::to_string(layers.size() + 1)));
+        }
+        const NetSpec spec = test::net_of(std::move(layers));
+        ++pairs;
+        const long batch = pick(rng, 1, 3);
+        const int batch_estimate = coin(rng) ? 1 : 8;
+        const std::string machine = coin(rng) ? "host,l2=1KiB" : "host,l2=1KiB,cores=7";
+        INFO("pair " << pairs << ": input " << in.h << "x" << in.w << "x" << in.c << ", depthwise x" << dw.filters / in.c << " "
+                     << dw.kernel.h << "x" << dw.kernel.w << " stride " << dw.stride.h << "x" << dw.stride.w << " dilation "
+                     << dw.dilation.h << "x" << dw.dilation.w << " padding kind " << int(dw.padding.kind) << ", between "
+                     << between << ", pointwise " << pw.filters << ", batch " << batch << " (estimate " << batch_estimate
+                     << "), machine " << machine);
+        Weights w = Weights::for_net(spec);
+        w.fill_random(rng());
+        Tensor input(batch, spec.input);
+        test::fill_uniform(input, rng);
+        const ref::Tensor want = ref::run_net(spec, w, test::to_ref(input));
+        Weights abs_w = w;
+        for (const ParamSpec& p : abs_w.specs())
+            for (float& v : abs_w[p.name]) v = std::abs(v);
+        ref::Tensor abs_input = test::to_ref(input);
+        for (double& v : abs_input.v) v = std::abs(v);
+        const double scale = std::max(1.0, max_abs(ref::run_net(spec, abs_w, abs_input)));
+        for (const char* schedule : {"fused", "unfused"}) {
+            codegen::JitOptions options{schedule, batch_estimate};
+            options.machine = machine;
+            const codegen::JitNet net(spec, options);
+            const std::string& plan = net.lowered().schedule_plan;
+            INFO(schedule << ":\n" << plan);
+            CHECK(net.pipeline_count() == 1);  // the pair is one segment
+            const bool inside = plan.find("computed a row at a time inside") != std::string::npos;
+            if (std::string(schedule) == "unfused") CHECK(!inside);
+            if (std::string(schedule) == "fused" && must_nest) CHECK(inside);
+            nested += inside;
+            const kiln::Tensor got = net.run(input, w);
+            REQUIRE(ref::same_shape(got, want));
+            double err = 0;
+            for (std::size_t i = 0; i < want.v.size(); ++i) err = std::max(err, std::abs(double(got.values()[i]) - want.v[i]));
+            CHECK(err <= 1e-5 * scale);
+        }
+    }
+    CHECK(nested >= 5);
+}
+
 // Blocks the schedule soak drew whose autoscheduled kernels died of SIGILL on a Zen 4 VM (seed
 // 6079894418879014735): Halide 14 took the CPU for Sapphire Rapids and emitted AVX-VNNI
 // (`{vex} vpdpwssd`), which Zen 4 lacks (kiln/codegen/target.hpp).

@@ -4,6 +4,7 @@
 // and its file gives every group a measured plan.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -298,4 +299,66 @@ TEST_CASE("the tuner: a measured plan per group, never slower than the cost mode
     options.schedule = "fused";
     options.seconds = 0;
     CHECK(error_of([&] { codegen::tune_net(spec, options); }).find("more than 0 seconds") != std::string::npos);
+}
+
+TEST_CASE("tuning a depthwise group before a pointwise conv: timed with it, inside its tasks or stored, and a consumer plan that forbids it stores it") {
+    // A 16 KiB L2: the cost model computes the depthwise output (10x12x32) inside the pointwise conv.
+    using Block = Net<Input<10, 12, 32>, DepthwiseConv<32, Kernel<3>, Pad<1>>, Relu, Conv<64, Kernel<1>>, Relu>;
+    codegen::JitOptions options;
+    options.machine = "host,cores=2,l2=16KiB";
+    const codegen::Lowered net = codegen::lower(describe<Block>(), 1);
+    // The JIT's target (HL_JIT_TARGET may name a narrower one than the host's), whose lanes the keys hold.
+    const MachineModel m = MachineModel::for_target(codegen::runnable_here(Halide::get_jit_target_from_environment()), options.machine);
+    const auto groups = conv_groups(net);
+    REQUIRE(groups.size() == 2);
+    const std::string dw_key = codegen::tuning_key(m, net, groups[0]), pw_key = codegen::tuning_key(m, net, groups[1]);
+    // The depthwise group's key names the conv its plan was measured with.
+    CHECK(dw_key.find(" | then | conv 10x12x32 -> 10x12x64 k1x1") != std::string::npos);
+    CHECK(pw_key.find(" | then") == std::string::npos);
+    const ConvGroupPlan dw = codegen::plan_conv_group(net, groups[0], m), pw = codegen::plan_conv_group(net, groups[1], m);
+    REQUIRE(dw.inside_consumer == 1);
+    CHECK(codegen::plan_variants(net, groups[0], m, dw, codegen::PlanAxis::inside_consumer).size() == 1);
+    CHECK(codegen::plan_variants(net, groups[1], m, pw, codegen::PlanAxis::inside_consumer).empty());
+    {
+        const codegen::JitNet jit(describe<Block>(), options);
+        CHECK(jit.lowered().schedule_plan.find("computed a row at a time inside the next group's tasks (cost model)") != std::string::npos);
+        check_against_reference(jit, 2, "depthwise inside pointwise");
+    }
+    {
+        // Tuned to store it.
+        ConvGroupPlan stored = dw;
+        stored.inside_consumer = 0;
+        codegen::JitOptions tuned = options;
+        tuned.tuning.entries[dw_key] = {stored};
+        const codegen::JitNet jit(describe<Block>(), tuned);
+        CHECK(jit.lowered().schedule_plan.find("computed a row at a time") == std::string::npos);
+        check_against_reference(jit, 2, "depthwise stored before pointwise");
+    }
+    {
+        // A tuned pointwise plan whose tasks split the channel blocks would compute each
+        // depthwise row twice: the depthwise output is stored instead, and the plan says why.
+        ConvGroupPlan split = pw;
+        split.loop = ConvGroupPlan::Loop::register_tiles;
+        split.tile_vectors = 64 / split.vector_lanes / 2;
+        split.channel_blocks = 2;
+        codegen::JitOptions tuned = options;
+        tuned.tuning.entries[pw_key] = {split};
+        const codegen::JitNet jit(describe<Block>(), tuned);
+        INFO(jit.lowered().schedule_plan);
+        CHECK(jit.lowered().schedule_plan.find("; stored instead: l3_conv's plan does not read whole rows per task") != std::string::npos);
+        check_against_reference(jit, 3, "depthwise stored for a split pointwise plan");
+    }
+    // The tuner measures the choice on the pair: the other choice is a candidate of its own.
+    codegen::TuneOptions tune;
+    tune.machine = options.machine;
+    tune.seconds = 4;
+    tune.max_candidates = 3;
+    std::vector<std::string> lines;
+    tune.progress = [&](const std::string& line) { lines.push_back(line); };
+    const Tuning tuning = codegen::tune_net(describe<Block>(), tune);
+    REQUIRE(tuning.find(dw_key));
+    const bool tried_stored = std::any_of(lines.begin(), lines.end(), [](const std::string& l) {
+        return l.find("[1/2]") != std::string::npos && l.find("rows x batch 1 = ") != std::string::npos && l.find(" ms (best ") != std::string::npos;
+    });
+    CHECK(tried_stored);
 }

@@ -82,7 +82,7 @@ void schedule_net_output(Lowered& net, const MachineModel& machine) {
         .vectorize(net.c, machine.vector_lanes, TailStrategy::GuardWithIf);
 }
 
-void schedule_conv_group(Lowered& net, const FusionGroup& group, const ConvGroupPlan& plan) {
+ConvGroupLoops schedule_conv_group(Lowered& net, const FusionGroup& group, const ConvGroupPlan& plan, const ConvGroupLoops* inside) {
     check_conv_group_plan(net, group, plan);
     const Var &c = net.c, &x = net.x, &y = net.y, &n = net.n;
     const int vec = plan.vector_lanes;
@@ -109,6 +109,50 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const ConvGroup
 
     Var t(root.name() + "_t"), yo(root.name() + "_yo"), yi(root.name() + "_yi");
     Var cb(root.name() + "_cb"), cbi(root.name() + "_cbi"), xo("xo"), xi("xi"), cv("cv"), cl("cl");
+    // The register tile: accumulators initialized with the bias, reduced over input channels
+    // (innermost, one broadcast input value per FMA row) and kernel taps, never leaving registers.
+    const auto schedule_register_tile = [&] {
+        conv.split(c, cv, cl, vec).reorder(cl, cv, x).vectorize(cl).unroll(cv).unroll(x);
+        conv.update()
+            .split(c, cv, cl, vec)
+            .reorder(cl, cv, x, r.x, r.y, r.z, y, n)
+            .vectorize(cl)
+            .unroll(cv)
+            .unroll(x);
+        if (conv_attrs.group_input_channels(conv_in) <= 4) conv.update().unroll(r.x);
+        // A depthwise conv reduces over taps alone, each FMA loading its own input vector (not a
+        // broadcast): kernel columns unrolled, so neighbouring tile columns share the loads of the
+        // input columns they both read (a 6-column tile of a 3x3 kernel loads 8 vectors a row, not 18).
+        if (conv_attrs.depthwise(conv_in) && conv_attrs.kernel.w <= 7 && !stages.skips_padded_columns) conv.update().unroll(r.y);
+        // Column taps tested per tile column: with the tiles and kernel columns unrolled the tests
+        // are constants, and an edge tile's rows of FMAs simply leave the padded columns out.
+        if (stages.skips_padded_columns) conv.update().unroll(r.y);
+    };
+
+    if (inside) {
+        // Computed a row at a time inside the consumer's row loop, whole pixels per tile (the
+        // consumer reduces over every channel of a pixel), so the row is in L1 when the
+        // consumer's tiles read it and the tensor between the groups is never stored; the padded
+        // input rows slide down the consumer's band. No loop of its own is parallel.
+        if (plan.loop != ConvGroupPlan::Loop::serial_channel_blocks)
+            throw Error("conv group " + net.layers[group.first()].spec->name +
+                        " can be computed inside its consumer only with serial channel blocks");
+        root.compute_at(inside->root, inside->row)
+            .split(c, cb, cbi, plan.channel_block(), TailStrategy::RoundUp)
+            .split(cbi, cv, cl, vec)
+            .split(x, xo, xi, plan.tile_columns, TailStrategy::GuardWithIf)
+            .reorder(cl, cv, xi, cb, xo, y, n)
+            .vectorize(cl)
+            .unroll(cv)
+            .unroll(xi);
+        if (stages.skips_padded_columns) root.unroll(xo);
+        conv.compute_at(root, cb);
+        pack_weights(stages, vec).compute_at(inside->root, inside->task);
+        if (conv_input.defined()) conv_input.store_at(inside->root, inside->image).compute_at(inside->root, inside->row);
+        schedule_register_tile();
+        return {};
+    }
+
     // The stored stage is computed over exactly its declared shape, so the band and tile splits
     // below, derived from that shape, always fit. Its consumer may need less: a pool whose stride
     // exceeds its window never reads the last conv row, and ShiftInwards then moved the one band of
@@ -128,7 +172,7 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const ConvGroup
         pack_weights(stages, vec).compute_at(root, t);
         conv.compute_at(tiled, pool ? y : yi).vectorize(c, vec, TailStrategy::GuardWithIf);
         conv.update().vectorize(c, vec, TailStrategy::GuardWithIf);
-        return;
+        return {root, yi, t, t};
     }
 
     // Column tiles split with GuardWithIf: after unrolling, the guards of a ragged row's last tile
@@ -167,7 +211,7 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const ConvGroup
         root.fuse(cb, yo, t).fuse(t, n, t).parallel(t);
         if (conv_input.defined()) conv_input.compute_at(conv, rco);
         pack_weights(stages, vec).compute_at(conv, rco);
-        return;
+        return {root, yi, t, t};
     }
     if (plan.loop == ConvGroupPlan::Loop::serial_channel_blocks) {
         // A tile's channel blocks one after another at its columns, so consecutive tiles read
@@ -213,26 +257,12 @@ void schedule_conv_group(Lowered& net, const FusionGroup& group, const ConvGroup
         fold_padded_input();
     }
 
-    // The register tile: accumulators initialized with the bias, reduced over input channels
-    // (innermost, one broadcast input value per FMA row) and kernel taps, never leaving registers.
-    conv.split(c, cv, cl, vec).reorder(cl, cv, x).vectorize(cl).unroll(cv).unroll(x);
-    conv.update()
-        .split(c, cv, cl, vec)
-        .reorder(cl, cv, x, r.x, r.y, r.z, y, n)
-        .vectorize(cl)
-        .unroll(cv)
-        .unroll(x);
-    if (conv_attrs.group_input_channels(conv_in) <= 4) conv.update().unroll(r.x);
-    // A depthwise conv reduces over taps alone, each FMA loading its own input vector (not a
-    // broadcast): kernel columns unrolled, so neighbouring tile columns share the loads of the
-    // input columns they both read (a 6-column tile of a 3x3 kernel loads 8 vectors a row, not 18).
-    if (conv_attrs.depthwise(conv_in) && conv_attrs.kernel.w <= 7 && !stages.skips_padded_columns) conv.update().unroll(r.y);
-    // Column taps tested per tile column: with the tiles and kernel columns unrolled the tests
-    // are constants, and an edge tile's rows of FMAs simply leave the padded columns out.
-    if (stages.skips_padded_columns) conv.update().unroll(r.y);
+    schedule_register_tile();
+    return {root, yi, image_loop, t};
 }
 
-void plan_and_schedule_conv_group(Lowered& net, const FusionGroup& group, const MachineModel& machine, const Tuning& tuning) {
+ConvGroupPlan choose_conv_group_plan(const Lowered& net, const FusionGroup& group, const MachineModel& machine, const Tuning& tuning,
+                                     std::string& source) {
     const TunedPlan* tuned = tuning.find(tuning_key(machine, net, group));
     const ConvGroupPlan cost_model = plan_conv_group(net, group, machine);
     const ConvGroupPlan plan = tuned ? tuned->plan : cost_model;
@@ -247,9 +277,21 @@ void plan_and_schedule_conv_group(Lowered& net, const FusionGroup& group, const 
     if (tuned && plan.batch != std::max(1, net.batch_estimate))
         throw Error("tuned plan for layer " + layer + " was made for batch " + std::to_string(plan.batch) + ", the net plans for " +
                     std::to_string(std::max(1, net.batch_estimate)));
-    net.schedule_plan += layer;
-    if (group.fused()) net.schedule_plan += ".." + net.layers[group.last()].spec->name;
-    net.schedule_plan += ": " + plan.describe() + (!tuned ? " (cost model)" : plan == cost_model ? " (tuned: the cost model's plan measured best)" : " (tuned)") + "\n";
+    source = !tuned ? "cost model" : plan == cost_model ? "tuned: the cost model's plan measured best" : "tuned";
+    return plan;
+}
+
+std::string plan_line(const Lowered& net, const FusionGroup& group, const ConvGroupPlan& plan, const std::string& source) {
+    std::string line = net.layers[group.first()].spec->name;
+    if (group.fused()) line += ".." + net.layers[group.last()].spec->name;
+    return line + ": " + plan.describe() + " (" + source + ")";
+}
+
+void plan_and_schedule_conv_group(Lowered& net, const FusionGroup& group, const MachineModel& machine, const Tuning& tuning) {
+    std::string source;
+    ConvGroupPlan plan = choose_conv_group_plan(net, group, machine, tuning, source);
+    plan.inside_consumer = 0;  // every group stored: what this schedules (`unfused`) does
+    net.schedule_plan += plan_line(net, group, plan, source) + "\n";
     schedule_conv_group(net, group, plan);
 }
 

@@ -21,11 +21,31 @@ void schedule_layer_at_root(Lowered& net, std::size_t layer, const MachineModel&
 // conv: 16x16x256 -> 128, 5x5), the band's conv rows are instead computed whole, one slice of input
 // channels at a time, then pooled. A group of the conv alone is the `unfused` conv. The sizes of
 // all of this come from `plan` (conv_group_plan.hpp), checked before it is applied.
-void schedule_conv_group(Lowered& net, const FusionGroup& group, const ConvGroupPlan& plan);
+//
+// Returns the loops a producer group may be computed inside (ConvGroupPlan::inside_consumer). Given
+// `inside`, the group is computed there a row at a time, whole pixels per tile (its plan must be
+// serial_channel_blocks), its weights copied once per consumer task.
+struct ConvGroupLoops {
+    Halide::Func root;   // the group's stored stage
+    Halide::Var row;     // its row loop, inside the task and image loops
+    Halide::Var image;   // the loop of images a task holds its per-image rows for (the task's own)
+    Halide::Var task;    // its parallel loop
+};
+ConvGroupLoops schedule_conv_group(Lowered& net, const FusionGroup& group, const ConvGroupPlan& plan,
+                                   const ConvGroupLoops* inside = nullptr);
 
 // The group's plan from `tuning` when it has one for the group, else the one the cost rules
-// choose; recorded in Lowered::schedule_plan with where it came from, and applied.
+// choose; `source` says which ("cost model", "tuned", ...).
+ConvGroupPlan choose_conv_group_plan(const Lowered& net, const FusionGroup& group, const MachineModel& machine, const Tuning& tuning,
+                                     std::string& source);
+
+// The plan chosen, recorded in Lowered::schedule_plan with where it came from, and applied with
+// the group's output stored (`unfused`: no group computed inside another).
 void plan_and_schedule_conv_group(Lowered& net, const FusionGroup& group, const MachineModel& machine, const Tuning& tuning);
+
+// "l1_conv..l2_activation: <plan> (<source>)": the group's line in Lowered::schedule_plan, without
+// its newline.
+std::string plan_line(const Lowered& net, const FusionGroup& group, const ConvGroupPlan& plan, const std::string& source);
 
 // The net's output stage: a copy of the last layer, computed at root.
 void schedule_net_output(Lowered& net, const MachineModel& machine);

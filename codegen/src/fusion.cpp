@@ -1,6 +1,7 @@
 // Partition of the lowered layers into fusion groups (see fusion.hpp).
 #include "kiln/codegen/fusion.hpp"
 
+#include <algorithm>
 #include <map>
 
 namespace kiln::codegen {
@@ -15,8 +16,10 @@ bool is_elementwise(const LayerSpec& s) {
 // Walks one sequence (the top level or a branch), recursing into composite layers.
 void partition(const std::vector<LayerSpec>& seq, const std::map<const LayerSpec*, std::size_t>& index,
                std::vector<FusionGroup>& out) {
+    std::size_t previous = FusionGroup::none;
     for (std::size_t i = 0; i < seq.size(); ++i) {
         FusionGroup g;
+        g.input_group = previous;
         g.layers.push_back(index.at(&seq[i]));
         if (std::holds_alternative<ConvAttrs>(seq[i].attrs)) {
             g.starts_with_conv = true;
@@ -29,6 +32,7 @@ void partition(const std::vector<LayerSpec>& seq, const std::map<const LayerSpec
             for (const auto& branch : seq[i].children) partition(branch, index, out);
         }
         out.push_back(std::move(g));
+        previous = out.size() - 1;
     }
 }
 
@@ -40,6 +44,32 @@ std::vector<FusionGroup> fusion_groups(const Lowered& net) {
     std::vector<FusionGroup> out;
     partition(net.spec.layers, index, out);
     return out;
+}
+
+bool is_pointwise_conv(const LayerSpec& layer) {
+    const auto* conv = std::get_if<ConvAttrs>(&layer.attrs);
+    return conv && conv->kernel.h == 1 && conv->kernel.w == 1 && conv->stride.h == 1 && conv->stride.w == 1 && conv->groups == 1 &&
+           !pads_input(layer);
+}
+
+bool may_compute_inside(const std::vector<const LayerSpec*>& layers, const LayerSpec& next) {
+    if (layers.empty() || !is_pointwise_conv(next)) return false;
+    const auto* conv = std::get_if<ConvAttrs>(&layers.front()->attrs);
+    if (!conv || !conv->depthwise(layers.front()->in)) return false;
+    return std::all_of(layers.begin() + 1, layers.end(), [](const LayerSpec* l) { return is_elementwise(*l); });
+}
+
+std::optional<FusionGroup> group_to_compute_inside(const Lowered& net, const FusionGroup& group) {
+    const std::vector<FusionGroup> groups = fusion_groups(net);
+    const auto same = std::find_if(groups.begin(), groups.end(), [&](const FusionGroup& g) { return g.layers == group.layers; });
+    if (same == groups.end() || !same->starts_with_conv || same->ends_with_pool) return std::nullopt;
+    const std::size_t index = std::size_t(same - groups.begin());
+    const auto next = std::find_if(groups.begin(), groups.end(), [&](const FusionGroup& g) { return g.input_group == index; });
+    if (next == groups.end() || !next->starts_with_conv || next->ends_with_pool) return std::nullopt;
+    std::vector<const LayerSpec*> layers;
+    for (std::size_t l : group.layers) layers.push_back(net.layers[l].spec);
+    if (!may_compute_inside(layers, *net.layers[next->first()].spec)) return std::nullopt;
+    return *next;
 }
 
 bool is_last_layer(const Lowered& net, std::size_t layer) { return layer + 1 == net.layers.size(); }

@@ -52,6 +52,18 @@ std::vector<StoredBlock> stored_blocks(const Lowered& net, int batch) {
                 b.flops += 2.0 * double(s.macs) * batch;
                 for (const auto& p : s.params) b.bytes_read += 4.0 * double(p.elements());
             }
+            // A group computed inside this one's tiles (schedule_fused) is part of its block: its
+            // output is never stored, so neither written nor read back.
+            const auto& inside = net.computed_inside_next_group;
+            if (fuses && !blocks.empty() && std::find(inside.begin(), inside.end(), blocks.back().layers.back()) != inside.end()) {
+                StoredBlock& producer = blocks.back();
+                producer.layers.insert(producer.layers.end(), b.layers.begin(), b.layers.end());
+                producer.stored_stage = b.stored_stage;
+                producer.bytes_read += b.bytes_read - 4.0 * batch * elements(first.in);
+                producer.bytes_written = b.bytes_written;
+                producer.flops += b.flops;
+                continue;
+            }
             blocks.push_back(std::move(b));
         }
     }

@@ -67,6 +67,7 @@ std::vector<Scored> tile_variants(const Lowered& net, const FusionGroup& group, 
 std::vector<Scored> band_variants(const Lowered& net, const FusionGroup& group, const MachineModel& machine,
                                   const ConvGroupPlan& from) {
     std::vector<Scored> out;
+    if (from.inside_consumer) return out;  // its rows are the next group's
     const int rows = stored_rows(net, group);
     std::set<int> counts = {1, 2, 3, 4, 6, 8};
     for (int k = 1; k <= 4; ++k) counts.insert(k * machine.cores);
@@ -119,6 +120,14 @@ std::vector<Scored> images_per_task_variants(const MachineModel& machine, const 
     return out;
 }
 
+// A group that may be computed inside the next group's tasks: the other choice of the two.
+std::vector<Scored> inside_consumer_variants(const Lowered& net, const FusionGroup& group, const ConvGroupPlan& from) {
+    if (from.loop != ConvGroupPlan::Loop::serial_channel_blocks || !group_to_compute_inside(net, group)) return {};
+    ConvGroupPlan p = from;
+    p.inside_consumer = from.inside_consumer ? 0 : 1;
+    return {{p, 0}};
+}
+
 }  // namespace
 
 std::vector<ConvGroupPlan> plan_variants(const Lowered& net, const FusionGroup& group, const MachineModel& machine,
@@ -128,6 +137,7 @@ std::vector<ConvGroupPlan> plan_variants(const Lowered& net, const FusionGroup& 
         case PlanAxis::row_bands: return valid_distinct(net, group, from, band_variants(net, group, machine, from));
         case PlanAxis::reduction: return valid_distinct(net, group, from, reduction_variants(net, group, machine, from));
         case PlanAxis::images_per_task: return valid_distinct(net, group, from, images_per_task_variants(machine, from));
+        case PlanAxis::inside_consumer: return valid_distinct(net, group, from, inside_consumer_variants(net, group, from));
     }
     return {};
 }

@@ -1,6 +1,8 @@
 // Splitting a net into separately compiled segments (see segments.hpp).
 #include "kiln/codegen/segments.hpp"
 
+#include "kiln/codegen/fusion.hpp"
+
 #include <algorithm>
 #include <variant>
 
@@ -61,7 +63,9 @@ class Splitter {
                 current = concat;
                 continue;
             }
-            if (starts_segment(layer)) close(false);
+            // A pointwise conv stays with the depthwise group before it, which the schedule may
+            // compute inside its tiles (fusion.hpp).
+            if (starts_segment(layer) && !may_compute_inside(open, layer)) close(false);
             open.push_back(&layer);
         }
         close(true);

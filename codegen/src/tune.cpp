@@ -45,10 +45,14 @@ std::vector<FusionGroup> planned_groups(const Lowered& net, const std::string& s
     return groups;
 }
 
-// A net of just the group's layers: what a candidate plan is compiled and timed on.
+// A net of just the group's layers, and the next group's when the group may be computed inside
+// it (so both choices are timed with the consumer): what a candidate plan is compiled and timed on.
 NetSpec group_net(const Lowered& net, const FusionGroup& group) {
     NetSpec sub;
-    for (std::size_t i : group.layers) {
+    std::vector<std::size_t> layers = group.layers;
+    if (const std::optional<FusionGroup> next = group_to_compute_inside(net, group))
+        layers.insert(layers.end(), next->layers.begin(), next->layers.end());
+    for (std::size_t i : layers) {
         sub.layers.push_back(*net.layers[i].spec);
         sub.param_count += sub.layers.back().param_count;
         sub.macs += sub.layers.back().macs;
@@ -183,9 +187,11 @@ Tuning tune_net(const NetSpec& spec, const TuneOptions& options, Tuning tuning) 
         double best_ms = cost_model_ms;
         std::optional<JitNet> best_net;
         int tried = 1;
-        // Half the candidates for register tiles, a third for bands, the rest for reduction blocks
-        // and images per task.
-        const std::pair<PlanAxis, int> axes[] = {{PlanAxis::register_tile, options.max_candidates / 2},
+        // Under `fused`, first whether the group is computed inside the next (one candidate, the
+        // largest lever where there is a choice); then half the candidates for register tiles, a
+        // third for bands, the rest for reduction blocks and images per task.
+        const std::pair<PlanAxis, int> axes[] = {{PlanAxis::inside_consumer, options.schedule == "fused" ? 1 : 0},
+                                                 {PlanAxis::register_tile, options.max_candidates / 2},
                                                  {PlanAxis::row_bands, options.max_candidates / 3},
                                                  {PlanAxis::reduction, options.max_candidates},
                                                  {PlanAxis::images_per_task, options.max_candidates}};

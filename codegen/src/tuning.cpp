@@ -49,7 +49,8 @@ const Field plan_fields[] = {{"vector_lanes", &ConvGroupPlan::vector_lanes, 1},
                              {"reduction_block", &ConvGroupPlan::reduction_block, 0},
                              {"fold_rows", &ConvGroupPlan::fold_rows, 0},
                              {"batch", &ConvGroupPlan::batch, 1},
-                             {"images_per_task", &ConvGroupPlan::images_per_task, 1, true}};
+                             {"images_per_task", &ConvGroupPlan::images_per_task, 1, true},
+                             {"inside_consumer", &ConvGroupPlan::inside_consumer, 0, true}};
 
 nlohmann::ordered_json plan_json(const ConvGroupPlan& plan) {
     nlohmann::ordered_json j;
@@ -149,15 +150,24 @@ std::string tuning_key(const MachineModel& machine, const Lowered& net, const Fu
     key << "machine " << machine.cpu << " " << machine.vector_lanes << "x" << machine.vector_registers << " L1d "
         << machine.l1d_bytes << " L2 " << machine.l2_bytes << " cores " << machine.cores << " | batch "
         << std::max(1, net.batch_estimate);
-    for (std::size_t layer : group.layers) {
-        const LayerSpec& l = *net.layers[layer].spec;
-        key << " | " << l.kind() << " " << shape(l.in) << " -> " << shape(l.out);
-        if (const auto* c = std::get_if<ConvAttrs>(&l.attrs))
-            key << " k" << pair(c->kernel) << " s" << pair(c->stride) << " d" << pair(c->dilation) << " p"
-                << pads(c->rows(l.in), c->cols(l.in)) << (c->groups != 1 ? " g" + std::to_string(c->groups) : "");
-        if (const auto* p = std::get_if<PoolAttrs>(&l.attrs))
-            key << " w" << pair(p->window) << " s" << pair(p->stride) << " p" << pads(p->rows(l.in), p->cols(l.in))
-                << (p->dilation.h != 1 || p->dilation.w != 1 ? " d" + pair(p->dilation) : "");
+    const auto describe_layers = [&](const FusionGroup& g) {
+        for (std::size_t layer : g.layers) {
+            const LayerSpec& l = *net.layers[layer].spec;
+            key << " | " << l.kind() << " " << shape(l.in) << " -> " << shape(l.out);
+            if (const auto* c = std::get_if<ConvAttrs>(&l.attrs))
+                key << " k" << pair(c->kernel) << " s" << pair(c->stride) << " d" << pair(c->dilation) << " p"
+                    << pads(c->rows(l.in), c->cols(l.in)) << (c->groups != 1 ? " g" + std::to_string(c->groups) : "");
+            if (const auto* p = std::get_if<PoolAttrs>(&l.attrs))
+                key << " w" << pair(p->window) << " s" << pair(p->stride) << " p" << pads(p->rows(l.in), p->cols(l.in))
+                    << (p->dilation.h != 1 || p->dilation.w != 1 ? " d" + pair(p->dilation) : "");
+        }
+    };
+    describe_layers(group);
+    // A group that may be computed inside the next one is tuned with it (tune.cpp), so the next
+    // group's layers are part of what its plan was measured on.
+    if (const std::optional<FusionGroup> next = group_to_compute_inside(net, group)) {
+        key << " | then";
+        describe_layers(*next);
     }
     return key.str();
 }

@@ -39,6 +39,11 @@ struct ConvGroupPlan {
     // Images a task computes one after another (register_tiles only): its weight slice, copied
     // into the task's own layout, is then copied once for them all rather than once an image.
     int images_per_task = 1;
+    // 1: the group's output is never stored; it is computed a row at a time inside the tasks of
+    // the next group, which reads it (fusion.hpp: group_to_compute_inside; serial_channel_blocks
+    // only). Where that group's plan splits its channel blocks among tasks, so a row would be
+    // computed once per task, the schedule stores it instead and says so.
+    int inside_consumer = 0;
 
     int channel_block() const { return tile_vectors * vector_lanes; }
     int parallel_channel_blocks() const { return loop == Loop::serial_channel_blocks ? 1 : channel_blocks; }
@@ -47,6 +52,11 @@ struct ConvGroupPlan {
         return (batch + images - 1) / images;
     }
     int tasks() const { return image_groups() * parallel_channel_blocks() * row_bands; }
+    // Whether each task computes whole rows of the stored stage, every channel of every pixel, one
+    // image at a time: a group computed inside this one's tasks is then computed once.
+    bool tasks_read_whole_rows() const {
+        return (loop == Loop::serial_channel_blocks || (loop == Loop::register_tiles && channel_blocks == 1)) && images_per_task == 1;
+    }
     // "register tiles 32 ch x 12 cols, 2 channel blocks x 1 band of 12 rows x batch 1 = 2 tasks, padded input folded to 16 rows"
     std::string describe() const;
     bool operator==(const ConvGroupPlan& other) const;

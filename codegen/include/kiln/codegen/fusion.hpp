@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <vector>
 
 #include "kiln/codegen/lowered.hpp"
@@ -12,9 +13,13 @@
 namespace kiln::codegen {
 
 struct FusionGroup {
+    static constexpr std::size_t none = std::size_t(-1);
     std::vector<std::size_t> layers;  // indices into Lowered::layers, in dataflow order
     bool starts_with_conv = false;
     bool ends_with_pool = false;
+    // The group (index into fusion_groups' result) before this one in the same sequence, whose
+    // output this group's first layer reads and no other layer does; none at a sequence's start.
+    std::size_t input_group = none;
 
     std::size_t first() const { return layers.front(); }
     std::size_t last() const { return layers.back(); }
@@ -25,6 +30,22 @@ struct FusionGroup {
 std::vector<FusionGroup> fusion_groups(const Lowered& net);
 // The conv at `layer` as a group of its own: what `unfused` plans and schedules.
 FusionGroup conv_alone(std::size_t layer);
+
+// A conv whose output pixel reads one input pixel, all its channels: 1x1, stride 1, no padding, one
+// group. A conv group before it can be computed a row at a time inside its tiles, nothing recomputed.
+bool is_pointwise_conv(const LayerSpec& layer);
+
+// Whether `layers` (a conv and what follows it in one sequence) are a group that a schedule may
+// compute inside the tiles of `next`, the layer after them, rather than store whole: a depthwise
+// conv with only element-wise layers after it, then a pointwise conv (MobileNet's block). Segments
+// keep such pairs in one pipeline; whether a schedule does compute the first inside the second is
+// its plan's choice (ConvGroupPlan::inside_consumer).
+bool may_compute_inside(const std::vector<const LayerSpec*>& layers, const LayerSpec& next);
+
+// The group that `group` (a group of `net` exactly as fusion_groups makes it) may be computed
+// inside (may_compute_inside): the next group of its sequence, a conv group without a pool.
+// Empty when there is none, and for any other group (a conv alone under `unfused`).
+std::optional<FusionGroup> group_to_compute_inside(const Lowered& net, const FusionGroup& group);
 
 // True for the net's last top-level layer, whose output Lowered::output copies (a pure stage there
 // is inlined into Lowered::output).

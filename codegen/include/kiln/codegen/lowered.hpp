@@ -72,6 +72,9 @@ struct Lowered {
     std::string machine;
     std::string schedule_plan;
     std::string schedule_source;
+    // The last layer of each conv group the schedule computes inside the next group's tiles
+    // instead of storing (ConvGroupPlan::inside_consumer), for the inspector.
+    std::vector<std::size_t> computed_inside_next_group;
 
     // Every learned tensor in the order all_params(spec) lists them.
     std::vector<Halide::ImageParam> param_list() const;

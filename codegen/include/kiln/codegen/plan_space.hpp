@@ -14,6 +14,7 @@ enum class PlanAxis {
     row_bands,      // how a stored stage's rows are split among tasks
     reduction,      // register tiles against reduction blocks of several sizes (groups with a pool)
     images_per_task,  // the images a register-tiled task computes in turn (batch > 1)
+    inside_consumer,  // computed inside the next group's tasks, or stored (a depthwise group before a pointwise conv)
 };
 
 // Best first by the cost model's own measure (the tile's useful FMAs per step) where it has one.

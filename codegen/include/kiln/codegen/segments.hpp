@@ -3,7 +3,8 @@
 // compiles as many small pipelines, in parallel, with the tensors between them allocated once per
 // net. A segment starts at each conv and at each Residual and takes the layers after it up to the
 // next such layer, so a `fused` conv -> activation -> pool group is never cut (fusion groups never
-// cross a Concat or Residual, fusion.hpp). A Concat is no segment of its own: each of its branches
+// cross a Concat or Residual, fusion.hpp), and a pointwise conv after a depthwise group stays in
+// its segment, since a schedule may compute the depthwise group inside its tiles. A Concat is no segment of its own: each of its branches
 // is split the same way, and a branch's last segment writes its channels straight into its slice
 // of the concat's tensor, so nothing is copied to concatenate. (A Concat with an empty branch,
 // which passes its input through, stays one segment.)

@@ -37,7 +37,9 @@ struct Tuning {
 };
 
 // The machine properties a plan depends on, and the group's layers with every shape and
-// attribute its plan depends on, and the batch: equal keys mean one plan serves both groups.
+// attribute its plan depends on, and the batch: equal keys mean one plan serves both groups. A
+// group that may be computed inside the next (fusion.hpp: group_to_compute_inside) adds that
+// group's layers ("| then | conv ..."): its plan was measured with them.
 std::string tuning_key(const MachineModel& machine, const Lowered& net, const FusionGroup& group);
 
 }  // namespace kiln::codegen

@@ -1,5 +1,7 @@
 // Convolution: JIT output vs the plain-loop reference over every padding kind x stride x dilation x
 // kernel orientation, on random shapes and data drawn fresh each run; plus the lecture's examples.
+#include "kiln/codegen/lowered.hpp"
+#include "nets/workloads.hpp"
 #include "reference/padding.hpp"
 #include "support.hpp"
 
@@ -265,4 +267,25 @@ TEST_CASE("lecture: output-size examples") {
             for (long s = 1; s < 5; ++s)
                 for (long p = 0; p < k; ++p)
                     REQUIRE(kiln::output_extent(m, kiln::Pads{p, p}, k, s, 1) == (m - k + 2 * p + s) / s);
+}
+
+// Padded taps skipped along both axes (every output reads the image; more than 4 input channels a
+// group, or depthwise): the conv reads its input, with no zero-padded copy. An RGB conv adds its
+// padded zeros (its column tests cost more than the taps) and keeps the copy; training skips no
+// taps and keeps it too. Whether the direct read computes the reference's answer is every other
+// test of this file and random_block_test.cpp.
+TEST_CASE("a conv that skips every padded tap reads its input, not a padded copy, except in training") {
+    const auto padded = [](const kiln::NetSpec& spec, bool training) {
+        const kiln::codegen::Lowered net = kiln::codegen::lower(spec, 1, 0, training);
+        return net.layers.front().padded_input.defined();
+    };
+    CHECK(!padded(kiln::describe<nets::W4>(), false));  // 56x56x64, 3x3 pad 1
+    CHECK(!padded(kiln::describe<nets::W2>(), false));  // 12x12x64, 5x5 same
+    CHECK(padded(kiln::describe<nets::W4>(), true));
+    CHECK(padded(kiln::describe<nets::W1>(), false));  // 24x24x3: RGB
+    CHECK(!kiln::codegen::pads_input(kiln::describe<nets::W4>().layers.front()));
+    CHECK(kiln::codegen::pads_input(kiln::describe<nets::W1>().layers.front()));
+    // A 3x3 conv with 3 pixels of padding a side has output rows that read only padding: a copy.
+    using WidePad = kiln::Net<kiln::Input<6, 6, 16>, kiln::Conv<16, kiln::Kernel<3>, kiln::Pad<3>>>;
+    CHECK(padded(kiln::describe<WidePad>(), false));
 }

@@ -31,24 +31,32 @@ bool skips_padded_rows(const LayerSpec& conv) {
 }
 
 namespace {
-// A depthwise conv whose every output reads the image along both axes skips all its padded taps
-// (rows and columns), so it reads the input itself, not a zero-padded copy: the copy was a second
-// pass over memory, for one FMA per value (W6's 3x3 depthwise: 0.149 ms with it, 0.065 ms for the
-// same conv unpadded; oneDNN 0.040 ms).
-bool reads_input_unpadded(const LayerSpec& conv) {
+bool has_padding(const LayerSpec& conv) {
     const auto& a = std::get<ConvAttrs>(conv.attrs);
     const Pads rows = a.rows(conv.in), cols = a.cols(conv.in);
-    return a.depthwise(conv.in) &&
-           every_output_reads_image(conv.in.h, rows, a.kernel.h, a.stride.h, a.dilation.h, conv.out.h) &&
-           every_output_reads_image(conv.in.w, cols, a.kernel.w, a.stride.w, a.dilation.w, conv.out.w);
+    return rows.begin || rows.end || cols.begin || cols.end;
+}
+
+bool every_output_reads_image_both_ways(const LayerSpec& conv) {
+    const auto& a = std::get<ConvAttrs>(conv.attrs);
+    return every_output_reads_image(conv.in.h, a.rows(conv.in), a.kernel.h, a.stride.h, a.dilation.h, conv.out.h) &&
+           every_output_reads_image(conv.in.w, a.cols(conv.in), a.kernel.w, a.stride.w, a.dilation.w, conv.out.w);
+}
+
+// A conv whose every output reads the image along both axes, and that skips its padded taps along
+// both (skips_padded_rows, skips_padded_columns), reads only the image: it reads the input itself,
+// not a zero-padded copy. For a depthwise conv the copy was a second pass over memory, for one FMA
+// per value (W6's 3x3 depthwise: 0.149 ms with it, 0.065 ms for the same conv unpadded; oneDNN
+// 0.040 ms). For other convs of more than 4 input channels a group, it was a copy per task of
+// every input row (W4: 4 channel blocks, 4 copies), 3-10 % of W2, W4, W5 and GoogLeNet at batch 1
+// and 8 on the Xeon VM, interleaved A/B. Training keeps the copy for those (below).
+bool reads_input_unpadded(const LayerSpec& conv) {
+    const auto& a = std::get<ConvAttrs>(conv.attrs);
+    return (a.depthwise(conv.in) || a.group_input_channels(conv.in) > 4) && every_output_reads_image_both_ways(conv);
 }
 }  // namespace
 
-bool pads_input(const LayerSpec& conv) {
-    const auto& a = std::get<ConvAttrs>(conv.attrs);
-    const Pads rows = a.rows(conv.in), cols = a.cols(conv.in);
-    return (rows.begin || rows.end || cols.begin || cols.end) && !reads_input_unpadded(conv);
-}
+bool pads_input(const LayerSpec& conv) { return has_padding(conv) && !reads_input_unpadded(conv); }
 
 bool skips_padded_columns(const LayerSpec& conv) {
     const auto& a = std::get<ConvAttrs>(conv.attrs);
@@ -98,8 +106,13 @@ LayerStages lower_conv(const LayerInput& li, const ConvAttrs& a) {
     conv(c, x, y, n) = a.bias ? li.param("bias")(c) : Expr(0.0f);
     conv(c, x, y, n) += w(c, r.x, kx, ky) * padded(ic, ix, iy, n);
 
+    // Training skips no taps (the where clauses above), so a dense conv reads the padded copy,
+    // which its weight gradient reads too (train_backward.cpp); a depthwise conv reads its input
+    // through the boundary condition, as it always did.
+    const bool padded_copy =
+        li.net.training ? has_padding(li.spec) && !(a.depthwise(in) && every_output_reads_image_both_ways(li.spec)) : pads_input(li.spec);
     LayerStages s;
-    if (pads_input(li.spec)) s.funcs.push_back(padded), s.padded_input = padded;
+    if (padded_copy) s.funcs.push_back(padded), s.padded_input = padded;
     s.funcs.push_back(conv);
     s.rdoms.push_back(r);
     s.output = conv;

@@ -156,7 +156,10 @@ std::string tuning_key(const MachineModel& machine, const Lowered& net, const Fu
             key << " | " << l.kind() << " " << shape(l.in) << " -> " << shape(l.out);
             if (const auto* c = std::get_if<ConvAttrs>(&l.attrs))
                 key << " k" << pair(c->kernel) << " s" << pair(c->stride) << " d" << pair(c->dilation) << " p"
-                    << pads(c->rows(l.in), c->cols(l.in)) << (c->groups != 1 ? " g" + std::to_string(c->groups) : "");
+                    << pads(c->rows(l.in), c->cols(l.in)) << (c->groups != 1 ? " g" + std::to_string(c->groups) : "")
+                    // Padding read through the input itself (no padded copy, no fold): plans
+                    // measured when kiln still copied it do not apply.
+                    << (pads(c->rows(l.in), c->cols(l.in)) != "0,0,0,0" && !pads_input(l) ? " direct" : "");
             if (const auto* p = std::get_if<PoolAttrs>(&l.attrs))
                 key << " w" << pair(p->window) << " s" << pair(p->stride) << " p" << pads(p->rows(l.in), p->cols(l.in))
                     << (p->dilation.h != 1 || p->dilation.w != 1 ? " d" + pair(p->dilation) : "");

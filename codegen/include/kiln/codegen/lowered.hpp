@@ -85,7 +85,9 @@ struct Lowered {
 // Schedules that unroll a register tile over columns must unroll the kernel columns and the tiles
 // too when columns are skipped, so the per-column test folds to constants.
 bool skips_padded_rows(const LayerSpec& conv);
-// Whether the lowered conv reads a zero-padded copy of its input (any pad on any side).
+// Whether the lowered (inference) conv reads a zero-padded copy of its input: it has padding on some
+// side and reads some of it. A conv that skips every padded tap (skips_padded_rows and _columns; a
+// depthwise conv, or more than 4 input channels a group) reads its input directly.
 bool pads_input(const LayerSpec& conv);
 bool skips_padded_columns(const LayerSpec& conv);
 

@@ -174,10 +174,11 @@ TEST_CASE("conv group plans keep their rules on every machine, ISA, batch and re
                             continue;
                         }
                         // The tile: accumulators, its weight vectors, one broadcast input and one
-                        // spare register; accumulators at most 3/4 of them; at most one load per FMA.
+                        // spare register; accumulators at most 3/4 of them, but for a pointwise
+                        // conv's tile as wide as its row; at most one load per FMA.
                         const int v = plan.tile_vectors, cols = plan.tile_columns;
                         CHECK(v * cols + v + 2 <= m.vector_registers);
-                        CHECK(v * cols <= m.vector_registers * 3 / 4);
+                        if (!(codegen::is_pointwise_conv(conv) && cols == conv.out.w)) CHECK(v * cols <= m.vector_registers * 3 / 4);
                         // At most one load per FMA, but for one-vector tiles (1, 7 or 13 channel
                         // vectors), which must load one more: those fill at least half the
                         // accumulators the registers allow (or the row), never a 1 x 1 tile.
@@ -260,6 +261,22 @@ TEST_CASE("conv group plans: a depthwise conv, and a pointwise one over an input
     ConvGroupPlan pw_inside = codegen::plan_conv_group(w6, pw_group, spr);
     pw_inside.inside_consumer = 1;
     CHECK_THROWS_AS(codegen::check_conv_group_plan(w6, pw_group, pw_inside), kiln::Error);
+}
+
+TEST_CASE("conv group plans: a pointwise conv over short rows takes a tile as wide as the row where the registers allow") {
+    // GoogLeNet's inception 4a branch 1: 1x1 over 14x14x480 to 192 channels. On AVX-512 (32
+    // registers) 2 vectors x 14 columns (28 accumulators, 2 weight vectors, a broadcast, a spare)
+    // beat 4 x 5 + a 4-column tile; on AVX2 (16 registers) no such tile fits.
+    using Inception4aBranch1 = Net<Input<14, 14, 480>, Conv<192, Kernel<1>>, Relu>;
+    const ConvGroupPlan spr = first_plan(describe<Inception4aBranch1>(), 1, MachineModel::for_target(avx512, "xeon-spr,cores=2"));
+    CHECK(spr.tile_vectors == 2);
+    CHECK(spr.tile_columns == 14);
+    const ConvGroupPlan zen3 = first_plan(describe<Inception4aBranch1>(), 1, MachineModel::for_target(avx2, "zen3,cores=2"));
+    CHECK(zen3.tile_columns < 14);
+    // A 3x3 conv over the same rows keeps the 3/4 cap.
+    using ThreeByThree = Net<Input<14, 14, 96>, Conv<192, Kernel<3>, Same>, Relu>;
+    const ConvGroupPlan three = first_plan(describe<ThreeByThree>(), 1, MachineModel::for_target(avx512, "xeon-spr,cores=2"));
+    CHECK(three.tile_vectors * three.tile_columns <= 24);
 }
 
 TEST_CASE("conv group plans: the tile follows the registers, the reduction block L2, the bands the cores") {

@@ -136,9 +136,8 @@ ConvGroupLoops schedule_conv_group(Lowered& net, const FusionGroup& group, const
         // input rows slide down the consumer's band. No loop of its own is parallel. The row is
         // allocated per consumer row: stored per task instead (Halide folds it to one row), W6 made
         // 362 allocations a call instead of 10317 but ran 7-9 % slower at batch 1 in A/B runs.
-        if (plan.loop != ConvGroupPlan::Loop::serial_channel_blocks)
-            throw Error("conv group " + net.layers[group.first()].spec->name +
-                        " can be computed inside its consumer only with serial channel blocks");
+        // (`inside` comes with a plan whose inside_consumer is set, which check_conv_group_plan above
+        // accepts only with serial_channel_blocks.)
         root.compute_at(inside->root, inside->row)
             .split(c, cb, cbi, plan.channel_block(), TailStrategy::RoundUp)
             .split(cbi, cv, cl, vec)

@@ -49,14 +49,16 @@ bool every_output_reads_image_both_ways(const LayerSpec& conv) {
 // per value (W6's 3x3 depthwise: 0.149 ms with it, 0.065 ms for the same conv unpadded; oneDNN
 // 0.040 ms). For other convs of more than 4 input channels a group, it was a copy per task of
 // every input row (W4: 4 channel blocks, 4 copies), 3-10 % of W2, W4, W5 and GoogLeNet at batch 1
-// and 8 on the Xeon VM, interleaved A/B. Training keeps the copy for those (below).
-bool reads_input_unpadded(const LayerSpec& conv) {
+// and 8 on the Xeon VM, interleaved A/B. Training skips no taps (lower_conv's where clauses), so
+// there only a depthwise conv reads its input, through the boundary condition; a dense conv reads
+// the padded copy, which its weight gradient reads too (train_backward.cpp).
+bool reads_input_unpadded(const LayerSpec& conv, bool training) {
     const auto& a = std::get<ConvAttrs>(conv.attrs);
-    return (a.depthwise(conv.in) || a.group_input_channels(conv.in) > 4) && every_output_reads_image_both_ways(conv);
+    return (a.depthwise(conv.in) || (!training && a.group_input_channels(conv.in) > 4)) && every_output_reads_image_both_ways(conv);
 }
 }  // namespace
 
-bool pads_input(const LayerSpec& conv) { return has_padding(conv) && !reads_input_unpadded(conv); }
+bool pads_input(const LayerSpec& conv) { return has_padding(conv) && !reads_input_unpadded(conv, false); }
 
 bool skips_padded_columns(const LayerSpec& conv) {
     const auto& a = std::get<ConvAttrs>(conv.attrs);
@@ -66,7 +68,7 @@ bool skips_padded_columns(const LayerSpec& conv) {
     // tests per column cost more than the taps they save (W1 1.2x -> 0.6-1.0x oneDNN in A/B runs),
     // so those taps add their zeros; a depthwise conv instead skips them to read no padded copy
     // (reads_input_unpadded). Columns with no tap in the image likewise (see skips_padded_rows).
-    return (cols.begin || cols.end) && (a.group_input_channels(conv.in) > 4 || reads_input_unpadded(conv)) &&
+    return (cols.begin || cols.end) && (a.group_input_channels(conv.in) > 4 || reads_input_unpadded(conv, false)) &&
            every_output_reads_image(conv.in.w, cols, a.kernel.w, a.stride.w, a.dilation.w, conv.out.w);
 }
 
@@ -106,11 +108,7 @@ LayerStages lower_conv(const LayerInput& li, const ConvAttrs& a) {
     conv(c, x, y, n) = a.bias ? li.param("bias")(c) : Expr(0.0f);
     conv(c, x, y, n) += w(c, r.x, kx, ky) * padded(ic, ix, iy, n);
 
-    // Training skips no taps (the where clauses above), so a dense conv reads the padded copy,
-    // which its weight gradient reads too (train_backward.cpp); a depthwise conv reads its input
-    // through the boundary condition, as it always did.
-    const bool padded_copy =
-        li.net.training ? has_padding(li.spec) && !(a.depthwise(in) && every_output_reads_image_both_ways(li.spec)) : pads_input(li.spec);
+    const bool padded_copy = has_padding(li.spec) && !reads_input_unpadded(li.spec, li.net.training);
     LayerStages s;
     if (padded_copy) s.funcs.push_back(padded), s.padded_input = padded;
     s.funcs.push_back(conv);

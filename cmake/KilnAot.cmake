@@ -125,7 +125,7 @@ function(kiln_add_net target)
   set(generator ${target}_generator)
   get_property(tools GLOBAL PROPERTY KILN_TOOLS_SOURCE_DIR)
   add_executable(${generator} ${tools}/kiln_generate.cpp)
-  target_link_libraries(${generator} PRIVATE kiln::codegen CLI11::CLI11)
+  target_link_libraries(${generator} PRIVATE kiln::generator)
   target_compile_features(${generator} PRIVATE cxx_std_17)
   target_compile_definitions(${generator} PRIVATE KILN_NET_HEADER="${header}" KILN_NET_TYPE=${ARG_NET})
 

@@ -1,5 +1,5 @@
 # cmake --install: kiln's headers, its libraries as the exported targets kiln::dsl, kiln::runtime,
-# kiln::data, kiln::codegen and kiln::onnx, its tools, and the package find_package(kiln) reads (kilnConfig.cmake, the
+# kiln::data, kiln::codegen, kiln::onnx and kiln::generator, its tools, and the package find_package(kiln) reads (kilnConfig.cmake, the
 # version file, kiln_add_net and the generator source kiln_add_net builds in the consumer's tree).
 include(CMakePackageConfigHelpers)
 
@@ -7,7 +7,7 @@ set(KILN_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/kiln CACHE STRING "Where
 
 install(DIRECTORY dsl/include/ runtime/include/ data/include/ codegen/include/ onnx/include/ ${PROJECT_BINARY_DIR}/generated/include/
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT kiln_development)
-install(TARGETS kiln_dsl kiln_runtime kiln_data kiln_codegen kiln_onnx EXPORT kilnTargets
+install(TARGETS kiln_dsl kiln_runtime kiln_data kiln_codegen kiln_onnx kiln_generator EXPORT kilnTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT kiln_development
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT kilnTargets NAMESPACE kiln:: DESTINATION ${KILN_INSTALL_CMAKEDIR} COMPONENT kiln_development)
@@ -28,7 +28,7 @@ install(FILES ${PROJECT_BINARY_DIR}/kilnConfig.cmake ${PROJECT_BINARY_DIR}/kilnC
         DESTINATION ${KILN_INSTALL_CMAKEDIR} COMPONENT kiln_development)
 # kiln_add_net, kiln_add_inspector and kiln_add_tuner build their programs from these in the
 # consumer's build tree.
-install(FILES codegen/tools/kiln_generate.cpp codegen/tools/kiln_inspect.cpp codegen/tools/kiln_tune.cpp
+install(FILES codegen/tools/kiln_generate.cpp codegen/tools/generator_main.hpp codegen/tools/kiln_inspect.cpp codegen/tools/kiln_tune.cpp
               codegen/tools/tool_nets.hpp codegen/tools/cli.hpp
         DESTINATION ${KILN_INSTALL_CMAKEDIR}/generator COMPONENT kiln_development)
 install(FILES LICENSE DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/kiln COMPONENT kiln_development)

@@ -156,6 +156,7 @@ TEST_CASE("conv matches the reference for every padding kind, stride, dilation a
                 for (long dilation : {1L, 2L})
                     for (bool flip : {false, true}) {
                         if (per_side && kind != PaddingKind::explicit_pads && stride != 2) continue;
+                        if (!test::sampled(rng)) continue;
                         INFO("padding kind " << int(kind) << ", per side " << per_side << ", stride " << stride << ", dilation " << dilation << ", flip " << flip);
                         run_case(ConvCase{kind, per_side, stride, dilation, flip}, rng);
                     }
@@ -176,6 +177,7 @@ TEST_CASE("grouped and depthwise conv match the reference") {
     std::uniform_int_distribution<long> pick_m(3, 12), pick_p(0, 2), pick_b(1, 3), pick_s(1, 2);
     for (const Grouping& gr : groupings)
         for (PaddingKind kind : kinds) {
+            if (!test::sampled(rng)) continue;
             ConvAttrs a;
             kiln::Shape in;
             long pads[4];

@@ -2,6 +2,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT
 #include "support.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -22,6 +23,10 @@ std::uint64_t seed() {
 std::mt19937_64 rng_for(const std::string& name) {
     return std::mt19937_64(seed() ^ std::hash<std::string>{}(name));
 }
+
+bool sampled(std::mt19937_64& rng) { return !sanitized || std::bernoulli_distribution(1.0 / 3)(rng); }
+
+int case_count(int n) { return sanitized ? std::max(2, (n + 2) / 3) : n; }
 
 void fill_uniform(kiln::Tensor& t, std::mt19937_64& rng, float lo, float hi) {
     std::uniform_real_distribution<float> u(lo, hi);

@@ -24,6 +24,26 @@ std::uint64_t seed();
 // A fresh generator for one test case, derived from the run seed and the case's name.
 std::mt19937_64 rng_for(const std::string& test_name);
 
+// Under AddressSanitizer a JIT compile takes about ten times as long (LLVM allocates through ASan's
+// allocator), so the sweeps that compile dozens of pipelines run a random third of their cases
+// there, drawn from the printed seed: each sanitized run covers other cases, the Release suite all.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool sanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool sanitized = true;
+#else
+inline constexpr bool sanitized = false;
+#endif
+#else
+inline constexpr bool sanitized = false;
+#endif
+
+// Whether to run one case of such a sweep: always, except under a sanitizer (then one in three).
+bool sampled(std::mt19937_64& rng);
+// A sweep's count of random cases: `n`, or a third of it (at least 2) under a sanitizer.
+int case_count(int n);
+
 void fill_uniform(kiln::Tensor& t, std::mt19937_64& rng, float lo = -1.0f, float hi = 1.0f);
 void fill_integers(kiln::Tensor& t, std::mt19937_64& rng, int range);  // non-zero, in [-range, range]
 

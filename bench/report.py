@@ -358,7 +358,39 @@ def training_section(train_groups, ceiling):
     return out
 
 
-def markdown(ctx, ceiling, groups, summary, guard, tol, compiles=(), train_groups=None):
+def is_shared_read_row(workload):
+    """The rows of bench/inception_reduce_rows.hpp: a module's three 1x1 convs, separate or merged."""
+    return workload.startswith("Inception") and workload.endswith("-1x1")
+
+
+def shared_read_section(share_groups):
+    """What one shared read of an inception module's input could buy its 1x1 convs: the three run
+    separately against one conv with all their filters, and the total of the faster of each pair."""
+    if not share_groups:
+        return []
+    out = ["", "### Inception modules' 1×1 convs: separate, or merged into one conv (one read of the input)", "",
+           "| module | batch | separate ms | merged ms | separate GFLOP/s | merged GFLOP/s | merged speedup | CV separate, merged |",
+           "|---|---:|---:|---:|---:|---:|---:|---|"]
+    total_separate, total_best, complete = 0.0, 0.0, True
+    for (w, b), impls in share_groups.items():
+        sep, mer = impls.get("separate", {}), impls.get("merged", {})
+        speedup = sep["median_ms"] / mer["median_ms"] if sep.get("median_ms") and mer.get("median_ms") else None
+        if speedup is None:
+            complete = False
+        else:
+            total_separate += sep["median_ms"]
+            total_best += min(sep["median_ms"], mer["median_ms"])
+        cvs = ", ".join(DASH if r.get("cv") is None else f"{fmt(r['cv'] * 100)} %" for r in (sep, mer))
+        out.append(f"| {w.removeprefix('Inception').removesuffix('-1x1')} | {b} | {cell_ms(impls, 'separate')} "
+                   f"| {cell_ms(impls, 'merged')} | {fmt(sep.get('gflops'))} | {fmt(mer.get('gflops'))} "
+                   f"| {DASH if speedup is None else fmt(speedup) + '×'} | {cvs} |")
+    if complete:
+        out += ["", f"All modules: {fmt(total_separate)} ms separate; {fmt(total_best)} ms taking the faster of each pair "
+                    f"(saves {fmt(total_separate - total_best)} ms)."]
+    return out
+
+
+def markdown(ctx, ceiling, groups, summary, guard, tol, compiles=(), train_groups=None, share_groups=None):
     versions = ", ".join(f"{n} {ctx[k]}" for k, n in (("halide", "Halide"), ("onednn", "oneDNN"), ("torch", "PyTorch")))
     out = ["## kiln benchmark results", "",
            f"{ctx['date']} · CPU: {ctx['cpu']} · threads: {ctx['threads']} · {versions} · "
@@ -383,6 +415,7 @@ def markdown(ctx, ceiling, groups, summary, guard, tol, compiles=(), train_group
     out += aot_section(groups)
     out += compile_section(compiles)
     out += training_section(train_groups or {}, ceiling)
+    out += shared_read_section(share_groups or {})
     out += ["", "### Summary", ""]
     for peer, name in PEERS.items():
         for part, title in (("batch1", "batch 1"), ("large_batch", "large batch")):
@@ -489,13 +522,14 @@ def main():
     ctx.update({k: raw_ctx.get(k, "unknown") for k in CONTEXT_KEYS})
     ceiling, bandwidth, rows = build_rows(records)
     all_groups = group_rows(rows)
-    # Training rows ("<net>-train") have their own section; the rest is inference.
+    # Training rows ("<net>-train") and the inception 1x1 rows have their own sections; the rest is inference.
     train_groups = {k: v for k, v in all_groups.items() if k[0].endswith("-train")}
-    groups = {k: v for k, v in all_groups.items() if not k[0].endswith("-train")}
+    share_groups = {k: v for k, v in all_groups.items() if is_shared_read_row(k[0])}
+    groups = {k: v for k, v in all_groups.items() if not k[0].endswith("-train") and not is_shared_read_row(k[0])}
     summary = summarize(groups)
     guard = fusion_guard(groups, args.guard_tolerance)
     compiles = compile_rows(records)
-    md = markdown(ctx, ceiling, groups, summary, guard, args.guard_tolerance, compiles, train_groups)
+    md = markdown(ctx, ceiling, groups, summary, guard, args.guard_tolerance, compiles, train_groups, share_groups)
     report = {"context": ctx, "ceiling_gflops": ceiling, "memory_gbps": bandwidth, "rows": rows, "summary": summary,
               "compile_seconds": [dict(zip(("net", "schedule", "pipelines_mode", "seconds", "pipelines"), c)) for c in compiles],
               "fusion_guard": guard[0], "fusion_guard_within_noise": guard[1]}

@@ -8,6 +8,8 @@
 //   W6 MobileNet v1 block       56x56x128 depthwise 3x3 pad 1, ReLU, conv 1x1x128, ReLU
 //   W6dw its depthwise half     56x56x128 depthwise 3x3 pad 1, ReLU
 //   GoogLeNet end to end (batch 1; kiln fused and unfused only: Halide 14 takes ~80 s to compile it)
+//   Inception<m>-1x1 a GoogLeNet module's three 1x1 convs over its input, separate and merged
+//                    into one (bench/inception_reduce_rows.hpp)
 // Implementations: every kiln CPU schedule (and `fused-tuned`, fused with a kiln-tune file's plans,
 // when KILN_BENCH_TUNING names one), AOT kernels of W5 and GoogLeNet (`aot`: per segment, as
 // kiln_add_net generates them; `aot-whole`: one pipeline), oneDNN (bench/onednn_net.hpp), PyTorch (a child
@@ -34,6 +36,7 @@
 #include "bench_googlenet_aot.hpp"
 #include "bench_w5_aot.hpp"
 #include "bench_w5_aot_whole.hpp"
+#include "inception_reduce_rows.hpp"
 #include "machine_ceilings.hpp"
 #include "progress_reporter.hpp"
 #include "training_rows.hpp"
@@ -307,6 +310,7 @@ int main(int argc, char** argv) {
             if (batch == 1) add(w.name + "/reference", batch, run_reference, w);
         }
     bench::register_training_rows(peer, registered);
+    bench::register_inception_reduce_rows(registered);
     // Before Initialize, which takes Google Benchmark's flags out of argv.
     bool interleaved = false;
     for (int i = 1; i < argc; ++i) interleaved = interleaved || std::string(argv[i]).find("random_interleaving=true") != std::string::npos;

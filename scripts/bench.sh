@@ -4,7 +4,7 @@
 # repetitions, then writes bench/results/{results,report}.json, report.md, report.svg and the PNG
 # charts (report-speedup.png, report-roofline.png). Says which step of how many it is at.
 # Extra arguments go to the benchmark (e.g. --benchmark_filter='W2/'). Exits 3 when the fusion
-# guard trips (a fused schedule slower than its unfused twin). Takes 15-35 min on 2 cores.
+# guard trips (a fused schedule slower than its unfused twin). Takes about 50 min on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --bench  # the peers (oneDNN, PyTorch) are needed here only
@@ -44,7 +44,7 @@ build/kiln-import "$e2e/small_cnn.onnx" --run "$e2e/small_cnn.input.pb" --output
 # torchvision's architectures (random weights) through the importer: which import, and that those compute PyTorch's answer.
 /usr/bin/python3 tests/onnx/torchvision_models.py build/kiln-import "$e2e/torchvision" 2>/dev/null
 step=$((step + 1))
-echo "bench: step $step of $steps: the benchmark, every implementation interleaved (15-25 min on 2 cores; $((SECONDS - start)) s so far)" >&2
+echo "bench: step $step of $steps: the benchmark, every implementation interleaved (about 45 min on 2 cores; $((SECONDS - start)) s so far)" >&2
 build/bench/schedules_bench --benchmark_enable_random_interleaving=true \
   --benchmark_out="$out/results.json" --benchmark_out_format=json "$@"
 step=$((step + 1))

@@ -13,9 +13,8 @@
 #include "cli.hpp"
 #include "kiln/codegen/aot.hpp"
 #include "kiln/codegen/schedule.hpp"
-#include "kiln/runtime/error.hpp"
 
-int kiln::tools::generator_main(int argc, char** argv, const NetSpec* net) {
+int kiln::tools::generator_main(int argc, char** argv, const std::function<NetSpec()>& describe) {
     kiln::codegen::AotOptions options;
     std::string runtime, tuning;
     CLI::App app("kiln's build-time generator (kiln_add_net runs it): writes a net's kernel and headers, or the Halide runtime.",
@@ -53,8 +52,7 @@ int kiln::tools::generator_main(int argc, char** argv, const NetSpec* net) {
             kiln::codegen::generate_runtime(runtime, options.target);
             return 0;
         }
-        if (!net) throw kiln::Error("this generator was built without a net; it only writes runtimes (--runtime)");
-        const std::string plans = kiln::codegen::generate_kernel(*net, options);
+        const std::string plans = kiln::codegen::generate_kernel(describe(), options);
         // Build logs say which groups a tuning file reached: a file for another machine or
         // shape matches nothing, and silently getting the cost model's plans would hide that.
         if (!options.tuning.entries.empty()) std::printf("kiln generator: %s plans:\n%s", options.name.c_str(), plans.c_str());

@@ -6,6 +6,5 @@
 #include "kiln/dsl/describe.hpp"
 
 int main(int argc, char** argv) {
-    const kiln::NetSpec net = kiln::describe<KILN_NET_TYPE>();
-    return kiln::tools::generator_main(argc, argv, &net);
+    return kiln::tools::generator_main(argc, argv, [] { return kiln::describe<KILN_NET_TYPE>(); });
 }

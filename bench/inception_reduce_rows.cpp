@@ -7,6 +7,7 @@
 
 #include "kiln/codegen/jit.hpp"
 #include "kiln/dsl.hpp"
+#include "kiln/dsl/net_of_layers.hpp"
 
 namespace bench {
 
@@ -34,12 +35,7 @@ struct Pointwise {
         conv.filters = filters, conv.kernel = Extent2{1, 1};
         ActivationAttrs relu;
         relu.function = ActivationFunction::relu;
-        NetSpec spec;
-        spec.layers = {make_layer_spec(conv, in, "1"), make_layer_spec(relu, Shape{in.h, in.w, filters}, "2")};
-        spec.input = in;
-        spec.output = spec.layers.back().out;
-        for (const LayerSpec& l : spec.layers) spec.param_count += l.param_count, spec.macs += l.macs;
-        return spec;
+        return net_of_layers({make_layer_spec(conv, in, "1"), make_layer_spec(relu, Shape{in.h, in.w, filters}, "2")});
     }
     void run() { net.run(input, weights, output); }
 };

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "kiln/dsl/net_of_layers.hpp"
+
 namespace test {
 
 std::uint64_t seed() {
@@ -75,14 +77,7 @@ void check_close(const kiln::Tensor& got, const ref::Tensor& want, double tol, d
     if (got.size() >= 16) CHECK(zero_fraction(got) <= max_zero);
 }
 
-kiln::NetSpec net_of(std::vector<kiln::LayerSpec> layers) {
-    kiln::NetSpec net;
-    net.input = layers.front().in;
-    net.output = layers.back().out;
-    for (const auto& l : layers) net.param_count += l.param_count, net.macs += l.macs;
-    net.layers = std::move(layers);
-    return net;
-}
+kiln::NetSpec net_of(std::vector<kiln::LayerSpec> layers) { return kiln::net_of_layers(std::move(layers)); }
 
 std::string error_of(const std::function<void()>& f) {
     try {

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --bench  # the peers (oneDNN, PyTorch) are needed here only
-scripts/build.sh -DKILN_BUILD_BENCH=ON
+scripts/build.sh bench
 out=bench/results
 mkdir -p "$out"
 export OPENBLAS_CORETYPE=SkylakeX  # OpenBLAS 0.3.21 takes this AMD Zen 5 for a Haswell

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --examples
-scripts/build.sh
+scripts/build.sh demo
 echo; echo "=== examples/quickstart ==="; build/examples/quickstart
 echo; echo "=== examples/sobel ==="; build/examples/sobel build/sobel.png
 echo; echo "=== examples/googlenet ==="; build/examples/googlenet

@@ -31,7 +31,7 @@ done
 filter=$(IFS=,; echo "${patterns[*]}")
 
 tests="${KILN_TESTS:-build/tests/kiln_tests}"  # KILN_TESTS: another build of the suite
-[ -x "$tests" ] || { echo "soak: $tests is missing; run scripts/build.sh first" >&2; exit 2; }
+[ -x "$tests" ] || { echo "soak: $tests is missing; run scripts/build.sh tests first" >&2; exit 2; }
 mkdir -p build/soak
 
 # A seed per run, drawn here so that the list is known before any run starts.

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --tests
-scripts/build.sh
+scripts/build.sh tests
 (cd build && ctest --output-on-failure -j"$(nproc)")
 # The same suite's numerics, misuse and AOT tests again under ASan + UBSan, Halide's generated code
 # included (host-asan); scripts/sanitize.sh without --ci runs all of it.

@@ -27,4 +27,5 @@ check missing_tuning "TUNING file /nonexistent/edge.tuning.json does not exist"
 check inspector_no_header "kiln_add_inspector(i): HEADER and NET are required"
 check tuner_unknown_argument "kiln_add_tuner(t): unknown arguments BATCH;4"
 check version 'compatible with requested version "0.3"'
+check in_function_without_c "find_package(kiln) needs the C language enabled"
 exit $failed

@@ -42,7 +42,7 @@
 include_guard(GLOBAL)
 
 if(NOT DEFINED KILN_GENERATOR_SOURCE_DIR)
-  set(KILN_GENERATOR_SOURCE_DIR ${CMAKE_CURRENT_LIST_DIR}/../codegen/tools)
+  set(KILN_GENERATOR_SOURCE_DIR ${CMAKE_CURRENT_LIST_DIR}/../tools)
 endif()
 # A global property, not a variable: kiln_add_net is called from directories that do not see the
 # variables of the one that included this file.

@@ -28,7 +28,7 @@ install(FILES ${PROJECT_BINARY_DIR}/kilnConfig.cmake ${PROJECT_BINARY_DIR}/kilnC
         DESTINATION ${KILN_INSTALL_CMAKEDIR} COMPONENT kiln_development)
 # kiln_add_net, kiln_add_inspector and kiln_add_tuner build their programs from these in the
 # consumer's build tree.
-install(FILES codegen/tools/kiln_generate.cpp codegen/tools/generator_main.hpp codegen/tools/kiln_inspect.cpp codegen/tools/kiln_tune.cpp
-              codegen/tools/tool_nets.hpp codegen/tools/cli.hpp
+install(FILES tools/kiln_generate.cpp tools/generator_main.hpp tools/kiln_inspect.cpp tools/kiln_tune.cpp
+              tools/tool_nets.hpp tools/cli.hpp
         DESTINATION ${KILN_INSTALL_CMAKEDIR}/generator COMPONENT kiln_development)
 install(FILES LICENSE DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/kiln COMPONENT kiln_development)

@@ -2,7 +2,7 @@
 // every learned tensor of a described net in its training form, in double. Each layer kind's
 // adjoint is written out from its forward loop in reference.hpp (the same loops, accumulating
 // into the input and the weights instead of the output); nothing is shared with kiln's backward
-// pass (codegen/src/train_backward.cpp) or with Halide's autodiff.
+// pass (codegen/src/train/backward.cpp) or with Halide's autodiff.
 //
 // Max pool sends a window's gradient to its first largest tap in (ky, kx) order. Ties need equal
 // inputs, which random data gives only as the zeros of a ReLU, whose own adjoint then drops them.

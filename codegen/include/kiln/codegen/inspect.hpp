@@ -1,4 +1,4 @@
-// What a schedule made of a net, for kiln-inspect (codegen/tools/kiln_inspect.cpp) and for users
+// What a schedule made of a net, for kiln-inspect (tools/kiln_inspect.cpp) and for users
 // who want it in their own tools: per layer, the Halide stages and where they are computed; per
 // stored block, FLOPs and the bytes it moves to and from memory; the loop nest; Halide's HTML
 // statement view and assembly; and a Graphviz picture with the fusion groups drawn as clusters.

@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sys/stat.h>
 
-#include "aot_parts.hpp"
+#include "aot/aot_parts.hpp"
 #include "kiln/runtime/error.hpp"
 
 extern char** environ;

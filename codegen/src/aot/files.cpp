@@ -2,7 +2,7 @@
 // typed C++ header. The objects beside them are Halide's.
 #include <sstream>
 
-#include "aot_parts.hpp"
+#include "aot/aot_parts.hpp"
 #include "kiln/dsl/signature.hpp"
 #include "kiln/runtime/error.hpp"
 

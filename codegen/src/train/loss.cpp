@@ -1,5 +1,5 @@
 // See lower_loss.hpp.
-#include "lower_loss.hpp"
+#include "train/loss.hpp"
 
 namespace kiln::codegen::detail {
 

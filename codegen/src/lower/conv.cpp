@@ -1,5 +1,5 @@
 // Convolution: an initial bias (or zero) and one update over (input channel, kernel column, kernel row).
-#include "lower_context.hpp"
+#include "lower/lower_context.hpp"
 
 namespace kiln::codegen {
 

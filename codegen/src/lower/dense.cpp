@@ -1,5 +1,5 @@
 // Dense: flatten (y, x, c) row-major and multiply by the [in][out] weight matrix.
-#include "lower_context.hpp"
+#include "lower/lower_context.hpp"
 
 namespace kiln::codegen::detail {
 

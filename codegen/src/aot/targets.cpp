@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <sstream>
 
-#include "aot_parts.hpp"
+#include "aot/aot_parts.hpp"
 #include "kiln/codegen/target.hpp"
 #include "kiln/runtime/error.hpp"
 

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "kiln/codegen/schedule.hpp"
-#include "autoschedule.hpp"
+#include "schedule/autoschedule.hpp"
 #include "kiln/runtime/error.hpp"
 
 namespace kiln::codegen {

@@ -8,7 +8,7 @@
 #include <tuple>
 
 #include "kiln/runtime/error.hpp"
-#include "plan_rules.hpp"
+#include "plan/plan_rules.hpp"
 
 namespace kiln::codegen {
 

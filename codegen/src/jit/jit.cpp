@@ -11,11 +11,11 @@
 
 #include "kiln/codegen/schedule.hpp"
 #include "kiln/codegen/segments.hpp"
-#include "buffer_views.hpp"
+#include "compile/buffer_views.hpp"
 #include "kiln/codegen/target.hpp"
 #include "kiln/runtime/error.hpp"
-#include "output_difference.hpp"
-#include "pipeline_cache.hpp"
+#include "compile/output_difference.hpp"
+#include "jit/pipeline_cache.hpp"
 
 namespace kiln::codegen {
 

@@ -1,15 +1,15 @@
 // See pipeline_cache.hpp.
-#include "pipeline_cache.hpp"
+#include "jit/pipeline_cache.hpp"
 
 #include <algorithm>
 #include <cstdio>
 #include <deque>
 #include <map>
 
-#include "compile_progress.hpp"
-#include "in_parallel.hpp"
-#include "jit_allocator.hpp"
-#include "jit_parallel_loops.hpp"
+#include "compile/compile_progress.hpp"
+#include "compile/in_parallel.hpp"
+#include "jit/jit_allocator.hpp"
+#include "jit/parallel_loops.hpp"
 #include "kiln/dsl/signature.hpp"
 
 namespace kiln::codegen::detail {

@@ -1,5 +1,5 @@
 // See jit_allocator.hpp.
-#include "jit_allocator.hpp"
+#include "jit/jit_allocator.hpp"
 
 #include <cstdlib>
 #include <map>

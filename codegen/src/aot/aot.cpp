@@ -13,9 +13,9 @@
 #include <optional>
 #include <vector>
 
-#include "aot_parts.hpp"
-#include "compile_progress.hpp"
-#include "in_parallel.hpp"
+#include "aot/aot_parts.hpp"
+#include "compile/compile_progress.hpp"
+#include "compile/in_parallel.hpp"
 #include "kiln/codegen/lowered.hpp"
 #include "kiln/codegen/schedule.hpp"
 #include "kiln/codegen/target.hpp"

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "kiln/runtime/error.hpp"
-#include "plan_rules.hpp"
+#include "plan/plan_rules.hpp"
 
 namespace kiln::codegen {
 

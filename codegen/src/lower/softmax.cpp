@@ -1,7 +1,7 @@
 // Softmax over channels, max-subtracted so exp cannot overflow.
 #include <limits>
 
-#include "lower_context.hpp"
+#include "lower/lower_context.hpp"
 
 namespace kiln::codegen::detail {
 

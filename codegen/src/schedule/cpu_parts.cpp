@@ -1,5 +1,5 @@
 // CPU schedule pieces (see cpu_schedule_parts.hpp).
-#include "cpu_schedule_parts.hpp"
+#include "schedule/cpu_parts.hpp"
 
 #include <algorithm>
 

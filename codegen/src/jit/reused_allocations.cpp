@@ -1,5 +1,5 @@
 // See reused_allocations.hpp.
-#include "reused_allocations.hpp"
+#include "jit/reused_allocations.hpp"
 
 #include <cstdlib>
 

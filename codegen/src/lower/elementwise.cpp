@@ -2,7 +2,7 @@
 #include <cmath>
 
 #include "kiln/codegen/training_form.hpp"
-#include "lower_context.hpp"
+#include "lower/lower_context.hpp"
 
 namespace kiln::codegen::detail {
 

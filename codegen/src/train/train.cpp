@@ -6,16 +6,16 @@
 #include <cstdlib>
 #include <thread>
 
-#include "autoschedule.hpp"
-#include "buffer_views.hpp"
+#include "schedule/autoschedule.hpp"
+#include "compile/buffer_views.hpp"
 #include "kiln/codegen/lowered.hpp"
 #include "kiln/codegen/target.hpp"
 #include "kiln/dsl/signature.hpp"
 #include "kiln/codegen/training_form.hpp"
-#include "jit_parallel_loops.hpp"
-#include "lower_loss.hpp"
-#include "reused_allocations.hpp"
-#include "train_backward.hpp"
+#include "jit/parallel_loops.hpp"
+#include "train/loss.hpp"
+#include "jit/reused_allocations.hpp"
+#include "train/backward.hpp"
 
 namespace kiln::codegen {
 

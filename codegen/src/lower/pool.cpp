@@ -1,7 +1,7 @@
 // Max and average pooling over a window, and the global average.
 #include <limits>
 
-#include "lower_context.hpp"
+#include "lower/lower_context.hpp"
 
 namespace kiln::codegen::detail {
 

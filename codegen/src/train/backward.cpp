@@ -1,10 +1,10 @@
 // See train_backward.hpp. The algorithm only: train_schedule.cpp places the stages.
-#include "train_backward.hpp"
+#include "train/backward.hpp"
 
 #include "kiln/codegen/training_form.hpp"
 #include "kiln/dsl/overloaded.hpp"
 #include "kiln/runtime/error.hpp"
-#include "lower_loss.hpp"
+#include "train/loss.hpp"
 
 namespace kiln::codegen::detail {
 

@@ -1,5 +1,5 @@
 // Local response normalization across channels (TensorFlow's formula, see dsl/lrn.hpp).
-#include "lower_context.hpp"
+#include "lower/lower_context.hpp"
 
 namespace kiln::codegen::detail {
 

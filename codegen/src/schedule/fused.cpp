@@ -1,7 +1,7 @@
 // The `fused` CPU schedule (see schedule.hpp): each conv group becomes one loop nest, and a
 // depthwise group whose output would not stay in cache is computed inside the pointwise group
 // that reads it (ConvGroupPlan::inside_consumer).
-#include "cpu_schedule_parts.hpp"
+#include "schedule/cpu_parts.hpp"
 #include "kiln/codegen/schedule.hpp"
 
 namespace kiln::codegen {

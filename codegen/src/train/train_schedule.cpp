@@ -5,7 +5,7 @@
 // vector loaded serves that many FMAs and each broadcast serves every vector of the tile.
 #include <set>
 
-#include "train_backward.hpp"
+#include "train/backward.hpp"
 
 namespace kiln::codegen::detail {
 

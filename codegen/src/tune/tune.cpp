@@ -16,7 +16,7 @@
 #include "kiln/codegen/plan_space.hpp"
 #include "kiln/codegen/target.hpp"
 #include "kiln/runtime/error.hpp"
-#include "output_difference.hpp"
+#include "compile/output_difference.hpp"
 
 namespace kiln::codegen {
 

@@ -1,5 +1,5 @@
 // The `unfused` CPU schedule (see schedule.hpp): every layer stored whole before the next runs.
-#include "cpu_schedule_parts.hpp"
+#include "schedule/cpu_parts.hpp"
 #include "kiln/codegen/schedule.hpp"
 
 namespace kiln::codegen {

@@ -3,7 +3,7 @@
 #include <stdexcept>
 
 #include "kiln/dsl/overloaded.hpp"
-#include "lower_context.hpp"
+#include "lower/lower_context.hpp"
 
 namespace kiln::codegen {
 

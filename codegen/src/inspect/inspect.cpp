@@ -77,7 +77,7 @@ void print_report(std::ostream& out, const Lowered& net, int batch) {
         for (std::size_t l : blocks[b].layers) block_of[l] = b;
     char line[512];
     out << "schedule " << net.schedule_name << ", batch " << batch << "\nmachine " << net.machine << "\n";
-    if (!net.schedule_plan.empty()) out << "conv group plans (codegen/src/plan_conv_group.cpp):\n" << net.schedule_plan;
+    if (!net.schedule_plan.empty()) out << "conv group plans (codegen/src/plan/conv_group_plan.cpp):\n" << net.schedule_plan;
     out << "\n";
     std::snprintf(line, sizeof line, "%-16s %-10s %-12s %-44s %s\n", "layer", "kind", "output", "Halide stages", "computed");
     out << line;

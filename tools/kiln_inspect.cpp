@@ -188,8 +188,9 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "wrote %s.s\n", stem.c_str());
             write_file(stem + ".loop_nest.txt", nest);
             write_file(stem + ".schedule.txt", lowered.schedule_source.empty()
-                                                   ? "// kiln's own schedule '" + schedule + "' (codegen/src/schedule_" + schedule +
-                                                         ".cpp); its loop nest:\n" + nest
+                                                   ? "// kiln's own schedule '" + schedule + "' (" +
+                                                         std::string(kiln::codegen::schedule_traits(schedule, net.target().has_gpu_feature()).source) +
+                                                         "); its loop nest:\n" + nest
                                                    : lowered.schedule_source);
             write_file(stem + ".dot", kiln::codegen::graphviz(lowered, batch, measured));
             const std::string dot = "dot -Tsvg '" + stem + ".dot' -o '" + stem + ".svg' 2>/dev/null";

@@ -13,6 +13,7 @@
 
 #include "cli.hpp"
 #include "tool_nets.hpp"
+#include "kiln/codegen/schedule.hpp"
 #include "kiln/codegen/tune.hpp"
 #include "kiln/runtime/error.hpp"
 
@@ -27,7 +28,8 @@ int main(int argc, char** argv) {
     app.add_option("--seconds", options.seconds, "the whole search's budget")
         ->check(kiln::tools::number_in(1e-3, 1e6))->capture_default_str();
     app.add_option("--schedule", options.schedule, "the schedule whose plans are tuned")
-        ->check(kiln::tools::one_of({"fused", "unfused"}, "schedule that takes plans"))->capture_default_str();
+        ->check(kiln::tools::one_of(kiln::codegen::schedule_names([](const kiln::codegen::ScheduleTraits& t) { return t.takes_plans; }),
+                                       "schedule that takes plans"))->capture_default_str();
     app.add_option("--batch", options.batch_estimate, "the batch to tune for")->check(kiln::tools::number_in(1, 1 << 16))->capture_default_str();
     app.add_option("--target", options.target, "Halide target (default: HL_JIT_TARGET or the host)");
     app.add_option("--machine", options.machine, "machine model: host or a named CPU, with ,field=value overrides")

@@ -96,7 +96,7 @@ std::string generate_kernel(const NetSpec& spec, const AotOptions& o) {
     // An autoscheduled CPU kernel is checked as JitNet checks it (jit.hpp: verify_autoschedule),
     // on the first of its targets this machine runs, so a Halide 14 miscompile fails the build
     // instead of shipping.
-    if (o.schedule.rfind("auto-", 0) == 0) {
+    if (schedule_traits(o.schedule).autoscheduled) {
         for (const auto& t : targets) {
             if (t.target.has_gpu_feature() || !detail::host_can_run(t.target)) continue;
             JitOptions check{o.schedule, o.batch_estimate, t.text};

@@ -1,5 +1,6 @@
 // Splitting a net into separately compiled segments (see segments.hpp).
 #include "kiln/codegen/segments.hpp"
+#include "kiln/codegen/schedule.hpp"
 
 #include "kiln/codegen/fusion.hpp"
 
@@ -126,7 +127,7 @@ SegmentGraph as_one_segment(const NetSpec& net) {
 }
 
 bool splits_by_default(const std::string& schedule, bool gpu_target) {
-    return schedule == "fused" || schedule == "unfused" || (schedule == "default" && !gpu_target);
+    return schedule_traits(schedule, gpu_target).per_segment;
 }
 
 }  // namespace kiln::codegen

@@ -1,5 +1,6 @@
 // Inspection (see inspect.hpp).
 #include "kiln/codegen/inspect.hpp"
+#include "kiln/codegen/schedule.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -18,9 +19,7 @@ using namespace Halide;
 
 namespace {
 
-bool schedule_fuses(const Lowered& net) {
-    return net.schedule_name == "fused" || net.schedule_name == "cuda" || net.schedule_name == "default";
-}
+bool schedule_fuses(const Lowered& net) { return schedule_traits(net.schedule_name).fuses; }
 
 double elements(Shape s) { return double(s.h) * double(s.w) * double(s.c); }
 

@@ -49,7 +49,7 @@ namespace {
 // JIT code runs here, whatever the target string says (target.hpp: Halide 14 on Zen 4 and 5).
 Target jit_target(const JitOptions& options) {
     Target t = options.target.empty() ? get_jit_target_from_environment() : resolve_target(options.target);
-    if (options.schedule == "cuda") t = t.with_feature(Target::CUDA);
+    if (schedule_traits(options.schedule).needs_gpu) t = t.with_feature(Target::CUDA);
     return runnable_here(t);
 }
 
@@ -100,7 +100,7 @@ JitNet::JitNet(const NetSpec& spec, const JitOptions& options) : state_(std::mak
     } catch (const std::bad_alloc&) {
         throw Error("out of memory while compiling the net");
     }
-    if (options.verify_autoschedule && options.schedule.rfind("auto-", 0) == 0) {
+    if (options.verify_autoschedule && schedule_traits(options.schedule).autoscheduled) {
         refuse_stages_in_reduction_loops(options);
         verify_against_unfused(options);
     }
@@ -254,7 +254,7 @@ void JitNet::run(const Tensor& input, const Weights& weights, Tensor& output) co
             std::string message = std::string("the compiled net failed: ") + e.what();
             // The contract for autoscheduled nets: any batch may run, but Halide may have tiled the
             // batch for the one it was tuned for and then refuses others at its bounds check.
-            if (st.options.schedule.rfind("auto-", 0) == 0 && input.batch() != st.options.batch_estimate)
+            if (schedule_traits(st.options.schedule).autoscheduled && input.batch() != st.options.batch_estimate)
                 message += "\n(schedule " + st.options.schedule + " was tuned for batch " +
                            std::to_string(st.options.batch_estimate) + " and may not run other batches: run batch " +
                            std::to_string(st.options.batch_estimate) + ", or compile with JitOptions::batch_estimate = " +

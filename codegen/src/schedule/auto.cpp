@@ -57,7 +57,8 @@ std::string autoschedule(Pipeline& pipeline, const Target& target, const std::st
         // halide/Halide#8280). At 1 it still parallelizes the outer pure loops.
         parallelism = 1;
     } else {
-        throw Error("'" + schedule + "' is not an autoscheduler (" + autoschedulers + ")");
+        throw Error("'" + schedule + "' is not an autoscheduler (" +
+                    comma_separated(schedule_names([](const ScheduleTraits& t) { return t.autoscheduled; })) + ")");
     }
     load_once(plugin_file);
     MachineParams params = MachineParams::generic();

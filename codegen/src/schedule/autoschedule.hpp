@@ -8,13 +8,7 @@
 
 namespace kiln::codegen::detail {
 
-// The autoschedulers by kiln's schedule names, for messages; and whether `schedule` is one.
-inline const std::string autoschedulers = "auto-mullapudi2016, auto-adams2019, auto-li2018";
-inline bool is_autoscheduler(const std::string& schedule) {
-    return schedule == "auto-mullapudi2016" || schedule == "auto-adams2019" || schedule == "auto-li2018";
-}
-
-// Schedules `pipeline` with the autoscheduler kiln calls `schedule` (one of `autoschedulers`),
+// Schedules `pipeline` with the autoscheduler kiln calls `schedule` (an autoscheduled one, schedule.hpp),
 // planning for `cores` parallel tasks, its plugin loaded once per process (from Halide's plugin
 // directory, or KILN_HALIDE_PLUGIN_DIR); returns the schedule source it produced. Throws
 // kiln::Error for another name, or when the plugin or the autoscheduler fails.

@@ -9,6 +9,7 @@
 #include "schedule/autoschedule.hpp"
 #include "compile/buffer_views.hpp"
 #include "kiln/codegen/lowered.hpp"
+#include "kiln/codegen/schedule.hpp"
 #include "kiln/codegen/target.hpp"
 #include "kiln/dsl/signature.hpp"
 #include "kiln/codegen/training_form.hpp"
@@ -22,6 +23,9 @@ namespace kiln::codegen {
 using namespace Halide;
 
 namespace {
+
+// kiln's own backward pass, or Halide's autodiff under a CPU autoscheduler.
+bool trains(const ScheduleTraits& t) { return t.kiln_backward || (t.autoscheduled && !t.needs_gpu); }
 
 Target train_target(const TrainOptions& o) {
     Target t = o.target.empty() ? get_jit_target_from_environment() : resolve_target(o.target);
@@ -60,9 +64,10 @@ TrainNet::TrainNet(const NetSpec& spec, TrainOptions options) : impl_(std::make_
     if (options.batch_estimate < 1) throw Error("TrainOptions::batch_estimate must be at least 1");
     if (!(options.label_smoothing >= 0 && options.label_smoothing <= 1))
         throw Error("TrainOptions::label_smoothing must be in [0, 1], not " + std::to_string(options.label_smoothing));
-    const bool kiln_backward = options.schedule == "unfused" || options.schedule == "fused";
-    if (!kiln_backward && !detail::is_autoscheduler(options.schedule))
-        throw Error("training schedule '" + options.schedule + "' is not one of unfused, fused, " + detail::autoschedulers);
+    const ScheduleTraits& schedule = schedule_traits(options.schedule);
+    const bool kiln_backward = schedule.kiln_backward;
+    if (!trains(schedule))
+        throw Error("training schedule '" + options.schedule + "' is not one of " + comma_separated(schedule_names(trains)));
     if (spec.layers.empty() || !std::holds_alternative<SoftmaxAttrs>(spec.layers.back().attrs) || spec.layers.size() < 2)
         throw Error("training: the net must end in Softmax (the loss is softmax cross-entropy over its input)");
     if (spec.output.h != 1 || spec.output.w != 1)
@@ -124,7 +129,7 @@ TrainNet::TrainNet(const NetSpec& spec, TrainOptions options) : impl_(std::make_
         }
     m.pipeline = Pipeline(outputs);
     if (kiln_backward)
-        detail::schedule_training(graph, outputs, m.target, options.schedule == "fused");
+        detail::schedule_training(graph, outputs, m.target, schedule_traits(options.schedule).fuses);
     else
         detail::autoschedule(m.pipeline, m.target, options.schedule, int(std::max(1u, std::thread::hardware_concurrency())));
     detail::run_parallel_loops_on_kiln_pool(m.pipeline);

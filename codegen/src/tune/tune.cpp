@@ -14,6 +14,7 @@
 #include "kiln/codegen/fusion.hpp"
 #include "kiln/codegen/jit.hpp"
 #include "kiln/codegen/plan_space.hpp"
+#include "kiln/codegen/schedule.hpp"
 #include "kiln/codegen/target.hpp"
 #include "kiln/runtime/error.hpp"
 #include "compile/output_difference.hpp"
@@ -35,7 +36,7 @@ std::string format(const char* fmt, double a, double b = 0, double c = 0) {
 // The conv groups the schedule plans: fused's fusion groups, or each conv alone under unfused.
 std::vector<FusionGroup> planned_groups(const Lowered& net, const std::string& schedule) {
     std::vector<FusionGroup> groups;
-    if (schedule == "fused") {
+    if (schedule_traits(schedule).fuses) {
         for (const FusionGroup& g : fusion_groups(net))
             if (g.starts_with_conv) groups.push_back(g);
         return groups;
@@ -133,8 +134,9 @@ class GroupTrials {
 }  // namespace
 
 Tuning tune_net(const NetSpec& spec, const TuneOptions& options, Tuning tuning) {
-    if (options.schedule != "fused" && options.schedule != "unfused")
-        throw Error("kiln-tune tunes the fused and unfused schedules (the ones that take conv group plans), not '" + options.schedule + "'");
+    if (!schedule_traits(options.schedule).takes_plans)
+        throw Error("kiln-tune tunes the schedules that take conv group plans (" +
+                    comma_separated(schedule_names([](const ScheduleTraits& t) { return t.takes_plans; })) + "), not '" + options.schedule + "'");
     if (options.batch_estimate < 1 || options.batch_estimate > JitNet::max_batch_estimate)
         throw Error("batch_estimate must be between 1 and " + std::to_string(JitNet::max_batch_estimate));
     if (!(options.seconds > 0)) throw Error("the tuning budget must be more than 0 seconds");
@@ -190,7 +192,7 @@ Tuning tune_net(const NetSpec& spec, const TuneOptions& options, Tuning tuning) 
         // Under `fused`, first whether the group is computed inside the next (one candidate, the
         // largest lever where there is a choice); then half the candidates for register tiles, a
         // third for bands, the rest for reduction blocks and images per task.
-        const std::pair<PlanAxis, int> axes[] = {{PlanAxis::inside_consumer, options.schedule == "fused" ? 1 : 0},
+        const std::pair<PlanAxis, int> axes[] = {{PlanAxis::inside_consumer, schedule_traits(options.schedule).fuses ? 1 : 0},
                                                  {PlanAxis::register_tile, options.max_candidates / 2},
                                                  {PlanAxis::row_bands, options.max_candidates / 3},
                                                  {PlanAxis::reduction, options.max_candidates},

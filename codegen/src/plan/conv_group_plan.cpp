@@ -12,6 +12,9 @@
 
 namespace kiln::codegen {
 
+using detail::loads_at_most_one_per_fma;
+using detail::max_tile_columns;
+
 namespace {
 
 // Input channels per reduction block when a channel block's weights would not stay in L2 across
@@ -37,9 +40,7 @@ struct RegisterTile {
 // fewer columns: 4 x 6 loads 10 values per 24 FMAs, 2 x 12 loads 14), unless its channel blocks
 // are fewer than `min_channel_blocks`, the parallel blocks the cores need; then fewer channels.
 //
-// A tile of v channel vectors x k columns holds v*k accumulators, its v weight vectors and one
-// broadcast input value, and leaves one register spare: W5's 4 x 3 tile on AVX2 (17) spilled and
-// ran at half speed, W4's 3 x 4 (exactly 16) ran 5-20 % slower than 2 x 6 in three A/B runs.
+// Tiles fit the registers by max_tile_columns (plan_rules.hpp).
 //
 // Channel counts of 1, 7 or 13 vectors (GoogLeNet's 16, 112 and 208 on AVX-512) leave only
 // one-vector tiles, which load one value more than they issue FMAs; there the widest such tile
@@ -55,9 +56,9 @@ RegisterTile choose_register_tile(int channel_vectors, int width, int registers,
     for (int v = std::min(max_vectors, channel_vectors); v >= 1; --v) {
         if (channel_vectors % v) continue;
         // At most 3/4 of the registers as accumulators (2 x 12 measured best on AVX-512 for W1).
-        const int max_cols = std::min((registers - v - 2) / v, registers * 3 / 4 / v);
+        const int max_cols = std::min(max_tile_columns(v, registers), registers * 3 / 4 / v);
         for (int cols = std::min(max_cols, width); cols >= 1; --cols) {
-            if (v + cols > v * cols && !one_vector_only) continue;
+            if (!loads_at_most_one_per_fma(v, cols) && !one_vector_only) continue;
             const int tiles = (width + cols - 1) / cols;
             const double useful = double(width) / (tiles * cols);  // of the tile slots run
             const double score = v * cols * useful;
@@ -83,7 +84,7 @@ RegisterTile whole_row_tile(int channel_vectors, int width, int registers, Regis
     const int columns = (width + chosen.columns - 1) / chosen.columns * chosen.columns;
     const double chosen_score = double(chosen.vectors) * width * chosen.columns / columns;
     for (int v = std::min(4, channel_vectors); v >= 1; --v) {
-        if (channel_vectors % v || v * width + v + 2 > registers || v + width > v * width) continue;
+        if (channel_vectors % v || width > max_tile_columns(v, registers) || !loads_at_most_one_per_fma(v, width)) continue;
         if (v * width > chosen_score + 1e-9) return {v, width};
     }
     return chosen;
@@ -99,7 +100,7 @@ RegisterTile choose_depthwise_tile(int channel_vectors, int width, int registers
     for (int whole_tiles_only : {1, 0}) {
         for (int v = std::min(4, channel_vectors); v >= 1; --v) {
             if (channel_vectors % v) continue;
-            const int max_cols = std::min((registers - v * kernel_columns - 2) / v, registers * 3 / 4 / v);
+            const int max_cols = std::min(max_tile_columns(v, registers, kernel_columns), registers * 3 / 4 / v);
             for (int cols = std::min(max_cols, width); cols >= 1; --cols) {
                 if (whole_tiles_only && width % cols) continue;
                 const int tiles = (width + cols - 1) / cols;
@@ -296,7 +297,7 @@ ConvGroupPlan plan_conv_group(const Lowered& net, const FusionGroup& group, cons
     const int width = int(conv_layer.out.w);
     const int blocks_for_cores = (machine.cores + plan.batch - 1) / plan.batch;
     RegisterTile tile = choose_register_tile(channels / vec, width, machine.vector_registers, blocks_for_cores);
-    const bool pointwise = taps == 1 && conv.stride.h == 1 && conv.stride.w == 1 && !pads_input(conv_layer);
+    const bool pointwise = is_pointwise_conv(conv_layer);
     if (pointwise) tile = whole_row_tile(channels / vec, width, machine.vector_registers, tile);
     int rblock = pool ? reduction_block(in_channels, taps, tile.vectors * vec, machine.l2_bytes) : 0;
     if (rblock > 0) {

@@ -6,6 +6,17 @@
 
 namespace kiln::codegen::detail {
 
+// The register-fit rule, written once: a tile of `vectors` channel vectors x `columns` output
+// columns holds vectors x columns accumulators, `weights_per_vector` weight vectors per channel
+// vector (1; a depthwise conv's unrolled kernel columns), one broadcast input value, and leaves one
+// register spare: W5's 4 x 3 tile on AVX2 (17) spilled and ran at half speed, W4's 3 x 4 (exactly
+// 16) ran 5-20 % slower than 2 x 6 in three A/B runs. The most columns such a tile may have:
+inline int max_tile_columns(int vectors, int registers, int weights_per_vector = 1) {
+    return (registers - vectors * weights_per_vector - 2) / vectors;
+}
+// Whether the tile loads at most one value (a weight vector or a broadcast input) per FMA it issues.
+inline bool loads_at_most_one_per_fma(int vectors, int columns) { return vectors + columns <= vectors * columns; }
+
 // The group's pool when it ends with one, else null.
 const PoolAttrs* group_pool(const Lowered& net, const FusionGroup& group);
 // The rows of the group's stored stage: the pooled rows under a pool, else the conv's.

@@ -46,8 +46,8 @@ std::vector<Scored> tile_variants(const Lowered& net, const FusionGroup& group, 
     const int registers = machine.vector_registers;
     for (int v = 1; v <= std::min(4, channel_vectors); ++v) {
         if (channel_vectors % v) continue;
-        for (int cols = 1; cols <= width && v * cols + v + 2 <= registers; ++cols) {
-            if (v * cols < v + cols && !(v == 1 && cols > 1)) continue;
+        for (int cols = 1; cols <= std::min(width, max_tile_columns(v, registers)); ++cols) {
+            if (!loads_at_most_one_per_fma(v, cols) && !(v == 1 && cols > 1)) continue;
             ConvGroupPlan p = from;
             p.tile_vectors = v;
             p.tile_columns = cols;

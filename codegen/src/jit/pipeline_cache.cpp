@@ -8,7 +8,7 @@
 
 #include "compile/compile_progress.hpp"
 #include "compile/in_parallel.hpp"
-#include "jit/jit_allocator.hpp"
+#include "jit/host_allocator.hpp"
 #include "jit/parallel_loops.hpp"
 #include "kiln/dsl/signature.hpp"
 

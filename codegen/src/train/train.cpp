@@ -13,9 +13,9 @@
 #include "kiln/codegen/target.hpp"
 #include "kiln/dsl/signature.hpp"
 #include "kiln/codegen/training_form.hpp"
+#include "jit/host_allocator.hpp"
 #include "jit/parallel_loops.hpp"
 #include "train/loss.hpp"
-#include "jit/reused_allocations.hpp"
 #include "train/backward.hpp"
 
 namespace kiln::codegen {
@@ -49,7 +49,7 @@ struct TrainNet::Impl {
     Target target;
     std::optional<OptimizerState> state;
     std::vector<int> predictions;  // of the last step's forward pass
-    std::unique_ptr<detail::ReusedAllocations> allocations = std::make_unique<detail::ReusedAllocations>();
+    std::unique_ptr<detail::PooledContext> allocations = std::make_unique<detail::PooledContext>();
 };
 
 // What one run of the training pipeline gives besides the loss and the gradients.

@@ -246,12 +246,40 @@ std::string ConvGroupPlan::describe() const {
     return s.str();
 }
 
+namespace {
+// Every data member of ConvGroupPlan, by structured binding: a new member fails to compile here
+// until it is named, and then the count below until conv_group_plan_fields lists it.
+[[maybe_unused]] void every_field_is_listed(const ConvGroupPlan& p) {
+    [[maybe_unused]] const auto& [loop, vector_lanes, tile_vectors, tile_columns, channel_blocks, row_bands, band_rows, reduction_block,
+                                  fold_rows, batch, images_per_task, inside_consumer] = p;
+    static_assert(conv_group_plan_fields.size() == 11, "every int field of ConvGroupPlan but `loop` is listed in conv_group_plan_fields");
+}
+
+constexpr std::pair<ConvGroupPlan::Loop, const char*> loop_names[] = {
+    {ConvGroupPlan::Loop::channel_rows, "channel_rows"},
+    {ConvGroupPlan::Loop::register_tiles, "register_tiles"},
+    {ConvGroupPlan::Loop::reduction_blocks, "reduction_blocks"},
+    {ConvGroupPlan::Loop::serial_channel_blocks, "serial_channel_blocks"},
+};
+}  // namespace
+
+const char* loop_name(ConvGroupPlan::Loop loop) {
+    for (const auto& [l, name] : loop_names)
+        if (l == loop) return name;
+    return "?";
+}
+
+std::optional<ConvGroupPlan::Loop> loop_from_name(const std::string& name) {
+    for (const auto& [l, n] : loop_names)
+        if (name == n) return l;
+    return std::nullopt;
+}
+
 bool ConvGroupPlan::operator==(const ConvGroupPlan& o) const {
-    const auto fields = [](const ConvGroupPlan& p) {
-        return std::tie(p.loop, p.vector_lanes, p.tile_vectors, p.tile_columns, p.channel_blocks, p.row_bands, p.band_rows,
-                        p.reduction_block, p.fold_rows, p.batch, p.images_per_task, p.inside_consumer);
-    };
-    return fields(*this) == fields(o);
+    if (loop != o.loop) return false;
+    for (const auto& f : conv_group_plan_fields)
+        if (this->*f.member != o.*f.member) return false;
+    return true;
 }
 
 ConvGroupPlan plan_conv_group(const Lowered& net, const FusionGroup& group, const MachineModel& machine) {

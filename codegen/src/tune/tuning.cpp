@@ -16,16 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-const char* loop_name(ConvGroupPlan::Loop loop) {
-    switch (loop) {
-        case ConvGroupPlan::Loop::channel_rows: return "channel_rows";
-        case ConvGroupPlan::Loop::register_tiles: return "register_tiles";
-        case ConvGroupPlan::Loop::reduction_blocks: return "reduction_blocks";
-        case ConvGroupPlan::Loop::serial_channel_blocks: return "serial_channel_blocks";
-    }
-    return "?";
-}
-
 std::string shape(Shape s) { return std::to_string(s.h) + "x" + std::to_string(s.w) + "x" + std::to_string(s.c); }
 std::string pair(Extent2 e) { return std::to_string(e.h) + "x" + std::to_string(e.w); }
 std::string pads(Pads rows, Pads cols) {
@@ -33,29 +23,10 @@ std::string pads(Pads rows, Pads cols) {
            std::to_string(cols.end);
 }
 
-// The integer fields of a plan, in the order the file lists them.
-struct Field {
-    const char* name;
-    int ConvGroupPlan::*member;
-    int min;
-    bool optional = false;  // absent from files written before the field existed: the plan's default
-};
-const Field plan_fields[] = {{"vector_lanes", &ConvGroupPlan::vector_lanes, 1},
-                             {"tile_vectors", &ConvGroupPlan::tile_vectors, 1},
-                             {"tile_columns", &ConvGroupPlan::tile_columns, 1},
-                             {"channel_blocks", &ConvGroupPlan::channel_blocks, 1},
-                             {"row_bands", &ConvGroupPlan::row_bands, 1},
-                             {"band_rows", &ConvGroupPlan::band_rows, 1},
-                             {"reduction_block", &ConvGroupPlan::reduction_block, 0},
-                             {"fold_rows", &ConvGroupPlan::fold_rows, 0},
-                             {"batch", &ConvGroupPlan::batch, 1},
-                             {"images_per_task", &ConvGroupPlan::images_per_task, 1, true},
-                             {"inside_consumer", &ConvGroupPlan::inside_consumer, 0, true}};
-
 nlohmann::ordered_json plan_json(const ConvGroupPlan& plan) {
     nlohmann::ordered_json j;
     j["loop"] = loop_name(plan.loop);
-    for (const auto& f : plan_fields) j[f.name] = plan.*f.member;
+    for (const auto& f : conv_group_plan_fields) j[f.name] = plan.*f.member;
     return j;
 }
 
@@ -63,12 +34,9 @@ ConvGroupPlan plan_from_json(const json& j, const std::string& where) {
     if (!j.is_object()) throw Error(where + ": \"plan\" must be an object");
     ConvGroupPlan plan;
     const std::string loop = j.contains("loop") && j["loop"].is_string() ? j["loop"].get<std::string>() : "";
-    if (loop == "channel_rows") plan.loop = ConvGroupPlan::Loop::channel_rows;
-    else if (loop == "register_tiles") plan.loop = ConvGroupPlan::Loop::register_tiles;
-    else if (loop == "reduction_blocks") plan.loop = ConvGroupPlan::Loop::reduction_blocks;
-    else if (loop == "serial_channel_blocks") plan.loop = ConvGroupPlan::Loop::serial_channel_blocks;
+    if (const auto l = loop_from_name(loop)) plan.loop = *l;
     else throw Error(where + ": plan \"loop\" must be channel_rows, register_tiles, reduction_blocks or serial_channel_blocks");
-    for (const auto& f : plan_fields) {
+    for (const auto& f : conv_group_plan_fields) {
         if (f.optional && !j.contains(f.name)) continue;
         if (!j.contains(f.name) || !j[f.name].is_number_integer())
             throw Error(where + ": plan field \"" + f.name + "\" is missing or not an integer");
@@ -77,8 +45,8 @@ ConvGroupPlan plan_from_json(const json& j, const std::string& where) {
         plan.*f.member = int(v);
     }
     for (const auto& item : j.items())
-        if (item.key() != "loop" && std::none_of(std::begin(plan_fields), std::end(plan_fields),
-                                                 [&](const Field& f) { return item.key() == f.name; }))
+        if (item.key() != "loop" && std::none_of(conv_group_plan_fields.begin(), conv_group_plan_fields.end(),
+                                                 [&](const ConvGroupPlanField& f) { return item.key() == f.name; }))
             throw Error(where + ": unknown plan field \"" + item.key() + "\"");
     return plan;
 }

@@ -1,8 +1,10 @@
 // How the CPU schedules (`fused`, `unfused`) compute one conv group (fusion.hpp): every choice they
 // take from the shapes and the machine, made in one place (plan_conv_group) and applied in another
-// (cpu_schedule_parts.cpp), so a plan can be printed, tested, and searched by a tuner.
+// (schedule/cpu_parts.cpp), so a plan can be printed, tested, and searched by a tuner.
 #pragma once
 
+#include <array>
+#include <optional>
 #include <string>
 
 #include "kiln/codegen/fusion.hpp"
@@ -62,6 +64,32 @@ struct ConvGroupPlan {
     bool operator==(const ConvGroupPlan& other) const;
     bool operator!=(const ConvGroupPlan& other) const { return !(*this == other); }
 };
+
+// The plan's fields, written once: equality and the tuning file (tuning.hpp) read them
+// from here. Adding a field to ConvGroupPlan fails to compile (conv_group_plan.cpp) until it is
+// listed.
+struct ConvGroupPlanField {
+    const char* name;
+    int ConvGroupPlan::*member;
+    int min;                // the smallest valid value
+    bool optional = false;  // absent from tuning files written before the field existed: the default
+};
+inline constexpr std::array<ConvGroupPlanField, 11> conv_group_plan_fields{{
+    {"vector_lanes", &ConvGroupPlan::vector_lanes, 1},
+    {"tile_vectors", &ConvGroupPlan::tile_vectors, 1},
+    {"tile_columns", &ConvGroupPlan::tile_columns, 1},
+    {"channel_blocks", &ConvGroupPlan::channel_blocks, 1},
+    {"row_bands", &ConvGroupPlan::row_bands, 1},
+    {"band_rows", &ConvGroupPlan::band_rows, 1},
+    {"reduction_block", &ConvGroupPlan::reduction_block, 0},
+    {"fold_rows", &ConvGroupPlan::fold_rows, 0},
+    {"batch", &ConvGroupPlan::batch, 1},
+    {"images_per_task", &ConvGroupPlan::images_per_task, 1, true},
+    {"inside_consumer", &ConvGroupPlan::inside_consumer, 0, true},
+}};
+// The loop's name in tuning files and messages, and back (nothing for an unknown name).
+const char* loop_name(ConvGroupPlan::Loop loop);
+std::optional<ConvGroupPlan::Loop> loop_from_name(const std::string& name);
 
 // The plan the cost rules choose for `group` of `net` (its batch_estimate) on `machine`.
 ConvGroupPlan plan_conv_group(const Lowered& net, const FusionGroup& group, const MachineModel& machine);

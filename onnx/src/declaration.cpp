@@ -3,10 +3,16 @@
 
 #include <sstream>
 
+#include "kiln/dsl/layer_fields.hpp"
 #include "kiln/dsl/overloaded.hpp"
 #include "ratio.hpp"
 
 namespace kiln::onnx {
+
+// conv, activation, pool, global avg/max pool, dense, softmax, dropout, LRN, batch norm, concat, residual
+static_assert(layer_fields_are({9, 10, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0}),
+              "a layer kind's fields changed: write the new field as its DSL option in simple_type, so an imported net's "
+              "declaration says what the import computes, then update these counts");
 
 namespace {
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "kiln/dsl/layer_fields.hpp"
 #include "kiln/runtime/error.hpp"
 
 namespace kiln::codegen {
@@ -112,6 +113,14 @@ void Tuning::save(const std::string& path) const {
     }
     if (std::rename(temporary.c_str(), path.c_str()) != 0) throw Error("could not write tuning file " + path);
 }
+
+// The key holds what decides a plan's speed: shapes, kernels, windows, strides, pads, dilations and
+// groups; not an activation's function or kernel flipping (a group differing only there shares a
+// checked, valid plan).
+// conv, activation, pool, global avg/max pool, dense, softmax, dropout, LRN, batch norm, concat, residual
+static_assert(layer_fields_are({9, 10, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0}),
+              "a layer kind's fields changed: add the new field to tuning_key if plans measured without it may not apply, "
+              "then update these counts");
 
 std::string tuning_key(const MachineModel& machine, const Lowered& net, const FusionGroup& group) {
     std::ostringstream key;

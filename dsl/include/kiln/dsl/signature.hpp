@@ -9,9 +9,15 @@
 #include <string>
 #include <type_traits>
 
+#include "kiln/dsl/layer_fields.hpp"
 #include "kiln/dsl/layer_spec.hpp"
 
 namespace kiln {
+
+// conv, activation, pool, global avg/max pool, dense, softmax, dropout, LRN, batch norm, concat, residual
+static_assert(layer_fields_are({9, 10, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0}),
+              "a layer kind's fields changed: sign the new field in sign_layers (or see that a shape or a tensor already "
+              "carries it), then update these counts");
 
 namespace detail {
 inline void sign(std::ostream& out, Shape s) { out << s.h << 'x' << s.w << 'x' << s.c; }

@@ -6,10 +6,16 @@
 #include <ostream>
 #include <string>
 
+#include "kiln/dsl/layer_fields.hpp"
 #include "kiln/dsl/layer_spec.hpp"
 #include "kiln/dsl/overloaded.hpp"
 
 namespace kiln {
+
+// conv, activation, pool, global avg/max pool, dense, softmax, dropout, LRN, batch norm, concat, residual
+static_assert(layer_fields_are({9, 10, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0}),
+              "a layer kind's fields changed: show the new field in layer_detail's row (or leave it out on purpose), then "
+              "update these counts");
 
 namespace detail {
 inline std::string shape_text(Shape s) {

@@ -1,0 +1,220 @@
+// A conv group's loop nest (see conv_group.hpp): one function per loop shape of the plan, each
+// placing the same stages with the same register tile.
+#include "schedule/conv_group.hpp"
+
+namespace kiln::codegen::detail {
+
+using namespace Halide;
+
+namespace {
+
+// The weights a task reads, copied into a buffer of their own: the output channels it computes
+// become the fastest axis and the input channels its reduction walks are one block apart. In the
+// (o, i, kx, ky) layout, consecutive input channels are O * 4 bytes apart; at O = 128 that stride
+// maps every line of W5's 100 KiB weight slice to one eighth of the 8-way L2's sets, so the
+// slice streamed from L3 on every register tile (W5 at batch 1: 4.6-5.0 -> 3.7-3.8 ms).
+Func pack_weights(const ConvGroupStages& stages, int vec) {
+    Func packed = ImageParam(stages.weights).in(stages.conv);
+    packed.vectorize(packed.args()[0], vec, TailStrategy::GuardWithIf);
+    return packed;
+}
+
+// Column tiles split with GuardWithIf: after unrolling, the guards of a ragged row's last tile
+// depend only on the tile index, so loop partitioning peels that tile into a narrower one whose
+// guards fold away (W5's 16-wide rows: 6 + 6 + 4 columns, not 3 x 6 with 2 columns computed twice,
+// or computed past the edge with RoundUp). W2, W4, W5 and GoogLeNet gained 4-8 % in interleaved A/B
+// pairs; W1's 24-wide rows compile to the same code.
+constexpr TailStrategy column_tail = TailStrategy::GuardWithIf;
+
+// One conv group being scheduled: its stages, plan and the loop variables every shape names.
+struct Group {
+    Group(Lowered& net, const FusionGroup& group, const ConvGroupPlan& plan)
+        : net(net), plan(plan), stages(conv_group_stages(net, group)), spec(*net.layers[group.first()].spec),
+          attrs(std::get<ConvAttrs>(spec.attrs)), vec(plan.vector_lanes), conv(stages.conv), conv_input(stages.conv_input),
+          root(stages.stored), tiled(stages.tiled), pool(stages.pool), t(root.name() + "_t"), yo(root.name() + "_yo"),
+          yi(root.name() + "_yi"), cb(root.name() + "_cb"), cbi(root.name() + "_cbi"), no(root.name() + "_no"),
+          ni(root.name() + "_ni") {}
+
+    Lowered& net;
+    const ConvGroupPlan& plan;
+    const ConvGroupStages stages;
+    const LayerSpec& spec;  // the conv's
+    const ConvAttrs& attrs;
+    const int vec;
+    Func conv, conv_input, root, tiled;
+    const LayerStages* pool;
+    const RDom& r() const { return stages.reduction; }
+    int rows() const { return int(pool ? pool->spec->out.h : spec.out.h); }
+    int columns() const { return int(pool ? pool->spec->out.w : spec.out.w); }
+
+    // The stored stage's loops: tasks, row bands, channel blocks, images in turn (images_per_task),
+    // and the register tile's channel vectors, lanes and columns.
+    Var t, yo, yi, cb, cbi, no, ni, xo{"xo"}, xi{"xi"}, cv{"cv"}, cl{"cl"};
+
+    // A register tile's inner loops, once split and ordered: lanes vectorized, channel vectors and
+    // columns unrolled; where the reduction tests each column tap, the row's tiles are unrolled too,
+    // so each test is a constant and an edge tile's FMAs simply leave the padded columns out.
+    template <class Stage>
+    void unroll_tile(Stage&& s, const VarOrRVar& columns, const VarOrRVar& tiles) {
+        s.vectorize(cl).unroll(cv).unroll(columns);
+        if (stages.skips_padded_columns) s.unroll(tiles);
+    }
+
+    // The conv's register tile: accumulators initialized with the bias, reduced over input channels
+    // (innermost, one broadcast input value per FMA row) and kernel taps, never leaving registers.
+    void conv_register_tile() {
+        const Var &c = net.c, &x = net.x, &y = net.y, &n = net.n;
+        conv.split(c, cv, cl, vec).reorder(cl, cv, x).vectorize(cl).unroll(cv).unroll(x);
+        conv.update().split(c, cv, cl, vec).reorder(cl, cv, x, r().x, r().y, r().z, y, n).vectorize(cl).unroll(cv).unroll(x);
+        if (attrs.group_input_channels(spec.in) <= 4) conv.update().unroll(r().x);
+        // A depthwise conv reduces over taps alone, each FMA loading its own input vector (not a
+        // broadcast): kernel columns unrolled, so neighbouring tile columns share the loads of the
+        // input columns they both read (a 6-column tile of a 3x3 kernel loads 8 vectors a row, not 18).
+        if (attrs.depthwise(spec.in) && attrs.kernel.w <= 7 && !stages.skips_padded_columns) conv.update().unroll(r().y);
+        // Column taps tested per tile column (see unroll_tile).
+        if (stages.skips_padded_columns) conv.update().unroll(r().y);
+    }
+
+    // The padded input's layout; under a pool, its rows are consumed through the sliding conv rows,
+    // and Halide 14 neither slides nor folds a stage two levels down: the plan's fold bounds what
+    // each task keeps (conv_group_plan.cpp).
+    void vectorize_padded_input() {
+        const Var& c = net.c;
+        if (!conv_input.defined()) return;
+        if (spec.in.c >= extent_t(vec)) conv_input.vectorize(c, vec, TailStrategy::GuardWithIf);
+        // A few input channels (an RGB image): all channels of a pixel unrolled, vectors along the
+        // row; Halide turns the stride-c loads and stores into shuffles. Scalar, this copy was a
+        // third of W3.
+        if (spec.in.c < extent_t(vec) && spec.in.c <= 4)
+            conv_input.bound(c, 0, int(spec.in.c)).unroll(c).vectorize(net.x, vec, TailStrategy::GuardWithIf);
+    }
+    void padded_input_per_row(const Var& store, const Var& compute) {
+        if (!conv_input.defined()) return;
+        conv_input.store_at(root, store).compute_at(root, compute);
+        if (pool && plan.fold_rows > 0) conv_input.fold_storage(net.y, plan.fold_rows);
+    }
+};
+
+// Computed a row at a time inside the consumer's row loop, whole pixels per tile (the consumer
+// reduces over every channel of a pixel), so the row is in L1 when the consumer's tiles read it and
+// the tensor between the groups is never stored; the padded input rows slide down the consumer's
+// band. No loop of its own is parallel. The row is allocated per consumer row: stored per task
+// instead (Halide folds it to one row), W6 made 362 allocations a call instead of 10317 but ran
+// 7-9 % slower at batch 1 in A/B runs. (`inside` comes with a plan whose inside_consumer is set,
+// which check_conv_group_plan accepts only with serial_channel_blocks.)
+ConvGroupLoops inside_consumer(Group& g, const ConvGroupLoops& inside) {
+    const Var &c = g.net.c, &x = g.net.x, &y = g.net.y, &n = g.net.n;
+    g.root.compute_at(inside.root, inside.row)
+        .split(c, g.cb, g.cbi, g.plan.channel_block(), TailStrategy::RoundUp)
+        .split(g.cbi, g.cv, g.cl, g.vec)
+        .split(x, g.xo, g.xi, g.plan.tile_columns, column_tail)
+        .reorder(g.cl, g.cv, g.xi, g.cb, g.xo, y, n);
+    g.unroll_tile(g.root, g.xi, g.xo);
+    g.conv.compute_at(g.root, g.cb);
+    pack_weights(g.stages, g.vec).compute_at(inside.root, inside.task);
+    if (g.conv_input.defined()) g.conv_input.store_at(inside.root, inside.image).compute_at(inside.root, inside.row);
+    g.conv_register_tile();
+    return {};
+}
+
+// No whole vectors of output channels: parallel over row bands, the conv computed a row at a time,
+// vectorized with a guard.
+ConvGroupLoops channel_rows(Group& g) {
+    const Var &c = g.net.c, &y = g.net.y, &n = g.net.n;
+    g.root.split(y, g.yo, g.yi, g.plan.band_rows, TailStrategy::ShiftInwards).fuse(g.yo, n, g.t).parallel(g.t);
+    g.root.vectorize(c, g.vec, TailStrategy::GuardWithIf);
+    if (g.pool) g.tiled.store_at(g.root, g.t).compute_at(g.root, g.yi).vectorize(c, g.vec, TailStrategy::GuardWithIf);
+    g.padded_input_per_row(g.t, g.yi);
+    pack_weights(g.stages, g.vec).compute_at(g.root, g.t);
+    g.conv.compute_at(g.tiled, g.pool ? y : g.yi).vectorize(c, g.vec, TailStrategy::GuardWithIf);
+    g.conv.update().vectorize(c, g.vec, TailStrategy::GuardWithIf);
+    return {g.root, g.yi, g.t, g.t};
+}
+
+// The weights of a channel block exceed L2: the band's conv rows computed whole, one block of input
+// channels at a time, so each weight slice is read from L2 by every register tile of the band
+// instead of streaming from L3 once per tile. The band's accumulators (rows x columns x block) stay
+// in L2 between slices.
+ConvGroupLoops reduction_blocks(Group& g) {
+    const Var &c = g.net.c, &x = g.net.x, &y = g.net.y, &n = g.net.n;
+    g.root.reorder(g.cbi, x, g.yi, g.cb, g.yo, n).vectorize(g.cbi, g.vec);
+    g.tiled.compute_at(g.root, g.t).vectorize(c, g.vec);
+    g.conv.compute_at(g.root, g.t);
+    g.conv.split(c, g.cv, g.cl, g.vec).reorder(g.cl, g.cv, x).vectorize(g.cl).unroll(g.cv);
+    RVar rco(g.conv.name() + "_rco"), rci(g.conv.name() + "_rci");
+    g.conv.update()
+        .split(g.r().x, rco, rci, g.plan.reduction_block)
+        .split(c, g.cv, g.cl, g.vec)
+        .split(x, g.xo, g.xi, g.plan.tile_columns, column_tail)
+        .reorder(g.cl, g.cv, g.xi, rci, g.r().y, g.r().z, g.xo, y, rco, n);
+    if (g.stages.skips_padded_columns) g.conv.update().unroll(g.r().y);
+    g.unroll_tile(g.conv.update(), g.xi, g.xo);
+    g.root.fuse(g.cb, g.yo, g.t).fuse(g.t, n, g.t).parallel(g.t);
+    if (g.conv_input.defined()) g.conv_input.compute_at(g.conv, rco);
+    pack_weights(g.stages, g.vec).compute_at(g.conv, rco);
+    return {g.root, g.yi, g.t, g.t};
+}
+
+// Register tiles of the stored stage, or, under a pool, of the conv rows sliding down each band;
+// with serial_channel_blocks, a tile's channel blocks one after another at its columns.
+ConvGroupLoops register_tiles(Group& g) {
+    const Var &x = g.net.x, &n = g.net.n;
+    // A task of several images computes them in turn (loop `ni`), after one copy of its weights;
+    // what it keeps per image (padded input rows, sliding conv rows) is kept per turn. The batch is
+    // known only when the pipeline runs, so its last group may be short.
+    const bool grouped_images = g.plan.images_per_task > 1;
+    if (grouped_images) g.root.split(n, g.no, g.ni, g.plan.images_per_task, TailStrategy::GuardWithIf);
+    const Var image_groups = grouped_images ? g.no : n, image_loop = grouped_images ? g.ni : g.t;
+    if (g.plan.loop == ConvGroupPlan::Loop::serial_channel_blocks) {
+        // Consecutive tiles read consecutive channels of the same input pixels; the padded input
+        // rows hold every channel.
+        g.root.split(g.cbi, g.cv, g.cl, g.vec)
+            .split(x, g.xo, g.xi, g.plan.tile_columns, column_tail)
+            .reorder(g.cl, g.cv, g.xi, g.cb, g.xo, g.yi, g.yo, n);
+        g.unroll_tile(g.root, g.xi, g.xo);
+        g.conv.compute_at(g.root, g.cb);
+        g.root.fuse(g.yo, n, g.t).parallel(g.t);
+    } else if (g.pool) {
+        if (grouped_images) g.root.reorder(g.cbi, x, g.yi, g.ni, g.cb, g.yo, g.no);
+        else g.root.reorder(g.cbi, x, g.yi, g.cb, g.yo, n);
+        g.root.vectorize(g.cbi, g.vec);
+        // Slides down the band's rows: each conv row computed once per band, kept only while the
+        // pooling windows need it.
+        g.tiled.store_at(g.root, image_loop).compute_at(g.root, g.yi);
+        g.tiled.split(x, g.xo, g.xi, g.plan.tile_columns, column_tail).split(g.net.c, g.cv, g.cl, g.vec).reorder(g.cl, g.cv, g.xi, g.xo);
+        g.unroll_tile(g.tiled, g.xi, g.xo);
+        g.conv.compute_at(g.tiled, g.xo);
+    } else {
+        g.root.split(g.cbi, g.cv, g.cl, g.vec).split(x, g.xo, g.xi, g.plan.tile_columns, column_tail);
+        if (grouped_images) g.root.reorder(g.cl, g.cv, g.xi, g.xo, g.yi, g.ni, g.cb, g.yo, g.no);
+        else g.root.reorder(g.cl, g.cv, g.xi, g.xo, g.yi, g.cb, g.yo, n);
+        g.unroll_tile(g.root, g.xi, g.xo);
+        g.conv.compute_at(g.root, g.xo);
+    }
+    if (g.plan.loop != ConvGroupPlan::Loop::serial_channel_blocks) g.root.fuse(g.cb, g.yo, g.t).fuse(g.t, image_groups, g.t).parallel(g.t);
+    pack_weights(g.stages, g.vec).compute_at(g.root, g.t);
+    g.padded_input_per_row(image_loop, g.yi);
+    g.conv_register_tile();
+    return {g.root, g.yi, image_loop, g.t};
+}
+
+}  // namespace
+
+ConvGroupLoops schedule_conv_group(Lowered& net, const FusionGroup& group, const ConvGroupPlan& plan, const ConvGroupLoops* inside) {
+    check_conv_group_plan(net, group, plan);
+    Group g(net, group, plan);
+    g.vectorize_padded_input();
+    if (inside) return inside_consumer(g, *inside);
+    // The stored stage is computed over exactly its declared shape, so the band and tile splits
+    // below, derived from that shape, always fit. Its consumer may need less: a pool whose stride
+    // exceeds its window never reads the last conv row, and ShiftInwards then moved the one band of
+    // rows up to row -1, reading the input before its first row.
+    g.root.compute_root().bound(net.c, 0, int(net.layers[group.first()].spec->out.c)).bound(net.x, 0, g.columns()).bound(net.y, 0, g.rows());
+    if (plan.loop == ConvGroupPlan::Loop::channel_rows) return channel_rows(g);
+    g.root.split(net.c, g.cb, g.cbi, plan.channel_block(), TailStrategy::RoundUp)
+        .split(net.y, g.yo, g.yi, plan.band_rows, TailStrategy::ShiftInwards);
+    if (plan.loop == ConvGroupPlan::Loop::reduction_blocks) return reduction_blocks(g);
+    return register_tiles(g);
+}
+
+}  // namespace kiln::codegen::detail

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <vector>
@@ -82,22 +83,42 @@ Module compile_function(const detail::CompiledSegments& c, std::size_t item, con
     return Pipeline(net.output).compile_to_module(args, symbol, target);
 }
 
-}  // namespace
+// One kernel's generation: its checked targets and the functions it compiles for each.
+struct Generation {
+    const NetSpec& spec;
+    const AotOptions& o;
+    std::vector<KernelTarget> targets;
+    bool gpu = false;
+    bool split = false;  // one pipeline per segment, else the whole net as one
+    detail::CompiledSegments compiled;
+    std::vector<std::size_t> first_caller;  // the segment each function is compiled from: the first that calls it
 
-std::string generate_kernel(const NetSpec& spec, const AotOptions& o) {
+    std::size_t functions() const { return compiled.functions; }
+    std::size_t items() const { return targets.size() * compiled.functions; }  // [target * functions + function]
+    std::string stem() const { return o.output_dir + "/" + o.name; }
+    std::string object_path(std::size_t v) const {
+        return targets.size() > 1 ? stem() + "-" + detail::c_identifier(targets[v].text) + ".o" : stem() + ".o";
+    }
+    Module compile(std::size_t item) const {
+        return compile_function(compiled, item, first_caller, o, targets[item / functions()].target);
+    }
+};
+
+// The options checked, an autoscheduled net verified, and the functions planned.
+Generation prepare(const NetSpec& spec, const AotOptions& o) {
     if (!is_identifier(o.name)) throw Error("kernel name '" + o.name + "' is not a C identifier");
-    const std::vector<KernelTarget> targets = detail::kernel_targets(o.target);
-    const bool gpu = std::any_of(targets.begin(), targets.end(), [](const KernelTarget& t) { return t.target.has_gpu_feature(); });
-    const bool split = o.pipelines == JitOptions::Pipelines::automatic ? splits_by_default(o.schedule, gpu)
-                                                                      : o.pipelines == JitOptions::Pipelines::per_segment;
-    if (split && gpu)
+    Generation g{spec, o, detail::kernel_targets(o.target)};
+    g.gpu = std::any_of(g.targets.begin(), g.targets.end(), [](const KernelTarget& t) { return t.target.has_gpu_feature(); });
+    g.split = o.pipelines == JitOptions::Pipelines::automatic ? splits_by_default(o.schedule, g.gpu)
+                                                              : o.pipelines == JitOptions::Pipelines::per_segment;
+    if (g.split && g.gpu)
         throw Error("kernel " + o.name + ": a GPU kernel is generated as one pipeline (pipelines whole_net); per segment, "
                     "the tensors between segments would go back and forth between host and GPU");
     // An autoscheduled CPU kernel is checked as JitNet checks it (jit.hpp: verify_autoschedule),
     // on the first of its targets this machine runs, so a Halide 14 miscompile fails the build
     // instead of shipping.
     if (schedule_traits(o.schedule).autoscheduled) {
-        for (const auto& t : targets) {
+        for (const auto& t : g.targets) {
             if (t.target.has_gpu_feature() || !detail::host_can_run(t.target)) continue;
             JitOptions check{o.schedule, o.batch_estimate, t.text};
             check.machine = o.machine;
@@ -110,114 +131,109 @@ std::string generate_kernel(const NetSpec& spec, const AotOptions& o) {
     // kiln's objects.
     if (!o.cache_dir.empty() && (o.linker.empty() || o.cache_identity.empty()))
         throw Error("kernel " + o.name + ": an AOT cache directory needs a linker and a cache identity (kiln's code-generator library)");
-    const detail::CompiledSegments compiled = plan_functions(spec, split, o, targets);
-    const SegmentGraph& graph = compiled.graph;
-    const std::size_t functions = compiled.functions;
-    // The segment each function is compiled from: the first that calls it.
-    std::vector<std::size_t> first_caller(functions);
-    for (std::size_t s = graph.segments.size(); s-- > 0;) first_caller[compiled.function_of[s]] = s;
+    g.compiled = plan_functions(spec, g.split, o, g.targets);
+    g.first_caller.resize(g.functions());
+    for (std::size_t s = g.compiled.graph.segments.size(); s-- > 0;) g.first_caller[g.compiled.function_of[s]] = s;
+    return g;
+}
 
+// What the progress reporter reads while the compile runs.
+struct Progress {
+    std::atomic<double> lowering_seconds{0};
+    std::atomic<std::size_t> from_cache{0};
+};
+
+// The generation's progress line: while compiling, and when done.
+std::string progress_line(const Generation& g, const Progress& p, std::size_t done, std::size_t total, double seconds, bool finished) {
+    const bool linked = !g.o.linker.empty();
+    const std::string what = g.o.name + " (schedule " + g.o.schedule + ")";
+    const std::size_t f = g.functions(), n = g.targets.size();
+    const std::string pieces = g.split ? std::to_string(f) + " segment pipeline" + (f == 1 ? "" : "s") : "one pipeline";
+    const char* plural = n == 1 ? "" : "s";
+    const std::size_t cached = p.from_cache.load();
+    const double lowering = p.lowering_seconds.load();
+    char text[400];
+    if (finished && linked)
+        std::snprintf(text, sizeof text, "kiln generator: %s generated for %zu target%s in %.1f s, %s each (%zu of %zu compiled on every core, %zu from the cache)",
+                      what.c_str(), n, plural, seconds, pieces.c_str(), total - cached, total, cached);
+    else if (finished)
+        std::snprintf(text, sizeof text, "kiln generator: %s generated for %zu target%s in %.1f s (lowering and scheduling %.1f s, Halide's code generation %.1f s), %s each",
+                      what.c_str(), n, plural, seconds, lowering, seconds - lowering, pieces.c_str());
+    else if (linked)
+        std::snprintf(text, sizeof text, "kiln generator: %s: compiling %s for %zu target%s, %zu of %zu done (%zu from the cache), %.0f s so far",
+                      what.c_str(), pieces.c_str(), n, plural, done, total, cached, seconds);
+    else if (done < total)
+        std::snprintf(text, sizeof text, "kiln generator: %s: lowering and scheduling %s for %zu target%s, %zu of %zu done, %.0f s so far",
+                      what.c_str(), pieces.c_str(), n, plural, done, total, seconds);
+    else
+        std::snprintf(text, sizeof text, "kiln generator: %s: Halide generating code for %zu target%s, %.0f s so far (lowering took %.0f s)",
+                      what.c_str(), n, plural, seconds, lowering);
+    return text;
+}
+
+// With a linker: every pipeline to an object of its own, all at once (or from the cache), then one
+// `ld -r` per target. `also(v)` runs beside the compiles for each target v.
+void compile_linked(const Generation& g, Progress& p, detail::CompileProgress& progress, const std::function<void(std::size_t)>& also) {
+    const AotOptions& o = g.o;
+    const std::size_t items = g.items(), n = g.targets.size();
+    const std::string directory = o.cache_dir.empty() ? o.output_dir + "/" + o.name + ".pipelines" : o.cache_dir;
+    std::filesystem::create_directories(directory);
+    const std::string identity =
+        (o.cache_identity.empty() ? std::string("no cache") : detail::file_fingerprint(o.cache_identity)) + "\n" + detail::halide_identity();
+    std::vector<std::string> objects(items);
+    for (std::size_t i = 0; i < items; ++i)
+        objects[i] = directory + "/" + detail::hex(detail::fnv1a(identity + "\n" + g.compiled.keys[i])) + ".o";
+    detail::in_parallel(items + n, [&](std::size_t item) {
+        if (item >= items) return also(item - items);
+        // Without a cache the directory is the kernel's own, so an object there may be stale.
+        if (!o.cache_dir.empty() && std::filesystem::exists(objects[item])) {
+            ++p.from_cache;
+        } else {
+            const std::string partial = objects[item] + ".partial";
+            g.compile(item).compile({{OutputFileType::object, partial}});
+            std::filesystem::rename(partial, objects[item]);
+        }
+        progress.one_done();
+    });
+    const std::size_t f = g.functions();
+    detail::in_parallel(n, [&](std::size_t v) {
+        detail::link_relocatable(o.linker,
+                                 std::vector<std::string>(objects.begin() + std::ptrdiff_t(v * f), objects.begin() + std::ptrdiff_t((v + 1) * f)),
+                                 g.object_path(v));
+    });
+}
+
+// Without a linker: lowered and scheduled for every target at once, then each target's pipelines
+// joined into one module and compiled, so the build names a fixed set of files.
+void compile_joined(const Generation& g, Progress& p, detail::CompileProgress& progress, const std::function<void(std::size_t)>& also) {
     using Clock = std::chrono::steady_clock;
     const Clock::time_point start = Clock::now();
-    std::atomic<double> lowering_seconds{0};  // read by the progress thread
-    std::atomic<std::size_t> from_cache{0};
-    const bool linked = !o.linker.empty();
-    const std::string what = o.name + " (schedule " + o.schedule + ")";
-    const std::size_t items = targets.size() * functions;
-    const std::string pieces = split ? std::to_string(functions) + " segment pipeline" + (functions == 1 ? "" : "s") : "one pipeline";
-    const std::size_t n = targets.size();
-    const char* plural = n == 1 ? "" : "s";
-    detail::CompileProgress progress(items, o.progress, [&](std::size_t done, std::size_t total, double seconds, bool finished) {
-        char text[400];
-        if (finished && linked)
-            std::snprintf(text, sizeof text, "kiln generator: %s generated for %zu target%s in %.1f s, %s each (%zu of %zu compiled on every core, %zu from the cache)",
-                          what.c_str(), n, plural, seconds, pieces.c_str(), total - from_cache.load(), total, from_cache.load());
-        else if (finished)
-            std::snprintf(text, sizeof text, "kiln generator: %s generated for %zu target%s in %.1f s (lowering and scheduling %.1f s, Halide's code generation %.1f s), %s each",
-                          what.c_str(), n, plural, seconds, lowering_seconds.load(), seconds - lowering_seconds.load(), pieces.c_str());
-        else if (linked)
-            std::snprintf(text, sizeof text, "kiln generator: %s: compiling %s for %zu target%s, %zu of %zu done (%zu from the cache), %.0f s so far",
-                          what.c_str(), pieces.c_str(), n, plural, done, total, from_cache.load(), seconds);
-        else if (done < total)
-            std::snprintf(text, sizeof text, "kiln generator: %s: lowering and scheduling %s for %zu target%s, %zu of %zu done, %.0f s so far",
-                          what.c_str(), pieces.c_str(), n, plural, done, total, seconds);
-        else
-            std::snprintf(text, sizeof text, "kiln generator: %s: Halide generating code for %zu target%s, %.0f s so far (lowering took %.0f s)",
-                          what.c_str(), n, plural, seconds, lowering_seconds.load());
-        return std::string(text);
+    const std::size_t items = g.items(), n = g.targets.size(), f = g.functions();
+    std::vector<std::optional<Module>> modules(items);
+    detail::in_parallel(items + n, [&](std::size_t item) {
+        if (item >= items) return also(item - items);
+        modules[item] = g.compile(item);
+        progress.one_done();
     });
-
-    // The whole net scheduled per target, only for its plans: what kiln-inspect and JitNet show.
-    std::vector<std::string> machines(n), plans(n);
-    const auto schedule_whole = [&](std::size_t v) {
-        Lowered whole = lower(spec, o.batch_estimate);
-        apply_schedule(whole, o.schedule, targets[v].target, MachineModel::for_target(targets[v].target, o.machine), o.tuning);
-        machines[v] = whole.machine, plans[v] = whole.schedule_plan;
-    };
-    const std::string stem = o.output_dir + "/" + o.name;
-    const auto object_path = [&](std::size_t v) {
-        return n > 1 ? stem + "-" + detail::c_identifier(targets[v].text) + ".o" : stem + ".o";
-    };
-    try {
-        if (linked) {
-            // Every pipeline to an object of its own, all at once, then one `ld -r` per target.
-            std::string directory = o.cache_dir.empty() ? o.output_dir + "/" + o.name + ".pipelines" : o.cache_dir;
-            std::filesystem::create_directories(directory);
-            const std::string identity =
-                (o.cache_identity.empty() ? std::string("no cache") : detail::file_fingerprint(o.cache_identity)) + "\n" +
-                detail::halide_identity();
-            std::vector<std::string> objects(items);
-            for (std::size_t i = 0; i < items; ++i)
-                objects[i] = directory + "/" + detail::hex(detail::fnv1a(identity + "\n" + compiled.keys[i])) + ".o";
-            detail::in_parallel(items + n, [&](std::size_t item) {
-                if (item >= items) return schedule_whole(item - items);
-                // Without a cache the directory is the kernel's own, so an object there may be stale.
-                if (!o.cache_dir.empty() && std::filesystem::exists(objects[item])) {
-                    ++from_cache;
-                } else {
-                    Module m = compile_function(compiled, item, first_caller, o, targets[item / functions].target);
-                    const std::string partial = objects[item] + ".partial";
-                    m.compile({{OutputFileType::object, partial}});
-                    std::filesystem::rename(partial, objects[item]);
-                }
-                progress.one_done();
-            });
-            detail::in_parallel(n, [&](std::size_t v) {
-                detail::link_relocatable(o.linker, std::vector<std::string>(objects.begin() + std::ptrdiff_t(v * functions),
-                                                                    objects.begin() + std::ptrdiff_t((v + 1) * functions)),
-                                 object_path(v));
-            });
-        } else {
-            // Lowered and scheduled for every target at once; then each target's pipelines joined
-            // into one module and compiled, so the build names a fixed set of files.
-            std::vector<std::optional<Module>> modules(items);
-            detail::in_parallel(items + n, [&](std::size_t item) {
-                if (item >= items) return schedule_whole(item - items);
-                modules[item] = compile_function(compiled, item, first_caller, o, targets[item / functions].target);
-                progress.one_done();
-            });
-            lowering_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-            detail::in_parallel(n, [&](std::size_t v) {
-                Module object = *modules[v * functions];
-                if (functions > 1) {
-                    object = Module(o.name + "_" + detail::c_identifier(targets[v].text), targets[v].target);
-                    for (std::size_t f = 0; f < functions; ++f) {
-                        const Module& m = *modules[v * functions + f];
-                        if (!m.submodules().empty()) throw Error("a segment of " + o.name + " has Halide submodules; generate it as one pipeline");
-                        for (const auto& fn : m.functions()) object.append(fn);
-                        for (const auto& b : m.buffers()) object.append(b);
-                    }
-                }
-                object.compile({{OutputFileType::object, object_path(v)}});
-            });
+    p.lowering_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    detail::in_parallel(n, [&](std::size_t v) {
+        Module object = *modules[v * f];
+        if (f > 1) {
+            object = Module(g.o.name + "_" + detail::c_identifier(g.targets[v].text), g.targets[v].target);
+            for (std::size_t i = 0; i < f; ++i) {
+                const Module& m = *modules[v * f + i];
+                if (!m.submodules().empty()) throw Error("a segment of " + g.o.name + " has Halide submodules; generate it as one pipeline");
+                for (const auto& fn : m.functions()) object.append(fn);
+                for (const auto& b : m.buffers()) object.append(b);
+            }
         }
-    } catch (const Halide::Error& e) {
-        throw Error("Halide could not compile " + o.name + ": " + e.what());
-    } catch (const std::filesystem::filesystem_error& e) {
-        throw Error("kernel " + o.name + ": " + e.what());
-    }
-    progress.finish();
+        object.compile({{OutputFileType::object, g.object_path(v)}});
+    });
+}
 
+// The kernel's C header, driver and typed header, which name each target's machine model and plans.
+std::string write_sources(const Generation& g, const std::vector<std::string>& machines, const std::vector<std::string>& plans) {
+    const auto& targets = g.targets;
     const bool several = targets.size() > 1;
     std::string machine_text, plan_text, target_list;
     for (std::size_t v = 0; v < targets.size(); ++v) {
@@ -225,14 +241,42 @@ std::string generate_kernel(const NetSpec& spec, const AotOptions& o) {
         plan_text += (several ? "target " + targets[v].text + ":\n" : "") + plans[v];
         target_list += (target_list.empty() ? "" : ",") + (several ? targets[v].text : targets[v].target.to_string());
     }
-    const std::string pipelines = split ? "per segment: " + std::to_string(graph.segments.size()) + " segments, " +
-                                              std::to_string(functions) + " compiled (repeated blocks share one)"
-                                        : "whole net: one pipeline";
-    write_file(stem + ".h", detail::c_header(spec, o));
-    write_file(stem + ".cpp", detail::driver_source(spec, o, targets, compiled));
-    write_file(stem + ".hpp", detail::typed_header(spec, o, target_list, gpu && targets.front().target.has_feature(Target::CUDA),
-                                                   machine_text, plan_text, pipelines));
+    const std::string pipelines = g.split ? "per segment: " + std::to_string(g.compiled.graph.segments.size()) + " segments, " +
+                                                std::to_string(g.functions()) + " compiled (repeated blocks share one)"
+                                          : "whole net: one pipeline";
+    write_file(g.stem() + ".h", detail::c_header(g.spec, g.o));
+    write_file(g.stem() + ".cpp", detail::driver_source(g.spec, g.o, targets, g.compiled));
+    write_file(g.stem() + ".hpp", detail::typed_header(g.spec, g.o, target_list, g.gpu && targets.front().target.has_feature(Target::CUDA),
+                                                       machine_text, plan_text, pipelines));
     return plan_text;
+}
+
+}  // namespace
+
+std::string generate_kernel(const NetSpec& spec, const AotOptions& o) {
+    const Generation g = prepare(spec, o);
+    Progress p;
+    detail::CompileProgress progress(g.items(), o.progress, [&](std::size_t done, std::size_t total, double seconds, bool finished) {
+        return progress_line(g, p, done, total, seconds, finished);
+    });
+    // The whole net scheduled per target, only for its plans: what kiln-inspect and JitNet show.
+    const std::size_t n = g.targets.size();
+    std::vector<std::string> machines(n), plans(n);
+    const auto schedule_whole = [&](std::size_t v) {
+        Lowered whole = lower(spec, o.batch_estimate);
+        apply_schedule(whole, o.schedule, g.targets[v].target, MachineModel::for_target(g.targets[v].target, o.machine), o.tuning);
+        machines[v] = whole.machine, plans[v] = whole.schedule_plan;
+    };
+    try {
+        if (!o.linker.empty()) compile_linked(g, p, progress, schedule_whole);
+        else compile_joined(g, p, progress, schedule_whole);
+    } catch (const Halide::Error& e) {
+        throw Error("Halide could not compile " + o.name + ": " + e.what());
+    } catch (const std::filesystem::filesystem_error& e) {
+        throw Error("kernel " + o.name + ": " + e.what());
+    }
+    progress.finish();
+    return write_sources(g, machines, plans);
 }
 
 void generate_runtime(const std::string& object_path, const std::string& target) {

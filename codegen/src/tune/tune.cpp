@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <random>
 #include <set>
@@ -131,9 +132,7 @@ class GroupTrials {
     std::optional<Tensor> reference_;
 };
 
-}  // namespace
-
-Tuning tune_net(const NetSpec& spec, const TuneOptions& options, Tuning tuning) {
+void check_options(const TuneOptions& options) {
     if (!schedule_traits(options.schedule).takes_plans)
         throw Error("kiln-tune tunes the schedules that take conv group plans (" +
                     comma_separated(schedule_names([](const ScheduleTraits& t) { return t.takes_plans; })) + "), not '" + options.schedule + "'");
@@ -141,95 +140,112 @@ Tuning tune_net(const NetSpec& spec, const TuneOptions& options, Tuning tuning) 
         throw Error("batch_estimate must be between 1 and " + std::to_string(JitNet::max_batch_estimate));
     if (!(options.seconds > 0)) throw Error("the tuning budget must be more than 0 seconds");
     if (options.max_candidates < 1) throw Error("max_candidates must be at least 1 (the cost model's plan)");
-    const auto say = [&](const std::string& line) {
-        if (options.progress) options.progress(line);
-    };
-    const Clock::time_point start = Clock::now();
+}
 
-    // The plans and keys exactly as the schedule will see them: the same target and machine model.
-    const Halide::Target target =
-        runnable_here(options.target.empty() ? Halide::get_jit_target_from_environment() : resolve_target(options.target));
-    const MachineModel machine = MachineModel::for_target(target, options.machine);
-    const Lowered net = lower(spec, options.batch_estimate);
-    struct Todo {
-        FusionGroup group;
-        std::string key, name;
-    };
+// A conv group to tune: one whose key the file does not hold yet, each key once.
+struct Todo {
+    FusionGroup group;
+    std::string key, name;
+};
+std::vector<Todo> groups_to_tune(const Lowered& net, const MachineModel& machine, const std::string& schedule, const Tuning& tuning) {
     std::vector<Todo> todo;
     std::set<std::string> seen;
-    for (const FusionGroup& g : planned_groups(net, options.schedule)) {
+    for (const FusionGroup& g : planned_groups(net, schedule)) {
         std::string key = tuning_key(machine, net, g);
         if (tuning.find(key) || !seen.insert(key).second) continue;  // tuned before, or a repeat
         std::string name = net.layers[g.first()].spec->name;
         if (g.fused()) name += ".." + net.layers[g.last()].spec->name;
         todo.push_back({g, std::move(key), std::move(name)});
     }
+    return todo;
+}
+
+// One group's search within `share` seconds: the cost model's plan timed, then variants of the
+// best so far along one axis at a time; the winner confirmed against the cost model's plan.
+TunedPlan tune_group(const Lowered& net, const Todo& t, const std::string& tag, const MachineModel& machine, const TuneOptions& options,
+                     double share, const std::function<void(const std::string&)>& say, const std::function<double()>& seconds_left) {
+    const Clock::time_point group_start = Clock::now();
+    const auto time_left = [&] { return share - seconds_since(group_start); };
+    const double run_seconds = std::clamp(share / (4.0 * options.max_candidates), 0.02, 0.5);
+
+    GroupTrials trials(group_net(net, t.group), t.key, options);
+    const ConvGroupPlan cost_model = plan_conv_group(net, t.group, machine);
+    std::string why;
+    std::optional<JitNet> cost_model_net = trials.compile(cost_model, why);
+    if (!cost_model_net) throw Error("group " + t.name + " did not compile with the cost model's plan: " + why);
+    const double cost_model_ms = trials.time_ms(*cost_model_net, run_seconds);
+    say(tag + ": cost model " + cost_model.describe() + format(": %.3f ms", cost_model_ms));
+
+    ConvGroupPlan best = cost_model;
+    double best_ms = cost_model_ms;
+    std::optional<JitNet> best_net;
+    int tried = 1;
+    // Under a fusing schedule, first whether the group is computed inside the next (one candidate,
+    // the largest lever where there is a choice); then half the candidates for register tiles, a
+    // third for bands, the rest for reduction blocks and images per task.
+    const std::pair<PlanAxis, int> axes[] = {{PlanAxis::inside_consumer, schedule_traits(options.schedule).fuses ? 1 : 0},
+                                             {PlanAxis::register_tile, options.max_candidates / 2},
+                                             {PlanAxis::row_bands, options.max_candidates / 3},
+                                             {PlanAxis::reduction, options.max_candidates},
+                                             {PlanAxis::images_per_task, options.max_candidates}};
+    for (const auto& [axis, quota] : axes) {
+        int tried_here = 0;
+        for (const ConvGroupPlan& plan : plan_variants(net, t.group, machine, best, axis)) {
+            if (tried >= options.max_candidates || tried_here >= quota || time_left() <= 0) break;
+            ++tried, ++tried_here;
+            std::optional<JitNet> candidate = trials.compile(plan, why);
+            if (!candidate) {
+                say(tag + ": dropped " + plan.describe() + ": " + why);
+                continue;
+            }
+            const double ms = trials.time_ms(*candidate, run_seconds);
+            say(tag + ": " + plan.describe() + format(": %.3f ms", ms) + format(" (best %.3f ms, ~%.0f s left)", best_ms, seconds_left()));
+            if (ms < best_ms) best = plan, best_ms = ms, best_net = std::move(candidate);
+        }
+    }
+    // The winner against the cost model once more, interleaved, so drift between the first and the
+    // last trial cannot decide it.
+    TunedPlan entry{cost_model, cost_model_ms, cost_model_ms};
+    if (best_net) {
+        double again_best = INFINITY, again_cost_model = INFINITY;
+        for (int round = 0; round < 3; ++round) {
+            again_cost_model = std::min(again_cost_model, trials.time_ms(*cost_model_net, run_seconds));
+            again_best = std::min(again_best, trials.time_ms(*best_net, run_seconds));
+        }
+        entry.cost_model_ms = again_cost_model;
+        if (again_best < again_cost_model * (1 - options.min_gain)) entry.plan = best, entry.ms = again_best;
+        else entry.ms = again_cost_model;
+    }
+    say(tag + ": " + (entry.plan == cost_model ? "kept the cost model's plan" : "tuned " + entry.plan.describe()) +
+        format(", %.3f ms against %.3f ms (%.2fx)", entry.ms, entry.cost_model_ms, entry.cost_model_ms / entry.ms) + ", " +
+        std::to_string(tried) + " plans in " + format("%.1f s", seconds_since(group_start)));
+    return entry;
+}
+
+}  // namespace
+
+Tuning tune_net(const NetSpec& spec, const TuneOptions& options, Tuning tuning) {
+    check_options(options);
+    const auto say = [&](const std::string& line) {
+        if (options.progress) options.progress(line);
+    };
+    const Clock::time_point start = Clock::now();
+    const auto seconds_left = [&] { return std::max(0.0, options.seconds - seconds_since(start)); };
+
+    // The plans and keys exactly as the schedule will see them: the same target and machine model.
+    const Halide::Target target =
+        runnable_here(options.target.empty() ? Halide::get_jit_target_from_environment() : resolve_target(options.target));
+    const MachineModel machine = MachineModel::for_target(target, options.machine);
+    const Lowered net = lower(spec, options.batch_estimate);
+    const std::vector<Todo> todo = groups_to_tune(net, machine, options.schedule, tuning);
     say("tuning " + std::to_string(todo.size()) + " conv group" + (todo.size() == 1 ? "" : "s") + " (" + options.schedule +
         ", batch " + std::to_string(options.batch_estimate) + ") on " + machine.describe() + " within " +
         format("%.0f s", options.seconds));
-
     for (std::size_t i = 0; i < todo.size(); ++i) {
-        const Todo& t = todo[i];
-        const std::string tag = "[" + std::to_string(i + 1) + "/" + std::to_string(todo.size()) + "] " + t.name;
+        const std::string tag = "[" + std::to_string(i + 1) + "/" + std::to_string(todo.size()) + "] " + todo[i].name;
         // Each group gets an equal share of what is left, so an early group cannot starve the rest.
         const double share = (options.seconds - seconds_since(start)) / double(todo.size() - i);
-        const Clock::time_point group_start = Clock::now();
-        const auto time_left = [&] { return share - seconds_since(group_start); };
-        const double run_seconds = std::clamp(share / (4.0 * options.max_candidates), 0.02, 0.5);
-
-        GroupTrials trials(group_net(net, t.group), t.key, options);
-        const ConvGroupPlan cost_model = plan_conv_group(net, t.group, machine);
-        std::string why;
-        std::optional<JitNet> cost_model_net = trials.compile(cost_model, why);
-        if (!cost_model_net) throw Error("group " + t.name + " did not compile with the cost model's plan: " + why);
-        const double cost_model_ms = trials.time_ms(*cost_model_net, run_seconds);
-        say(tag + ": cost model " + cost_model.describe() + format(": %.3f ms", cost_model_ms));
-
-        ConvGroupPlan best = cost_model;
-        double best_ms = cost_model_ms;
-        std::optional<JitNet> best_net;
-        int tried = 1;
-        // Under `fused`, first whether the group is computed inside the next (one candidate, the
-        // largest lever where there is a choice); then half the candidates for register tiles, a
-        // third for bands, the rest for reduction blocks and images per task.
-        const std::pair<PlanAxis, int> axes[] = {{PlanAxis::inside_consumer, schedule_traits(options.schedule).fuses ? 1 : 0},
-                                                 {PlanAxis::register_tile, options.max_candidates / 2},
-                                                 {PlanAxis::row_bands, options.max_candidates / 3},
-                                                 {PlanAxis::reduction, options.max_candidates},
-                                                 {PlanAxis::images_per_task, options.max_candidates}};
-        for (const auto& [axis, quota] : axes) {
-            int tried_here = 0;
-            for (const ConvGroupPlan& plan : plan_variants(net, t.group, machine, best, axis)) {
-                if (tried >= options.max_candidates || tried_here >= quota || time_left() <= 0) break;
-                ++tried, ++tried_here;
-                std::optional<JitNet> candidate = trials.compile(plan, why);
-                if (!candidate) {
-                    say(tag + ": dropped " + plan.describe() + ": " + why);
-                    continue;
-                }
-                const double ms = trials.time_ms(*candidate, run_seconds);
-                say(tag + ": " + plan.describe() + format(": %.3f ms", ms) +
-                    format(" (best %.3f ms, ~%.0f s left)", best_ms, std::max(0.0, options.seconds - seconds_since(start))));
-                if (ms < best_ms) best = plan, best_ms = ms, best_net = std::move(candidate);
-            }
-        }
-        // The winner against the cost model once more, interleaved, so drift between the first
-        // and the last trial cannot decide it.
-        TunedPlan entry{cost_model, cost_model_ms, cost_model_ms};
-        if (best_net) {
-            double again_best = INFINITY, again_cost_model = INFINITY;
-            for (int round = 0; round < 3; ++round) {
-                again_cost_model = std::min(again_cost_model, trials.time_ms(*cost_model_net, run_seconds));
-                again_best = std::min(again_best, trials.time_ms(*best_net, run_seconds));
-            }
-            entry.cost_model_ms = again_cost_model;
-            if (again_best < again_cost_model * (1 - options.min_gain)) entry.plan = best, entry.ms = again_best;
-            else entry.ms = again_cost_model;
-        }
-        tuning.entries[t.key] = entry;
-        say(tag + ": " + (entry.plan == cost_model ? "kept the cost model's plan" : "tuned " + entry.plan.describe()) +
-            format(", %.3f ms against %.3f ms (%.2fx)", entry.ms, entry.cost_model_ms, entry.cost_model_ms / entry.ms) + ", " +
-            std::to_string(tried) + " plans in " + format("%.1f s", seconds_since(group_start)));
+        tuning.entries[todo[i].key] = tune_group(net, todo[i], tag, machine, options, share, say, seconds_left);
     }
     return tuning;
 }

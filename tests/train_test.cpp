@@ -414,7 +414,7 @@ TEST_CASE("training refuses what it cannot train, and bad batches") {
     codegen::TrainOptions unknown;
     unknown.schedule = "cuda";
     CHECK_THROWS_WITH_AS(TrainNet(describe<Net<Input<4, 4, 1>, Dense<2>, Softmax>>(), unknown),
-                         doctest::Contains("'cuda' is not one of unfused, fused, auto-mullapudi2016"), Error);
+                         doctest::Contains("'cuda' is not one of fused, unfused, auto-mullapudi2016"), Error);
     for (float smoothing : {-0.1f, 1.5f, std::nanf("")}) {
         codegen::TrainOptions bad;
         bad.label_smoothing = smoothing;

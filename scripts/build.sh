@@ -18,6 +18,7 @@ esac
 shift
 dir="${KILN_BUILD_DIR:-build}"
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/kiln-ccache}"
+export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros}"  # precompiled Halide.h (CMakeLists.txt)
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "${options[@]}" "$@" >/dev/null
 [ "${KILN_CONFIGURE_ONLY:-0}" = 1 ] && exit 0
 cmake --build "$dir" -j"$(nproc)"

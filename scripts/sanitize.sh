@@ -19,6 +19,7 @@ case "${1:-}" in
 esac
 
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/kiln-ccache}"
+export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros}"  # precompiled Halide.h (CMakeLists.txt)
 flags="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 echo "sanitize: configuring build-asan/ ($flags, Halide target host-asan)"
 # -O1 -g1: ASan's recommended optimization, and line tables, all a report's stack needs; together

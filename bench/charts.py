@@ -9,6 +9,7 @@ calls write_charts and goes on without pictures when matplotlib is missing):
 """
 import math
 import os
+import tempfile
 
 import matplotlib
 
@@ -19,6 +20,19 @@ import matplotlib.ticker  # noqa: E402
 PEER_COLOURS = {"onednn": "#1f78b4", "pytorch": "#e7298a"}
 IMPL_COLOURS = {"fused": "#d95f02", "unfused": "#fdb863"}
 
+
+
+def save_atomically(fig, path):
+    """The figure saved beside `path` and renamed over it, so an interrupted run leaves the last chart whole."""
+    fd, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".png", dir=os.path.dirname(os.path.abspath(path)))
+    os.close(fd)
+    try:
+        fig.savefig(temporary, dpi=110, format="png")
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
 
 def _label(workload, batch):
     return workload if batch is None else f"{workload} b{batch}"
@@ -74,7 +88,7 @@ def speedup_chart(ctx, groups, peers, standard_error, path):
     ax.grid(axis="x", color="#dddddd")
     ax.set_axisbelow(True)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_atomically(fig, path)
     plt.close(fig)
     return path
 
@@ -126,7 +140,7 @@ def roofline_chart(ctx, groups, ceiling, bandwidth, path):
     ax.grid(which="both", color="#eeeeee")
     ax.legend(loc="lower right", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_atomically(fig, path)
     plt.close(fig)
     return path
 

@@ -15,6 +15,7 @@ import math
 import os
 import statistics
 import sys
+import tempfile
 from xml.sax.saxutils import escape
 
 TO_MS = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
@@ -34,6 +35,23 @@ DASH = "—"
 class InputError(Exception):
     pass
 
+
+
+def write_atomically(path, text):
+    """The text written beside `path` and renamed over it (as kiln/runtime/atomic_file.hpp does):
+    an interrupted report leaves the last one whole."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".partial", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
 
 def parse_name(entry):
     """(workload, impl, batch) from e.g. 'W1/onednn/128/repeats:9/real_time'; batch is None if absent."""
@@ -535,14 +553,10 @@ def main():
               "fusion_guard": guard[0], "fusion_guard_within_noise": guard[1]}
     try:
         os.makedirs(args.out, exist_ok=True)
-        with open(os.path.join(args.out, "report.json"), "w", encoding="utf-8") as f:
-            json.dump(report, f, indent=2, ensure_ascii=False)
-            f.write("\n")
-        with open(os.path.join(args.out, "report.md"), "w", encoding="utf-8") as f:
-            f.write(md)
+        write_atomically(os.path.join(args.out, "report.json"), json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        write_atomically(os.path.join(args.out, "report.md"), md)
         if groups:  # a run of training rows only has no inference bars to draw
-            with open(os.path.join(args.out, "report.svg"), "w", encoding="utf-8") as f:
-                f.write(svg_chart(ctx, groups))
+            write_atomically(os.path.join(args.out, "report.svg"), svg_chart(ctx, groups))
     except OSError as e:
         print(f"report.py: error: cannot write to {args.out}: {e}", file=sys.stderr)
         return 1

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <kiln/codegen/jit.hpp>
 #include <kiln/dsl.hpp>
+#include <kiln/runtime/atomic_file.hpp>
+#include <kiln/runtime/error.hpp>
 #include <vector>
 
 using Sobel = kiln::Net<kiln::Input<10, 10, 1>, kiln::Conv<1, kiln::Kernel<3>, kiln::Full, kiln::NoBias>>;
@@ -84,8 +86,12 @@ int main(int argc, char** argv) {
         }
         std::printf("\n");
     }
-    if (!write_png(png_path, grey, 12, 12, 16)) {
-        std::fprintf(stderr, "could not write %s\n", png_path);
+    try {  // written beside the target and renamed: an interrupted run leaves the last image whole
+        kiln::write_file_atomically(png_path, [&](const std::string& temporary) {
+            if (!write_png(temporary.c_str(), grey, 12, 12, 16)) throw kiln::Error("could not write " + temporary);
+        });
+    } catch (const kiln::Error& e) {
+        std::fprintf(stderr, "%s\n", e.what());
         return 1;
     }
     std::printf("\nedge image written to %s\n", png_path);

@@ -15,6 +15,7 @@
 #include <iostream>
 
 #include "cli.hpp"
+#include "kiln/runtime/atomic_file.hpp"
 #include "kiln/codegen/jit.hpp"
 #include "kiln/codegen/schedule.hpp"
 #include "kiln/dsl/summary.hpp"
@@ -38,26 +39,19 @@ CLI::Validator cpp_identifier(const char* what) {
                           "identifier");
 }
 
-// Both files under temporary names first, renamed into place only when both are complete.
+// Each file written whole or not at all (kiln/runtime/atomic_file.hpp); the declaration, which names
+// the weights file, is made and written last.
 void write_outputs(const kiln::onnx::ImportedNet& net, const std::string& model, const std::string& dir, const std::string& ns) {
-    fs::create_directories(dir);
+    std::error_code made;
+    fs::create_directories(dir, made);
+    if (made) throw kiln::Error("could not create --out directory " + dir + ": " + made.message());
     const fs::path header = fs::path(dir) / (net.name + ".hpp"), weights = fs::path(dir) / (net.name + ".safetensors");
-    const fs::path header_tmp = header.string() + ".partial", weights_tmp = weights.string() + ".partial";
-    try {
-        std::map<std::string, std::string> metadata{{"onnx_model", fs::path(model).filename().string()}};
-        for (const auto& [tensor, source] : net.weight_sources) metadata["onnx:" + tensor] = source;
-        kiln::save_safetensors(net.weights, weights_tmp.string(), metadata);
-        std::ofstream h(header_tmp);
-        h << kiln::onnx::declaration(net, kiln::onnx::DeclarationOptions{ns, fs::path(model).filename().string(), weights.filename().string()});
-        h.close();
-        if (!h) throw kiln::Error("could not write " + header.string());
-        fs::rename(weights_tmp, weights);
-        fs::rename(header_tmp, header);
-    } catch (...) {
-        std::error_code ignored;
-        fs::remove(header_tmp, ignored), fs::remove(weights_tmp, ignored);
-        throw;
-    }
+    const std::string declaration =
+        kiln::onnx::declaration(net, kiln::onnx::DeclarationOptions{ns, fs::path(model).filename().string(), weights.filename().string()});
+    std::map<std::string, std::string> metadata{{"onnx_model", fs::path(model).filename().string()}};
+    for (const auto& [tensor, source] : net.weight_sources) metadata["onnx:" + tensor] = source;
+    kiln::save_safetensors(net.weights, weights.string(), metadata);
+    kiln::write_file_atomically(header.string(), declaration);
     std::fprintf(stderr, "wrote %s\nwrote %s\n", header.c_str(), weights.c_str());
 }
 

@@ -33,6 +33,7 @@
 #include "kiln/codegen/jit.hpp"
 #include "kiln/codegen/schedule.hpp"
 #include "cli.hpp"
+#include "kiln/runtime/atomic_file.hpp"
 #include "tool_nets.hpp"
 
 namespace {
@@ -41,9 +42,7 @@ using kiln::tools::known_nets;
 using Clock = std::chrono::steady_clock;
 
 void write_file(const std::string& path, const std::string& text) {
-    std::ofstream f(path);
-    f << text;
-    if (!f) throw kiln::Error("could not write " + path);
+    kiln::write_file_atomically(path, text);
     std::fprintf(stderr, "wrote %s\n", path.c_str());
 }
 

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "kiln/runtime/atomic_file.hpp"
 #include "kiln/runtime/error.hpp"
 #include "proto.hpp"
 
@@ -170,8 +171,9 @@ void write_tensor_file(const OnnxTensor& t, const std::string& path) {
     for (std::int64_t d : t.dims) p.add_dims(d);
     p.set_data_type(::onnx::TensorProto::FLOAT);
     p.set_raw_data(std::string(reinterpret_cast<const char*>(t.floats.data()), t.floats.size() * 4));
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    if (!out || !p.SerializeToOstream(&out)) throw Error("cannot write tensor file " + path);
+    std::string bytes;
+    if (!p.SerializeToString(&bytes)) throw Error("cannot write tensor file " + path + ": the tensor does not serialize");
+    write_file_atomically(path, bytes);
 }
 
 Tensor to_kiln(const OnnxTensor& t, const OnnxLayout& layout) {

@@ -3,6 +3,8 @@
 // its SAX interface so that no JSON tree is built from it.
 #include "kiln/runtime/safetensors.hpp"
 
+#include "kiln/runtime/atomic_file.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -497,18 +499,19 @@ void save_safetensors(const Weights& weights, const std::string& path, const std
     for (const auto& [key, value] : metadata) header["__metadata__"][key] = value;
     std::string text = header.dump();
     while ((8 + text.size()) % 8) text += ' ';  // the format pads the header so the data is aligned
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error("cannot write safetensors file " + path);
+    // Written beside the target and renamed over it (atomic_file.hpp): a save that fails or is
+    // killed leaves the file that was there, which for a checkpoint is the one a crash needs.
+    AtomicFile out(path);
     std::uint64_t n = text.size();
     unsigned char length[8];
     for (int i = 0; i < 8; ++i) length[i] = static_cast<unsigned char>(n >> (8 * i));
-    out.write(reinterpret_cast<const char*>(length), 8);
-    out.write(text.data(), std::streamsize(text.size()));
+    out.write(length, 8);
+    out.write(text);
     for (const ParamSpec& p : weights.specs()) {
         const auto& v = weights[p.name];
-        out.write(reinterpret_cast<const char*>(v.data()), std::streamsize(v.size() * 4));  // x86-64: little-endian
+        out.write(v.data(), v.size() * 4);  // x86-64: little-endian
     }
-    if (!out) throw Error("could not write all of safetensors file " + path);
+    out.commit();
 }
 
 }  // namespace kiln

@@ -21,6 +21,7 @@
 #include "kiln/codegen/schedule.hpp"
 #include "kiln/codegen/target.hpp"
 #include "kiln/dsl/signature.hpp"
+#include "kiln/runtime/atomic_file.hpp"
 #include "kiln/runtime/error.hpp"
 
 namespace kiln::codegen {
@@ -35,12 +36,6 @@ bool is_identifier(const std::string& s) {
     for (char ch : s)
         if (!(std::isalnum((unsigned char)ch) || ch == '_')) return false;
     return true;
-}
-
-void write_file(const std::string& path, const std::string& text) {
-    std::ofstream out(path);
-    out << text;
-    if (!out) throw Error("could not write " + path);
 }
 
 // The graph a kernel runs, its repeated segments sharing one compiled function, each function's
@@ -189,17 +184,16 @@ void compile_linked(const Generation& g, Progress& p, detail::CompileProgress& p
         if (!o.cache_dir.empty() && std::filesystem::exists(objects[item])) {
             ++p.from_cache;
         } else {
-            const std::string partial = objects[item] + ".partial";
-            g.compile(item).compile({{OutputFileType::object, partial}});
-            std::filesystem::rename(partial, objects[item]);
+            // Two builds may fill one cache at once: each writes a temporary of its own and renames it.
+            const Module m = g.compile(item);
+            write_file_atomically(objects[item], [&](const std::string& temporary) { m.compile({{OutputFileType::object, temporary}}); });
         }
         progress.one_done();
     });
     const std::size_t f = g.functions();
     detail::in_parallel(n, [&](std::size_t v) {
-        detail::link_relocatable(o.linker,
-                                 std::vector<std::string>(objects.begin() + std::ptrdiff_t(v * f), objects.begin() + std::ptrdiff_t((v + 1) * f)),
-                                 g.object_path(v));
+        const std::vector<std::string> inputs(objects.begin() + std::ptrdiff_t(v * f), objects.begin() + std::ptrdiff_t((v + 1) * f));
+        write_file_atomically(g.object_path(v), [&](const std::string& temporary) { detail::link_relocatable(o.linker, inputs, temporary); });
     });
 }
 
@@ -227,7 +221,7 @@ void compile_joined(const Generation& g, Progress& p, detail::CompileProgress& p
                 for (const auto& b : m.buffers()) object.append(b);
             }
         }
-        object.compile({{OutputFileType::object, g.object_path(v)}});
+        write_file_atomically(g.object_path(v), [&](const std::string& temporary) { object.compile({{OutputFileType::object, temporary}}); });
     });
 }
 
@@ -244,9 +238,9 @@ std::string write_sources(const Generation& g, const std::vector<std::string>& m
     const std::string pipelines = g.split ? "per segment: " + std::to_string(g.compiled.graph.segments.size()) + " segments, " +
                                                 std::to_string(g.functions()) + " compiled (repeated blocks share one)"
                                           : "whole net: one pipeline";
-    write_file(g.stem() + ".h", detail::c_header(g.spec, g.o));
-    write_file(g.stem() + ".cpp", detail::driver_source(g.spec, g.o, targets, g.compiled));
-    write_file(g.stem() + ".hpp", detail::typed_header(g.spec, g.o, target_list, g.gpu && targets.front().target.has_feature(Target::CUDA),
+    write_file_atomically(g.stem() + ".h", detail::c_header(g.spec, g.o));
+    write_file_atomically(g.stem() + ".cpp", detail::driver_source(g.spec, g.o, targets, g.compiled));
+    write_file_atomically(g.stem() + ".hpp", detail::typed_header(g.spec, g.o, target_list, g.gpu && targets.front().target.has_feature(Target::CUDA),
                                                        machine_text, plan_text, pipelines));
     return plan_text;
 }

@@ -11,6 +11,7 @@
 #include <regex>
 #include <sstream>
 
+#include "kiln/runtime/atomic_file.hpp"
 #include "kiln/runtime/error.hpp"
 
 namespace kiln::codegen {
@@ -286,7 +287,9 @@ std::vector<Argument> pipeline_arguments(const Lowered& net) {
 void write_stmt(const Lowered& net, const std::string& path, const Target& target) {
     const bool html = path.size() >= 5 && path.substr(path.size() - 5) == ".html";
     try {
-        Pipeline(net.output).compile_to_lowered_stmt(path, pipeline_arguments(net), html ? HTML : Text, target);
+        write_file_atomically(path, [&](const std::string& temporary) {
+            Pipeline(net.output).compile_to_lowered_stmt(temporary, pipeline_arguments(net), html ? HTML : Text, target);
+        });
     } catch (const Halide::Error& e) {
         throw Error("Halide could not lower the net for " + path + ": " + e.what());
     }
@@ -294,7 +297,9 @@ void write_stmt(const Lowered& net, const std::string& path, const Target& targe
 
 void write_assembly(const Lowered& net, const std::string& path, const Target& target) {
     try {
-        Pipeline(net.output).compile_to_assembly(path, pipeline_arguments(net), "kiln_net", target);
+        write_file_atomically(path, [&](const std::string& temporary) {
+            Pipeline(net.output).compile_to_assembly(temporary, pipeline_arguments(net), "kiln_net", target);
+        });
     } catch (const Halide::Error& e) {
         throw Error("Halide could not compile the net for " + path + ": " + e.what());
     }

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "kiln/dsl/layer_fields.hpp"
+#include "kiln/runtime/atomic_file.hpp"
 #include "kiln/runtime/error.hpp"
 
 namespace kiln::codegen {
@@ -104,14 +105,7 @@ void Tuning::save(const std::string& path) const {
     nlohmann::ordered_json doc;
     doc["kiln_tuning"] = 1;
     doc["entries"] = entries_json;
-    // Written beside the target and renamed, so a failed write never leaves half a file.
-    const std::string temporary = path + ".partial";
-    {
-        std::ofstream out(temporary);
-        out << doc.dump(2) << "\n";
-        if (!out) throw Error("could not write tuning file " + temporary);
-    }
-    if (std::rename(temporary.c_str(), path.c_str()) != 0) throw Error("could not write tuning file " + path);
+    write_file_atomically(path, doc.dump(2) + "\n");
 }
 
 // The key holds what decides a plan's speed: shapes, kernels, windows, strides, pads, dilations and

@@ -5,6 +5,15 @@
 //
 //   train_fashion_mnist [--net two-conv|two-conv-bn] [--epochs N] [--batch B] [--optimizer sgd|adam]
 //                       [--rate R] [--label-smoothing E] [--limit N] [--seed S] [--flip] [--out FILE]
+//                       [--checkpoint FILE [--checkpoint-every STEPS]] [--resume FILE]
+//
+// A run killed at any point and resumed from its last checkpoint with the same flags ends with the
+// weights the run that was never killed ends with, bit for bit: the checkpoint holds the weights and
+// the optimizer's state (its step count), and the data order, flips, dropout masks and learning
+// rate all follow from the seed and the step. In your own loop it takes two calls:
+//   codegen::save_checkpoint(path, weights, trainer.state());             // every so often
+//   auto c = codegen::load_checkpoint(path, spec, options.optimizer);     // on restart
+//   trainer.restore(c.state); weights = c.weights;                        // then go on from c.state.step()
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -15,6 +24,7 @@
 
 #include "fashion_two_conv.hpp"  // the AOT kernels (examples/CMakeLists.txt, kiln_add_net)
 #include "fashion_two_conv_bn.hpp"
+#include "kiln/codegen/checkpoint.hpp"
 #include "kiln/codegen/jit.hpp"
 #include "kiln/codegen/train.hpp"
 #include "kiln/data/augment.hpp"
@@ -56,7 +66,8 @@ double accuracy(const std::vector<int>& predictions, const data::Dataset& set) {
 
 struct Settings {
     int epochs = 15, batch = 64, limit = 0;
-    std::string optimizer = "sgd", out;
+    std::string optimizer = "sgd", out, checkpoint, resume;
+    int checkpoint_every = 0;  // steps; 0: once an epoch
     float rate = 0, label_smoothing = 0;
     std::uint64_t seed = 1;
     bool flip = false;
@@ -89,16 +100,30 @@ int train(const Settings& o) {
     std::fprintf(stderr, "compiled in %.1f s\n", seconds_since(compile_start));
 
     Weights w = trainer.initial_weights(o.seed);
+    std::int64_t first_step = 0;  // of the whole run: where a resumed run goes on
+    if (!o.resume.empty()) {
+        codegen::Checkpoint c = codegen::load_checkpoint(o.resume, trainer.spec(), options.optimizer);
+        first_step = c.state.step();
+        if (first_step > options.total_steps)
+            throw Error("checkpoint " + o.resume + " is at step " + std::to_string(first_step) + ", past the " +
+                        std::to_string(options.total_steps) + " steps these flags train: resume with the flags it was saved with");
+        w = std::move(c.weights);
+        trainer.restore(std::move(c.state));
+        std::fprintf(stderr, "resumed from %s at step %lld of %lld (epoch %lld)\n", o.resume.c_str(), (long long)first_step,
+                     (long long)options.total_steps, (long long)(first_step / steps_per_epoch + 1));
+    }
+    const std::int64_t every = o.checkpoint_every > 0 ? o.checkpoint_every : steps_per_epoch;
     const bool terminal = isatty(STDERR_FILENO);
     const auto start = Clock::now();
     std::printf("epoch   loss  train acc  test acc  images/s  time left\n");
-    for (int epoch = 0; epoch < o.epochs; ++epoch) {
+    for (int epoch = int(first_step / steps_per_epoch); epoch < o.epochs; ++epoch) {
         const auto order = data::shuffled_order(train.size(), o.seed, std::uint64_t(epoch));
         const auto epoch_start = Clock::now();
         double loss_sum = 0;
         std::size_t right = 0, seen = 0;
         std::vector<int> labels;
-        for (std::int64_t s = 0; s < steps_per_epoch; ++s) {
+        const std::int64_t resumed_at = epoch == int(first_step / steps_per_epoch) ? first_step % steps_per_epoch : 0;
+        for (std::int64_t s = resumed_at; s < steps_per_epoch; ++s) {
             const std::size_t first = std::size_t(s) * batch, count = std::min(batch, per_epoch - first);
             Tensor images = train.batch(order, first, count, labels);
             if (o.flip) data::random_horizontal_flips(images, o.seed, std::uint64_t(epoch * steps_per_epoch + s));
@@ -106,6 +131,8 @@ int train(const Settings& o) {
             // Train accuracy from the step's own forward pass (dropout on, batch statistics).
             for (std::size_t b = 0; b < count; ++b) right += trainer.predictions()[b] == labels[b];
             seen += count;
+            // Saved whole or not at all (atomic_file.hpp): a kill during a save keeps the last one.
+            if (!o.checkpoint.empty() && trainer.state().step() % every == 0) codegen::save_checkpoint(o.checkpoint, w, trainer.state());
             if (terminal && (s % 10 == 0 || s + 1 == steps_per_epoch)) {
                 const int width = 30, filled = int(width * (s + 1) / steps_per_epoch);
                 std::fprintf(stderr, "\r  epoch %d [%s%s] %lld/%lld steps, loss %.3f  ", epoch + 1, std::string(std::size_t(filled), '#').c_str(),
@@ -117,12 +144,14 @@ int train(const Settings& o) {
         const double epoch_seconds = seconds_since(epoch_start);
         const Weights current = trainer.inference_weights(w);
         const double test_accuracy = accuracy(predict(test, 500, [&](const Tensor& t) { return inference.run(t, current); }), test);
-        const double left = seconds_since(start) / double(epoch + 1) * double(o.epochs - epoch - 1);
+        const double epochs_done = double(epoch + 1) - double(first_step) / double(steps_per_epoch);
+        const double left = seconds_since(start) / epochs_done * double(o.epochs - epoch - 1);
         std::printf("%5d  %5.3f    %6.2f %%  %6.2f %%  %8.0f  %6.0f s\n", epoch + 1, loss_sum / double(seen),
                     100.0 * double(right) / double(seen), 100.0 * test_accuracy, double(seen) / epoch_seconds, left);
         std::fflush(stdout);
     }
-    std::printf("trained %d epochs in %.1f min\n", o.epochs, seconds_since(start) / 60);
+    if (!o.checkpoint.empty()) codegen::save_checkpoint(o.checkpoint, w, trainer.state());
+    std::printf("trained %d epochs in %.1f min%s\n", o.epochs, seconds_since(start) / 60, first_step ? " (this run: from the checkpoint on)" : "");
     const Weights trained = trainer.inference_weights(w);
     save_safetensors(trained, o.out);
     std::printf("saved the weights to %s\n", o.out.c_str());
@@ -163,6 +192,11 @@ int main(int argc, char** argv) {
     app.add_option("--seed", o.seed, "weights, shuffling and dropout")->capture_default_str();
     app.add_flag("--flip", o.flip, "mirror a random half of each batch left to right (augmentation)");
     app.add_option("--out", o.out, "where to save the trained weights (default: the net's name .safetensors)");
+    auto* checkpoint = app.add_option("--checkpoint", o.checkpoint, "save the weights and the optimizer's state here as training goes");
+    app.add_option("--checkpoint-every", o.checkpoint_every, "steps between checkpoints (default: one an epoch)")
+        ->check(CLI::Range(1, 1 << 30))
+        ->needs(checkpoint);
+    app.add_option("--resume", o.resume, "go on from this checkpoint (saved by --checkpoint with the same flags)")->check(CLI::ExistingFile);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

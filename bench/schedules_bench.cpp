@@ -18,7 +18,7 @@
 // whose tap lies inside the image (what oneDNN counts), and for kiln's fused/unfused the MiB the
 // schedule moves to and from memory per call (codegen/inspect.hpp). ceiling/fma is the machine's
 // measured FMA peak. Buffers are allocated and touched before timing. A schedule kiln refuses (an
-// autoscheduler miscompile, see README) is an error row, not timed.
+// autoscheduler miscompile, see docs/known-defects.md) is an error row, not timed.
 #include <benchmark/benchmark.h>
 
 #include <dnnl.hpp>

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Measures g++'s time and peak memory for the GoogLeNet declaration (examples/googlenet.cpp: shape
-# checks, counts, describe and summary) and for a generated 200-layer net. Figures go in the README.
+# checks, counts, describe and summary) and for a generated 200-layer net. Figures go in docs/dsl.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)

@@ -140,7 +140,7 @@ double largest_abs_dot_product(const NetSpec& spec, const Weights& w, const kiln
 }
 
 // Runs `schedule` on `spec` and compares with the reference. An autoscheduled pipeline that kiln's
-// own check catches disagreeing with `unfused` may be refused (README, known defects): a clear
+// own check catches disagreeing with `unfused` may be refused (docs/known-defects.md): a clear
 // error is kiln's contract there, a wrong answer never is.
 void check_schedule(const NetSpec& spec, const std::string& schedule, int batch_estimate, long batch,
                     std::mt19937_64& rng, const std::string& machine = "host") {

@@ -50,7 +50,7 @@ void check_every_schedule(const NetSpec& spec, long batch, const std::string& te
             try {
                 net.emplace(spec, codegen::JitOptions{schedule, batch_estimate});
             } catch (const kiln::Error& e) {
-                // Only Adams2019 may be refused (its Halide 14 miscompile, README), and only by kiln's
+                // Only Adams2019 may be refused (its Halide 14 miscompile, docs/known-defects.md), and only by kiln's
                 // check; any other schedule failing to compile is a failure.
                 REQUIRE(schedule == "auto-adams2019");
                 REQUIRE(std::string(e.what()).find("autoscheduler miscompile") != std::string::npos);
@@ -95,7 +95,7 @@ TEST_CASE("schedules: the lecture's CIFAR-10 models 1-4") {
 // (relative error ~1e30 for an AVX-512 target; for AVX2 it reads 3 rows before the input, which
 // Halide's bounds check reports). Halide fixed several sliding-window miscompiles after 14 (#7872,
 // #7891). kiln must refuse it, never return it; the unchecked pipeline must really fail or be
-// wrong (if it is right, a fixed Halide has arrived: drop this case and the README entry).
+// wrong (if it is right, a fixed Halide has arrived: drop this case and its entry in docs/known-defects.md).
 TEST_CASE("known Halide 14 defect: auto-adams2019 on CIFAR-10 model 3 is refused, not returned wrong") {
     const NetSpec spec = logits_of(describe<nets::Cifar10Model3>());
     CHECK_THROWS_WITH_AS(codegen::JitNet(spec, codegen::JitOptions{"auto-adams2019"}),
@@ -141,6 +141,6 @@ TEST_CASE("schedules: ResNet-18 (residual blocks, projected shortcuts, batch nor
 
 TEST_CASE("schedules: GoogLeNet (inception modules), fused") {
     // Halide 14 takes ~80 s to lower GoogLeNet's 57 convs under one schedule on this machine
-    // (README, status); the other schedules are covered on the nets above within CI's budget.
+    // (README, status table); the other schedules are covered on the nets above within CI's budget.
     check_every_schedule(describe<nets::GoogLeNet>(), 1, "schedules googlenet", {"fused"});
 }

@@ -106,7 +106,7 @@ JitNet::JitNet(const NetSpec& spec, const JitOptions& options) : state_(std::mak
     }
 }
 
-// The Halide 14 miscompiles behind most refusals (README, known defects): a stage stored at one of
+// The Halide 14 miscompiles behind most refusals (docs/known-defects.md): a stage stored at one of
 // a reduction's loops and computed at another slides across the reduction, and the pipeline
 // computes garbage, fails a bounds check, or reads far outside its buffers and crashes the process
 // (Adams2019 on a conv -> pool -> strided conv net: SIGSEGV). A stage computed inside a reduction's
@@ -134,7 +134,7 @@ void JitNet::refuse_stages_in_reduction_loops(const JitOptions& options) const {
     const auto at_reduction_loop = [](const std::string& args) { return args.find("_r_", args.find(',')) != std::string::npos; };
     const auto refuse = [&](const std::string& what) {
         return Error("schedule " + options.schedule + ": Halide would compile a pipeline that " + what +
-                     "; this is a Halide 14 autoscheduler miscompile, see README 'Known defects'. Use fused, unfused or another autoscheduler.");
+                     "; this is a Halide 14 autoscheduler miscompile, see docs/known-defects.md. Use fused, unfused or another autoscheduler.");
     };
     for (const auto& [stored, computed] : placements)
         if (!stored.empty() && !computed.empty() && stored != computed && func_of(stored) == func_of(computed) &&
@@ -161,7 +161,7 @@ void JitNet::verify_against_unfused(const JitOptions& options) const {
     for (float& v : input.values()) v = uniform(rng);
     const auto refuse = [&](const std::string& what) {
         return Error("schedule " + options.schedule + ": Halide compiled a pipeline " + what +
-                     "; this is a Halide 14 autoscheduler miscompile, see README 'Known defects'. Use fused, unfused or another autoscheduler.");
+                     "; this is a Halide 14 autoscheduler miscompile, see docs/known-defects.md. Use fused, unfused or another autoscheduler.");
     };
     const Tensor want = reference.run(input, weights);
     Tensor got(input.batch(), spec().output);

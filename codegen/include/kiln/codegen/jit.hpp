@@ -26,7 +26,7 @@ struct JitOptions {
     int batch_estimate = 1;
     // Halide target string; empty: HL_JIT_TARGET or the host. The cuda schedule adds `cuda`.
     std::string target;
-    // Halide 14's autoschedulers can emit schedules that Halide miscompiles (README, known defects).
+    // Halide 14's autoschedulers can emit schedules that Halide miscompiles (docs/known-defects.md).
     // With this on, an autoscheduled net is run once on random data beside the `unfused` schedule
     // and refused with kiln::Error if the two disagree, rather than handed out wrong.
     bool verify_autoschedule = true;

@@ -27,7 +27,7 @@ command -v "$cxx" >/dev/null || { echo "kiln fuzz: $cxx not found (apt-get insta
   { echo "kiln fuzz: libFuzzer's runtime not found (apt-get install libclang-rt-14-dev)" >&2; exit 2; }
 sanitizers=address,undefined
 flags=(-std=c++17 -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all -Idsl/include -Iruntime/include -Itests/fuzz)
-runtime_sources=(runtime/src/safetensors.cpp runtime/src/weights.cpp)
+runtime_sources=(runtime/src/safetensors.cpp runtime/src/weights.cpp runtime/src/atomic_file.cpp)
 # The ONNX importer links ONNX's protobuf classes (libonnx-dev), which are not instrumented.
 onnx_sources=(onnx/src/onnx_tensor.cpp onnx/src/ratio.cpp onnx/src/graph.cpp onnx/src/operators.cpp onnx/src/import.cpp
               onnx/src/declaration.cpp)

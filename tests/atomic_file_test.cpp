@@ -169,7 +169,11 @@ TEST_CASE("atomic files: a directory in the way, a missing or unwritable directo
     CHECK_THROWS_WITH_AS(write_file_atomically((dir / "missing" / "f.txt").string(), "x"), doctest::Contains("no such directory"), Error);
 
     const fs::path text = dir / "notes.txt";
+    write_file_atomically(text.string(), "first");
+    // A replaced file keeps its mode (a private checkpoint stays private).
+    fs::permissions(text, fs::perms::owner_read | fs::perms::owner_write);
     write_file_atomically(text.string(), "old");
+    CHECK((fs::status(text).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
     CHECK_THROWS_WITH_AS(write_file_atomically(text.string(), [](const std::string&) { throw Error("the writer failed"); }),
                          doctest::Contains("the writer failed"), Error);
     CHECK_THROWS_WITH_AS(write_file_atomically(text.string(), [](const std::string&) {}), doctest::Contains("the writer left no file"),

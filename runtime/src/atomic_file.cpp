@@ -46,10 +46,12 @@ std::string reason(int error) {
     }
 }
 
-void check_target(const std::string& path) {
+// Refuses a directory in the way; the mode a file being replaced has (the new one keeps it), or -1.
+int check_target(const std::string& path) {
     struct stat st{};
-    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-        throw Error("could not write " + path + ": a directory is in the way");
+    if (::stat(path.c_str(), &st) != 0) return -1;
+    if (S_ISDIR(st.st_mode)) throw Error("could not write " + path + ": a directory is in the way");
+    return int(st.st_mode & 07777);
 }
 
 void sync_directory(const std::string& path) {
@@ -71,17 +73,19 @@ void replace(const std::string& temporary, const std::string& path) {
 }  // namespace
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
-    check_target(path_);
+    const int mode = check_target(path_);
 #ifdef O_TMPFILE
     // Named at commit through /proc/self/fd (linkat); without /proc, a named temporary from the start.
-    if (::access("/proc/self/fd", F_OK) == 0) fd_ = ::open(directory_of(path_).c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+    if (::access("/proc/self/fd", F_OK) == 0) fd_ = ::open(directory_of(path_).c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
     unnamed_ = fd_ >= 0;
 #endif
     if (fd_ < 0) {  // no O_TMPFILE here, or not on this file system
         named_temporary_ = unique_temporary(path_);
-        fd_ = ::open(named_temporary_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        fd_ = ::open(named_temporary_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd_ < 0) fail("create a temporary beside it", errno);
     }
+    // A new file gets 0666 less the umask, as any created file does; a replaced one keeps its mode.
+    if (mode >= 0) ::fchmod(fd_, mode_t(mode));
 }
 
 AtomicFile::~AtomicFile() {
@@ -130,12 +134,13 @@ void write_file_atomically(const std::string& path, std::string_view contents) {
 }
 
 void write_file_atomically(const std::string& path, const std::function<void(const std::string& temporary)>& write) {
-    check_target(path);
+    const int mode = check_target(path);
     const std::string temporary = unique_temporary(path);
     try {
         write(temporary);
         const int fd = ::open(temporary.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd < 0) throw Error("could not write " + path + ": the writer left no file");
+        if (mode >= 0) ::fchmod(fd, mode_t(mode));  // a replaced file keeps its mode
         const bool synced = ::fsync(fd) == 0;
         const int error = errno;
         ::close(fd);

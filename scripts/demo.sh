@@ -13,7 +13,9 @@ echo; echo "=== examples/aot_cifar10 (AOT kernels, no libHalide: $(readelf -d bu
 build/examples/aot_cifar10
 echo; echo "=== kiln-inspect w1 --schedule fused --out build/inspect ==="
 mkdir -p build/inspect
-build/examples/kiln-inspect w1 --schedule fused --out build/inspect 2>&1 | sed -n '/^kiln-inspect: step/d;1,16p;/^wrote/p'
+# The report's first lines (stdout), then the files it wrote (its steps and file lines go to stderr).
+build/examples/kiln-inspect w1 --schedule fused --out build/inspect 2>build/inspect/steps.txt | sed -n 1,16p
+grep '^wrote' build/inspect/steps.txt
 echo; echo "=== kiln-import tests/data/onnx/small_cnn.onnx --out build/imported --run (a CNN exported by PyTorch, as a kiln declaration) ==="
 build/kiln-import tests/data/onnx/small_cnn.onnx --name SmallCnn --out build/imported --run tests/data/onnx/small_cnn.input.pb
 sed -n '/^using SmallCnn/,/^$/p' build/imported/SmallCnn.hpp

@@ -15,12 +15,12 @@
 #include <iostream>
 
 #include "cli.hpp"
-#include "kiln/runtime/atomic_file.hpp"
 #include "kiln/codegen/jit.hpp"
 #include "kiln/codegen/schedule.hpp"
 #include "kiln/dsl/summary.hpp"
 #include "kiln/onnx/declaration.hpp"
 #include "kiln/onnx/import.hpp"
+#include "kiln/runtime/atomic_file.hpp"
 #include "kiln/runtime/safetensors.hpp"
 
 namespace fs = std::filesystem;
@@ -39,8 +39,8 @@ CLI::Validator cpp_identifier(const char* what) {
                           "identifier");
 }
 
-// Each file written whole or not at all (kiln/runtime/atomic_file.hpp); the declaration, which names
-// the weights file, is made and written last.
+// Both files or neither (kiln/runtime/atomic_file.hpp): the declaration is written out first, the
+// weights then saved, and only then is the declaration put in place.
 void write_outputs(const kiln::onnx::ImportedNet& net, const std::string& model, const std::string& dir, const std::string& ns) {
     std::error_code made;
     fs::create_directories(dir, made);
@@ -50,8 +50,10 @@ void write_outputs(const kiln::onnx::ImportedNet& net, const std::string& model,
         kiln::onnx::declaration(net, kiln::onnx::DeclarationOptions{ns, fs::path(model).filename().string(), weights.filename().string()});
     std::map<std::string, std::string> metadata{{"onnx_model", fs::path(model).filename().string()}};
     for (const auto& [tensor, source] : net.weight_sources) metadata["onnx:" + tensor] = source;
+    kiln::AtomicFile header_file(header.string());
+    header_file.write(declaration);
     kiln::save_safetensors(net.weights, weights.string(), metadata);
-    kiln::write_file_atomically(header.string(), declaration);
+    header_file.commit();
     std::fprintf(stderr, "wrote %s\nwrote %s\n", header.c_str(), weights.c_str());
 }
 

@@ -132,14 +132,14 @@ Generation prepare(const NetSpec& spec, const AotOptions& o) {
     return g;
 }
 
-// What the progress reporter reads while the compile runs.
-struct Progress {
+// What the progress line reads while the compile runs.
+struct CompileCounts {
     std::atomic<double> lowering_seconds{0};
     std::atomic<std::size_t> from_cache{0};
 };
 
 // The generation's progress line: while compiling, and when done.
-std::string progress_line(const Generation& g, const Progress& p, std::size_t done, std::size_t total, double seconds, bool finished) {
+std::string progress_line(const Generation& g, const CompileCounts& p, std::size_t done, std::size_t total, double seconds, bool finished) {
     const bool linked = !g.o.linker.empty();
     const std::string what = g.o.name + " (schedule " + g.o.schedule + ")";
     const std::size_t f = g.functions(), n = g.targets.size();
@@ -168,7 +168,7 @@ std::string progress_line(const Generation& g, const Progress& p, std::size_t do
 
 // With a linker: every pipeline to an object of its own, all at once (or from the cache), then one
 // `ld -r` per target. `also(v)` runs beside the compiles for each target v.
-void compile_linked(const Generation& g, Progress& p, detail::CompileProgress& progress, const std::function<void(std::size_t)>& also) {
+void compile_linked(const Generation& g, CompileCounts& p, detail::CompileProgress& progress, const std::function<void(std::size_t)>& also) {
     const AotOptions& o = g.o;
     const std::size_t items = g.items(), n = g.targets.size();
     const std::string directory = o.cache_dir.empty() ? o.output_dir + "/" + o.name + ".pipelines" : o.cache_dir;
@@ -199,7 +199,7 @@ void compile_linked(const Generation& g, Progress& p, detail::CompileProgress& p
 
 // Without a linker: lowered and scheduled for every target at once, then each target's pipelines
 // joined into one module and compiled, so the build names a fixed set of files.
-void compile_joined(const Generation& g, Progress& p, detail::CompileProgress& progress, const std::function<void(std::size_t)>& also) {
+void compile_joined(const Generation& g, CompileCounts& p, detail::CompileProgress& progress, const std::function<void(std::size_t)>& also) {
     using Clock = std::chrono::steady_clock;
     const Clock::time_point start = Clock::now();
     const std::size_t items = g.items(), n = g.targets.size(), f = g.functions();
@@ -249,7 +249,7 @@ std::string write_sources(const Generation& g, const std::vector<std::string>& m
 
 std::string generate_kernel(const NetSpec& spec, const AotOptions& o) {
     const Generation g = prepare(spec, o);
-    Progress p;
+    CompileCounts p;
     detail::CompileProgress progress(g.items(), o.progress, [&](std::size_t done, std::size_t total, double seconds, bool finished) {
         return progress_line(g, p, done, total, seconds, finished);
     });

@@ -1,11 +1,11 @@
 // Splitting a net into separately compiled segments (see segments.hpp).
 #include "kiln/codegen/segments.hpp"
-#include "kiln/codegen/schedule.hpp"
-
-#include "kiln/codegen/fusion.hpp"
 
 #include <algorithm>
 #include <variant>
+
+#include "kiln/codegen/fusion.hpp"
+#include "kiln/codegen/schedule.hpp"
 
 namespace kiln::codegen {
 

@@ -9,11 +9,11 @@ namespace kiln::codegen::detail {
 namespace {
 // Each block starts with a header holding its payload size; Halide gets the 64-byte aligned memory
 // after it.
-constexpr std::size_t header = 64, tail = 64;
+constexpr std::size_t header = 64, tail = 64, large = std::size_t(1) << 20;
 std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
 
 BlockPool& process_pool() {
-    static BlockPool pool(std::size_t(1) << 20, std::size_t(1) << 30);
+    static BlockPool pool(large, std::size_t(1) << 30);
     return pool;
 }
 }  // namespace
@@ -23,7 +23,8 @@ BlockPool::~BlockPool() {
 }
 
 void* BlockPool::allocate(std::size_t bytes) {
-    const std::size_t size = round_up(bytes, bytes >= smallest_kept_ ? 4096 : 64);
+    // Large blocks in whole pages (their sizes then repeat call to call), small ones in cache lines.
+    const std::size_t size = round_up(bytes, bytes >= large ? 4096 : 64);
     if (size >= smallest_kept_) {
         std::lock_guard<std::mutex> lock(mutex_);
         if (auto it = idle_.find(size); it != idle_.end()) {

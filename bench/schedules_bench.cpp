@@ -13,7 +13,7 @@
 // Implementations: every kiln CPU schedule (and `fused-tuned`, fused with a kiln-tune file's plans,
 // when KILN_BENCH_TUNING names one), AOT kernels of W5 and GoogLeNet (`aot`: per segment, as
 // kiln_add_net generates them; `aot-whole`: one pipeline), oneDNN (bench/onednn_net.hpp), PyTorch (a child
-// process, bench/pytorch_peer.hpp), the tests' plain-loop reference at batch 1 (a sanity floor).
+// process, bench/served_peer.hpp), the tests' plain-loop reference at batch 1 (a sanity floor).
 // Counters: GFLOP/s over nominal MACs (taps in zero padding included), useful_GFLOP/s over the MACs
 // whose tap lies inside the image (what oneDNN counts), and for kiln's fused/unfused the MiB the
 // schedule moves to and from memory per call (codegen/inspect.hpp). ceiling/fma is the machine's
@@ -45,7 +45,7 @@
 #include "nets/resnet.hpp"
 #include "nets/workloads.hpp"
 #include "onednn_net.hpp"
-#include "pytorch_peer.hpp"
+#include "served_peer.hpp"
 #include "compare.hpp"
 #include "reference_net.hpp"
 #include "useful_macs.hpp"

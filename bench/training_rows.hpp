@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "pytorch_peer.hpp"
+#include "served_peer.hpp"
 
 namespace bench {
 

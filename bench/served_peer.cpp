@@ -1,5 +1,5 @@
-// See pytorch_peer.hpp.
-#include "pytorch_peer.hpp"
+// See served_peer.hpp.
+#include "served_peer.hpp"
 
 #include <csignal>
 #include <stdexcept>

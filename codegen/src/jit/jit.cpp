@@ -36,6 +36,9 @@ struct JitNet::State {
     Target target;
     JitOptions options;
     std::string signature;  // of the net's spec, checked against the weights' on every call
+    // The signature and every pipeline's packed weight layouts: what PreparedWeights are made for.
+    std::string layout;
+    bool packed = false;  // some conv reads packed weights: run() with plain Weights packs them
     // The tensors between stages (the first and last slots stay empty: the caller's), for the
     // batch of the last call. Calls are serialized: these are per net, and one call already runs on
     // every core.
@@ -58,11 +61,17 @@ bool per_segment(const JitOptions& options, const Target& target) {
     return splits_by_default(options.schedule, target.has_gpu_feature());
 }
 
+// With packed weights, the net is lowered twice: once for the plans to say which block each conv
+// group reads its weights in (Lowered::plan_weight_blocks), and again reading them packed so.
+// Lowering and planning take milliseconds; only the second net is compiled.
 Lowered scheduled(const NetSpec& spec, const JitOptions& options, const Target& target, const MachineModel& machine,
                   int output_pixel_stride = 0) {
     Lowered net = lower(spec, options.batch_estimate, output_pixel_stride);
     apply_schedule(net, options.schedule, target, machine, options.tuning);
-    return net;
+    if (!options.packed_weights || net.plan_weight_blocks.empty()) return net;
+    Lowered packed = lower(spec, options.batch_estimate, output_pixel_stride, false, net.plan_weight_blocks);
+    apply_schedule(packed, options.schedule, target, machine, options.tuning);
+    return packed;
 }
 }  // namespace
 
@@ -95,6 +104,12 @@ JitNet::JitNet(const NetSpec& spec, const JitOptions& options) : state_(std::mak
         std::vector<std::shared_ptr<detail::CompiledPipeline>> compiled =
             detail::compile_pipelines(std::move(nets), st.target, options.progress);
         for (std::size_t i = 0; i < compiled.size(); ++i) st.stages[i].compiled = std::move(compiled[i]);
+        st.layout = st.signature;
+        for (std::size_t i = 0; i < st.stages.size(); ++i)
+            for (const auto& [name, block] : st.stages[i].compiled->net.packed_weight_blocks) {
+                st.layout += "\n" + std::to_string(i) + " " + name + " " + std::to_string(block);
+                st.packed = true;
+            }
     } catch (const Halide::Error& e) {
         throw Error(std::string("Halide could not compile the net: ") + e.what());
     } catch (const std::bad_alloc&) {
@@ -212,7 +227,55 @@ Buffer<float> slice_view(const Tensor& t, std::size_t offset, int channels) {
 }
 }  // namespace
 
+PreparedWeights JitNet::prepare(const Weights& weights) const {
+    State& st = state();
+    weights.require_fits(st.signature, all_params(st.net().spec), "the JIT net");
+    PreparedWeights prepared;
+    prepared.made_for_ = st.layout;
+    for (const State::Stage& stage : st.stages) {
+        const Lowered& net = stage.compiled->net;
+        const std::vector<ParamSpec> params = all_params(net.spec);
+        std::vector<Buffer<float>>& buffers = prepared.stages_.emplace_back();
+        for (std::size_t p = 0; p < params.size(); ++p) {
+            const std::vector<float>& values = weights[stage.param_names[p]];
+            const auto packed = net.packed_weight_blocks.find(params[p].name);
+            buffers.push_back(packed == net.packed_weight_blocks.end() ? detail::param_view(values, params[p]).copy()
+                                                                       : pack_conv_weights(values, params[p], packed->second));
+        }
+    }
+    return prepared;
+}
+
+void JitNet::run(const Tensor& input, const PreparedWeights& weights, Tensor& output) const {
+    State& st = state();
+    if (weights.empty()) throw Error("these prepared weights are empty: make them with JitNet::prepare(weights)");
+    if (weights.made_for_ != st.layout)
+        throw Error(weights.made_for_.rfind(st.signature + "\n", 0) == 0 || weights.made_for_ == st.signature
+                        ? "these prepared weights were made for this net compiled with other plans or packing; prepare them with the JitNet that runs them"
+                        : "these prepared weights were made for another net; prepare them with the JitNet that runs them");
+    run_stages(input, output, [&](std::size_t stage, std::size_t param) { return weights.stages_[stage][param]; });
+}
+
+Tensor JitNet::run(const Tensor& input, const PreparedWeights& weights) const {
+    require_shape(input, state().net().spec.input, "the input tensor");  // before sizing the output by it
+    Tensor out(input.batch(), state().net().spec.output);
+    run(input, weights, out);
+    return out;
+}
+
 void JitNet::run(const Tensor& input, const Weights& weights, Tensor& output) const {
+    State& st = state();
+    if (st.packed) return run(input, prepare(weights), output);  // packs them now (jit.hpp)
+    weights.require_fits(st.signature, all_params(st.net().spec), "the JIT net");
+    std::vector<std::vector<ParamSpec>> params;
+    for (const State::Stage& stage : st.stages) params.push_back(all_params(stage.compiled->net.spec));
+    run_stages(input, output, [&](std::size_t stage, std::size_t param) {
+        return detail::param_view(weights[st.stages[stage].param_names[param]], params[stage][param]);
+    });
+}
+
+void JitNet::run_stages(const Tensor& input, Tensor& output,
+                        const std::function<Buffer<float>(std::size_t stage, std::size_t param)>& bind) const {
     State& st = state();
     const NetSpec& spec = st.net().spec;
     require_shape(input, spec.input, "the input tensor");
@@ -223,7 +286,6 @@ void JitNet::run(const Tensor& input, const Weights& weights, Tensor& output) co
     // Tensors own their storage, so two tensors overlap only when they are the same one; `fused`
     // would read input rows it has already overwritten.
     if (input.data() == output.data()) throw Error("the output tensor is the input tensor; pass a separate output");
-    weights.require_fits(st.signature, all_params(spec), "the JIT net");
     std::lock_guard<std::mutex> lock(st.mutex);
     const std::size_t last = st.tensor_shapes.size() - 1;
     if (st.tensors.size() != st.tensor_shapes.size() || (last > 1 && st.tensors[1].batch() != input.batch())) {
@@ -232,7 +294,8 @@ void JitNet::run(const Tensor& input, const Weights& weights, Tensor& output) co
         for (std::size_t t = 1; t < last; ++t) st.tensors.emplace_back(input.batch(), st.tensor_shapes[t]);
         st.tensors.emplace_back();  // the caller's output
     }
-    for (const State::Stage& stage : st.stages) {
+    for (std::size_t index = 0; index < st.stages.size(); ++index) {
+        const State::Stage& stage = st.stages[index];
         detail::CompiledPipeline& compiled = *stage.compiled;
         const std::vector<ParamSpec> params = all_params(compiled.net.spec);
         ParamMap map;
@@ -241,7 +304,7 @@ void JitNet::run(const Tensor& input, const Weights& weights, Tensor& output) co
         std::vector<Buffer<float>> held;
         held.reserve(params.size());
         for (std::size_t p = 0; p < params.size(); ++p) {
-            held.push_back(detail::param_view(weights[stage.param_names[p]], params[p]));
+            held.push_back(bind(index, p));
             map.set(compiled.net.params.at(params[p].name), held.back());
         }
         Buffer<float> out = slice_view(stage.output == last ? output : st.tensors[stage.output], stage.channel_offset,

@@ -16,12 +16,18 @@ namespace kiln::codegen::detail {
 
 namespace {
 
+std::string packed_text(const Lowered& net) {
+    std::string text;
+    for (const auto& [name, block] : net.packed_weight_blocks) text += "\n" + name + " packed in blocks of " + std::to_string(block);
+    return text;
+}
+
 // Everything that decides the compiled code. The signature names every layer, so blocks share a
 // key only once segments.hpp has renamed them alike.
 std::string key_of(const Lowered& net, const Halide::Target& target) {
     return net_signature(net.spec) + "\n" + std::to_string(net.output_pixel_stride) + " floats per output pixel\n" +
            net.schedule_name + " for batch " + std::to_string(net.batch_estimate) + " on " +
-           target.to_string() + "\n" + net.machine + "\n" + net.schedule_plan + "\n" + net.schedule_source;
+           target.to_string() + "\n" + net.machine + "\n" + net.schedule_plan + "\n" + net.schedule_source + packed_text(net);
 }
 
 struct Cache {

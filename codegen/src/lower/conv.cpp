@@ -82,7 +82,7 @@ LayerStages lower_conv(const LayerInput& li, const ConvAttrs& a) {
     const Shape in = li.spec.in;
     const Pads rows = a.rows(in), cols = a.cols(in);
     Func padded = pad_spatial(li, rows, cols, 0.0f);
-    ImageParam w = li.param("weights");  // dims (o, i, kx, ky)
+    ImageParam w = li.param("weights");  // dims (o, i, kx, ky), or packed (lowered.hpp)
     const Var &c = li.net.c, &x = li.net.x, &y = li.net.y, &n = li.net.n;
 
     // r.x: input channel (of the output channel's group), r.y: kernel column, r.z: kernel row.
@@ -106,7 +106,13 @@ LayerStages lower_conv(const LayerInput& li, const ConvAttrs& a) {
 
     Func conv(li.name("conv"));
     conv(c, x, y, n) = a.bias ? li.param("bias")(c) : Expr(0.0f);
-    conv(c, x, y, n) += w(c, r.x, kx, ky) * padded(ic, ix, iy, n);
+    // Packed, a register tile's channels are c = block * b + j with j < block (the schedule splits
+    // c by the same block), so the div and mod fold away.
+    int block = 0;
+    for (const auto& p : li.spec.params)
+        if (p.role == "weights" && li.net.packed_weight_blocks.count(p.name)) block = li.net.packed_weight_blocks.at(p.name);
+    Expr weight = block > 0 ? w(c % block, r.x, kx, ky, c / block) : w(c, r.x, kx, ky);
+    conv(c, x, y, n) += weight * padded(ic, ix, iy, n);
 
     const bool padded_copy = has_padding(li.spec) && !reads_input_unpadded(li.spec, li.net.training);
     LayerStages s;

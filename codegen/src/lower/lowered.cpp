@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "kiln/dsl/overloaded.hpp"
+#include "kiln/runtime/error.hpp"
 #include "lower/lower_context.hpp"
 
 namespace kiln::codegen {
@@ -155,18 +156,28 @@ void fix_bounds(OutputImageParam p, const std::vector<extent_t>& dims, int batch
 }  // namespace
 }  // namespace detail
 
-Lowered lower(const NetSpec& spec, int batch_estimate, int output_pixel_stride, bool training) {
+std::vector<extent_t> packed_weight_dims(const ParamSpec& weights, int block) {
+    if (weights.dims.size() != 4 || block < 1) throw Error("packed weights: " + weights.name + " is not a conv's weights, or block " + std::to_string(block) + " < 1");
+    const extent_t o = weights.dims[0];
+    return {extent_t(block), weights.dims[1], weights.dims[2], weights.dims[3], (o + block - 1) / block};
+}
+
+Lowered lower(const NetSpec& spec, int batch_estimate, int output_pixel_stride, bool training,
+              const std::map<std::string, int>& packed_weight_blocks) {
     Lowered net;
     net.spec = spec;
     net.training = training;
+    net.packed_weight_blocks = packed_weight_blocks;
     net.batch_estimate = batch_estimate;
     net.output_pixel_stride = output_pixel_stride > 0 ? output_pixel_stride : int(spec.output.c);
     const Shape in = net.spec.input, out = net.spec.output;
     net.input = ImageParam(Float(32), 4, "input");
     detail::fix_bounds(net.input, {in.c, in.w, in.h}, batch_estimate);
     for (const auto& p : all_params(net.spec)) {
-        ImageParam ip(Float(32), int(p.dims.size()), halide_name(p.name));
-        detail::fix_bounds(ip, p.dims);
+        const auto packed = packed_weight_blocks.find(p.name);
+        const std::vector<extent_t> dims = packed == packed_weight_blocks.end() ? p.dims : packed_weight_dims(p, packed->second);
+        ImageParam ip(Float(32), int(dims.size()), halide_name(p.name));
+        detail::fix_bounds(ip, dims);
         net.params.emplace(p.name, ip);
     }
 

@@ -80,7 +80,12 @@ ConvGroupStages conv_group_stages(Lowered& net, const FusionGroup& group) {
     s.conv = conv_layer.output;
     s.reduction = conv_layer.rdoms.front();
     for (const auto& p : conv_layer.spec->params)
-        if (p.role == "weights") s.weights = net.params.at(p.name);
+        if (p.role == "weights") {
+            s.weights = net.params.at(p.name);
+            s.weights_name = p.name;
+            const auto packed = net.packed_weight_blocks.find(p.name);
+            if (packed != net.packed_weight_blocks.end()) s.packed_weight_block = packed->second;
+        }
     s.skips_padded_columns = skips_padded_columns(*conv_layer.spec);
     s.conv_input = conv_layer.padded_input;  // undefined when the conv pads nothing
     s.pool = group.ends_with_pool ? &net.layers[group.last()] : nullptr;

@@ -2,6 +2,8 @@
 // placing the same stages with the same register tile.
 #include "schedule/conv_group.hpp"
 
+#include "kiln/runtime/error.hpp"
+
 namespace kiln::codegen::detail {
 
 using namespace Halide;
@@ -13,10 +15,12 @@ namespace {
 // (o, i, kx, ky) layout, consecutive input channels are O * 4 bytes apart; at O = 128 that stride
 // maps every line of W5's 100 KiB weight slice to one eighth of the 8-way L2's sets, so the
 // slice streamed from L3 on every register tile (W5 at batch 1: 4.6-5.0 -> 3.7-3.8 ms).
-Func pack_weights(const ConvGroupStages& stages, int vec) {
+// Weights already packed in the plan's channel blocks (PreparedWeights) are read as they are.
+template <class Loop>
+void pack_weights(const ConvGroupStages& stages, int vec, const Func& at, const Loop& loop) {
+    if (stages.packed_weight_block > 0) return;
     Func packed = ImageParam(stages.weights).in(stages.conv);
-    packed.vectorize(packed.args()[0], vec, TailStrategy::GuardWithIf);
-    return packed;
+    packed.vectorize(packed.args()[0], vec, TailStrategy::GuardWithIf).compute_at(at, loop);
 }
 
 // Column tiles split with GuardWithIf: after unrolling, the guards of a ragged row's last tile
@@ -111,7 +115,7 @@ ConvGroupLoops inside_consumer(Group& g, const ConvGroupLoops& inside) {
         .reorder(g.cl, g.cv, g.xi, g.cb, g.xo, y, n);
     g.unroll_tile(g.root, g.xi, g.xo);
     g.conv.compute_at(g.root, g.cb);
-    pack_weights(g.stages, g.vec).compute_at(inside.root, inside.task);
+    pack_weights(g.stages, g.vec, inside.root, inside.task);
     if (g.conv_input.defined()) g.conv_input.store_at(inside.root, inside.image).compute_at(inside.root, inside.row);
     g.conv_register_tile();
     return {};
@@ -125,7 +129,7 @@ ConvGroupLoops channel_rows(Group& g) {
     g.root.vectorize(c, g.vec, TailStrategy::GuardWithIf);
     if (g.pool) g.tiled.store_at(g.root, g.t).compute_at(g.root, g.yi).vectorize(c, g.vec, TailStrategy::GuardWithIf);
     g.padded_input_per_row(g.t, g.yi);
-    pack_weights(g.stages, g.vec).compute_at(g.root, g.t);
+    pack_weights(g.stages, g.vec, g.root, g.t);
     g.conv.compute_at(g.tiled, g.pool ? y : g.yi).vectorize(c, g.vec, TailStrategy::GuardWithIf);
     g.conv.update().vectorize(c, g.vec, TailStrategy::GuardWithIf);
     return {g.root, g.yi, g.t, g.t};
@@ -151,7 +155,7 @@ ConvGroupLoops reduction_blocks(Group& g) {
     g.unroll_tile(g.conv.update(), g.xi, g.xo);
     g.root.fuse(g.cb, g.yo, g.t).fuse(g.t, n, g.t).parallel(g.t);
     if (g.conv_input.defined()) g.conv_input.compute_at(g.conv, rco);
-    pack_weights(g.stages, g.vec).compute_at(g.conv, rco);
+    pack_weights(g.stages, g.vec, g.conv, rco);
     return {g.root, g.yi, g.t, g.t};
 }
 
@@ -192,7 +196,7 @@ ConvGroupLoops register_tiles(Group& g) {
         g.conv.compute_at(g.root, g.xo);
     }
     if (g.plan.loop != ConvGroupPlan::Loop::serial_channel_blocks) g.root.fuse(g.cb, g.yo, g.t).fuse(g.t, image_groups, g.t).parallel(g.t);
-    pack_weights(g.stages, g.vec).compute_at(g.root, g.t);
+    pack_weights(g.stages, g.vec, g.root, g.t);
     g.padded_input_per_row(image_loop, g.yi);
     g.conv_register_tile();
     return {g.root, g.yi, image_loop, g.t};
@@ -203,6 +207,13 @@ ConvGroupLoops register_tiles(Group& g) {
 ConvGroupLoops schedule_conv_group(Lowered& net, const FusionGroup& group, const ConvGroupPlan& plan, const ConvGroupLoops* inside) {
     check_conv_group_plan(net, group, plan);
     Group g(net, group, plan);
+    // Channel blocks split the conv's channels at multiples of channel_block(): packed in those
+    // blocks, a tile's weights are one contiguous run. Row plans split nothing: their weights stay.
+    if (plan.loop != ConvGroupPlan::Loop::channel_rows) net.plan_weight_blocks[g.stages.weights_name] = plan.channel_block();
+    if (g.stages.packed_weight_block > 0 && (plan.loop == ConvGroupPlan::Loop::channel_rows || g.stages.packed_weight_block != plan.channel_block()))
+        throw Error("layer " + g.spec.name + ": its weights are packed in blocks of " + std::to_string(g.stages.packed_weight_block) +
+                    " channels but its plan (" + plan.describe() + ") reads " +
+                    (plan.loop == ConvGroupPlan::Loop::channel_rows ? "rows of channels" : std::to_string(plan.channel_block()) + "-channel blocks"));
     g.vectorize_padded_input();
     if (inside) return inside_consumer(g, *inside);
     // The stored stage is computed over exactly its declared shape, so the band and tile splits

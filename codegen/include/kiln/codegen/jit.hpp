@@ -12,6 +12,7 @@
 
 #include "kiln/codegen/lowered.hpp"
 #include "kiln/codegen/machine_model.hpp"
+#include "kiln/codegen/prepared_weights.hpp"
 #include "kiln/codegen/tuning.hpp"
 #include "kiln/dsl/describe.hpp"
 #include "kiln/runtime/tensor.hpp"
@@ -46,6 +47,11 @@ struct JitOptions {
     // the autoschedulers and `cuda`, whose schedules span the whole net.
     enum class Pipelines { automatic, whole_net, per_segment };
     Pipelines pipelines = Pipelines::automatic;
+    // Conv weights read packed in each conv group's channel blocks (`fused` and `unfused`):
+    // prepare() them once and run() on the prepared weights, and no call copies weights. run()
+    // with plain Weights still works, packing every conv's weights on every call (a copy of all the
+    // weights, on one core): for weights that change between calls (training, say), leave this off.
+    bool packed_weights = false;
     // A compile still running after 2 s says so here every 2 s (pipelines done, time so far and
     // left) and once when done. The default writes the lines to stderr; an empty function (or
     // KILN_QUIET=1 in the environment) silences it.
@@ -93,7 +99,17 @@ class JitNet {
     void run(const Tensor& input, const Weights& weights, Tensor& output) const;
     Tensor run(const Tensor& input, const Weights& weights) const;
 
+    // `weights` (checked as run() checks them) in the layout this net's pipelines read, once
+    // (prepared_weights.hpp); with JitOptions::packed_weights, each conv's packed in its plan's
+    // channel blocks. run() on them checks they were made for this net and its plans.
+    PreparedWeights prepare(const Weights& weights) const;
+    void run(const Tensor& input, const PreparedWeights& weights, Tensor& output) const;
+    Tensor run(const Tensor& input, const PreparedWeights& weights) const;
+
   private:
+    // The checks on the tensors, then each pipeline in turn, its parameters from `bind`.
+    void run_stages(const Tensor& input, Tensor& output,
+                    const std::function<Halide::Buffer<float>(std::size_t stage, std::size_t param)>& bind) const;
     void refuse_stages_in_reduction_loops(const JitOptions& options) const;
     void verify_against_unfused(const JitOptions& options) const;
     struct State;

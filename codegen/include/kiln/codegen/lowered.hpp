@@ -40,6 +40,11 @@ struct Lowered {
     Halide::ImageParam input;                         // dims (c, x, y, n)
     Halide::Func input_values;                        // the input as a Func: the first layer's input
     std::map<std::string, Halide::ImageParam> params;  // by ParamSpec name
+    // Conv weights the net reads packed, by ParamSpec name: output channels in blocks of this
+    // many, dims (o % block, i, kx, ky, o / block), zero past the last channel. A conv group's
+    // register tiles then read their channel block's weights in order, straight from the tensor
+    // PreparedWeights holds (prepared_weights.hpp), instead of copying them per task and call.
+    std::map<std::string, int> packed_weight_blocks;
     std::vector<LayerStages> layers;                  // depth first, declaration order
     Halide::Func output;                              // the net's result, dims (c, x, y, n)
     int batch_estimate = 1;                           // the batch schedules plan for
@@ -75,6 +80,10 @@ struct Lowered {
     // The last layer of each conv group the schedule computes inside the next group's tiles
     // instead of storing (ConvGroupPlan::inside_consumer), for the inspector.
     std::vector<std::size_t> computed_inside_next_group;
+    // The block (ConvGroupPlan::channel_block) each conv group's plan reads its weights in, by the
+    // weights' ParamSpec name; absent for plans without whole vectors of channels. A net lowered
+    // with these as packed_weight_blocks and scheduled again reads its weights packed.
+    std::map<std::string, int> plan_weight_blocks;
 
     // Every learned tensor in the order all_params(spec) lists them.
     std::vector<Halide::ImageParam> param_list() const;
@@ -93,7 +102,12 @@ bool skips_padded_columns(const LayerSpec& conv);
 
 // Lowers the net; `batch_estimate` is the batch the autoschedulers plan for. The output buffer's
 // pixels are `output_pixel_stride` floats apart (0: the output's channels, a dense tensor).
-Lowered lower(const NetSpec& spec, int batch_estimate = 1, int output_pixel_stride = 0, bool training = false);
+Lowered lower(const NetSpec& spec, int batch_estimate = 1, int output_pixel_stride = 0, bool training = false,
+              const std::map<std::string, int>& packed_weight_blocks = {});
+
+// The dims of a conv's weights packed in blocks of `block` output channels (Lowered::packed_weight_blocks):
+// {block, I, KW, KH, ceil(O / block)} for weights of dims {O, I, KW, KH}.
+std::vector<extent_t> packed_weight_dims(const ParamSpec& weights, int block);
 
 // The Halide-safe identifier of a ParamSpec name ("l3_conv.weights" -> "l3_conv_weights").
 std::string halide_name(const std::string& name);

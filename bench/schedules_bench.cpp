@@ -102,7 +102,7 @@ void run_onednn(benchmark::State& state, const Workload& w) {
     flop_counters(state, w, batch);
 }
 
-bench::PyTorchPeer* pytorch = nullptr;
+bench::ServedPeer* pytorch = nullptr;
 
 void run_pytorch(benchmark::State& state, const Workload& w) {
     const int batch = int(state.range(0));
@@ -270,8 +270,8 @@ int main(int argc, char** argv) {
         workload<nets::W6Depthwise>("W6dw", {1, 8}, all),
         workload<nets::GoogLeNet>("GoogLeNet", {1}, fused_unfused),
     };
-    static bench::PyTorchPeer peer(std::getenv("KILN_PYTHON") ? std::getenv("KILN_PYTHON") : "/usr/bin/python3",
-                                   KILN_BENCH_DIR "/pytorch_blocks.py");
+    static bench::ServedPeer peer({std::getenv("KILN_PYTHON") ? std::getenv("KILN_PYTHON") : "/usr/bin/python3",
+                                   KILN_BENCH_DIR "/pytorch_blocks.py", "--serve"});
     pytorch = &peer;
 
     const dnnl_version_t* dnnl = dnnl_version();

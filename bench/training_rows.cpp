@@ -44,7 +44,7 @@ void train_kiln(benchmark::State& state, const TrainWorkload& w, const std::stri
     counters(state, w, batch);
 }
 
-void train_pytorch(benchmark::State& state, const TrainWorkload& w, PyTorchPeer* pytorch) {
+void train_pytorch(benchmark::State& state, const TrainWorkload& w, ServedPeer* pytorch) {
     const int batch = int(state.range(0));
     if (!pytorch->available() || !pytorch->prepare_training(w.name, batch)) {
         state.SkipWithError(pytorch->why().c_str());
@@ -56,7 +56,7 @@ void train_pytorch(benchmark::State& state, const TrainWorkload& w, PyTorchPeer*
 
 }  // namespace
 
-void register_training_rows(PyTorchPeer& pytorch, std::vector<std::string>& registered) {
+void register_training_rows(ServedPeer& pytorch, std::vector<std::string>& registered) {
     static const std::vector<TrainWorkload> workloads = {{"FashionTwoConv", describe<nets::FashionTwoConv>()},
                                                          {"FashionTwoConvBn", describe<nets::FashionTwoConvBn>()},
                                                          {"CIFAR10-model1", describe<nets::Cifar10Model1>()}};

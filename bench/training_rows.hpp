@@ -12,6 +12,6 @@ namespace bench {
 
 // Registers "<net>-train/kiln/<batch>" and "<net>-train/pytorch/<batch>" for FashionTwoConv and the
 // lecture's CIFAR-10 model 1 at batch 64, appending their names to `registered`.
-void register_training_rows(PyTorchPeer& pytorch, std::vector<std::string>& registered);
+void register_training_rows(ServedPeer& pytorch, std::vector<std::string>& registered);
 
 }  // namespace bench

@@ -2,7 +2,8 @@
 """PyTorch (Debian's python3-torch) on the benchmark plan's workloads, as a user would run them:
 channels_last, no_grad, inference, the same thread count as kiln (all hardware threads).
 
-Run by build/bench/schedules_bench as a server (`--serve`), so PyTorch's rows are timed in the same
+Run by build/bench/schedules_bench (and models_bench, for torchvision's models: export_models.py's
+names, with the batch-norm statistics it exports) as a server (`--serve`), so PyTorch's rows are timed in the same
 interleaved run as kiln's and oneDNN's. Protocol, one line each way:
   server starts      -> "ready <torch version> <threads>"  or  "error <why>"
   "prepare W1 128"   -> "ok" (net built, input made, 3 warm-up calls) or "error <why>"
@@ -88,6 +89,15 @@ WORKLOADS = {  # name: (input C, H, W), net builder
     "W6dw": ((128, 56, 56), lambda: nn.Sequential(nn.Conv2d(128, 128, 3, padding=1, groups=128), nn.ReLU())),
 }
 
+
+
+
+# torchvision's models as bench/export_models.py exports them for models_bench (export_models.py is
+# beside this script).
+import export_models  # noqa: E402
+
+for _name, _build in export_models.MODELS.items():
+    WORKLOADS[_name] = ((3, 224, 224), lambda build=_build: export_models.randomised(build()))
 
 TRAIN_WORKLOADS = {  # name: (input C, H, W), classes, net builder ending in logits (as kiln trains them)
     "FashionTwoConv": ((1, 28, 28), 10, lambda: nn.Sequential(

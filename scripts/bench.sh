@@ -3,14 +3,26 @@
 # (every CPU schedule), oneDNN, PyTorch and the plain-loop reference on W1-W5 and GoogLeNet in one Google Benchmark run with interleaved
 # repetitions, then writes bench/results/{results,report}.json, report.md, report.svg and the PNG
 # charts (report-speedup.png, report-roofline.png). Says which step of how many it is at.
+#
+#   scripts/bench.sh [blocks|models] [benchmark flags...]
+#
+# blocks (the default): the fused blocks above (about 50 min on 2 cores).
+# models: torchvision's models exported to ONNX (bench/export_models.py), imported by kiln and run
+#   against ONNX Runtime (npm's onnxruntime-node, installed into build/bench-peers with
+#   --ignore-scripts: its install script fetches GPU files from outside) and PyTorch, batch 1 and
+#   8, after kiln-tune on this machine; writes bench/results/models.{json,md} and models-speedup.png
+#   (about 25 min on 2 cores).
 # Extra arguments go to the benchmark (e.g. --benchmark_filter='W2/'). Exits 3 when the fusion
-# guard trips (a fused schedule slower than its unfused twin). Takes about 50 min on 2 cores.
+# guard trips (a fused schedule slower than its unfused twin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+kind=blocks
+case "${1:-}" in blocks|models) kind=$1; shift ;; esac
 scripts/install-deps.sh --bench  # the peers (oneDNN, PyTorch) are needed here only
 scripts/build.sh bench
 out=bench/results
 mkdir -p "$out"
+if [ "$kind" = models ]; then exec scripts/bench-models.sh "$@"; fi
 export OPENBLAS_CORETYPE=SkylakeX  # OpenBLAS 0.3.21 takes this AMD Zen 5 for a Haswell
 # Measured plans for this machine first (kiln-tune; KILN_BENCH_TUNE_SECONDS per net and batch, 0 to
 # skip), so the run has `fused-tuned` rows beside the cost model's `fused`. The file is kept and

@@ -38,7 +38,6 @@
 
 namespace {
 
-using kiln::tools::known_nets;
 using Clock = std::chrono::steady_clock;
 
 void write_file(const std::string& path, const std::string& text) {
@@ -137,14 +136,13 @@ int main(int argc, char** argv) {
     const std::string usage =
         "kiln-inspect NET [--schedule S] [--batch B] [--target T] [--machine M] [--tuning FILE] [--out DIR] [--profile] [--json]";
     if (const int done = kiln::tools::parse(app, argc, argv, usage); done >= 0) return done;
-    const auto found = known_nets().find(name);
     try {
         if (profile_child > 0) {
             kiln::codegen::JitOptions options{schedule, profile_child, (target_string.empty() ? "host" : target_string) + "-profile"};
             options.verify_autoschedule = false;
             options.machine = machine;
             if (!tuning.empty()) options.tuning = kiln::codegen::Tuning::load(tuning);
-            profiled_call(found->second(), options, profile_child);
+            profiled_call(kiln::tools::net_spec(name), options, profile_child);
             return 0;
         }
         Steps steps(1 + (profile ? 1 : 0) + (out_dir.empty() ? 0 : 1));
@@ -153,7 +151,7 @@ int main(int argc, char** argv) {
         options.verify_autoschedule = false;  // inspect what the autoscheduler made, even if wrong
         options.machine = machine;
         if (!tuning.empty()) options.tuning = kiln::codegen::Tuning::load(tuning);
-        const kiln::codegen::JitNet net(found->second(), options);
+        const kiln::codegen::JitNet net(kiln::tools::net_spec(name), options);
         const kiln::codegen::Lowered& lowered = net.lowered();
         const std::string nest = kiln::codegen::loop_nest(lowered);
 
@@ -180,7 +178,7 @@ int main(int argc, char** argv) {
             std::error_code made;
             std::filesystem::create_directories(out_dir, made);
             if (made) throw kiln::Error("could not create --out directory " + out_dir + ": " + made.message());
-            const std::string stem = out_dir + "/" + name + "." + schedule;
+            const std::string stem = out_dir + "/" + kiln::tools::net_file_stem(name) + "." + schedule;
             kiln::codegen::write_stmt(lowered, stem + ".stmt.html", net.target());
             std::fprintf(stderr, "wrote %s.stmt.html\n", stem.c_str());
             kiln::codegen::write_assembly(lowered, stem + ".s", net.target());

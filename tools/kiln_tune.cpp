@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
                               "[--machine M] [--candidates N]";
     if (const int done = kiln::tools::parse(app, argc, argv, usage); done >= 0) return done;
 
-    if (out.empty()) out = name + ".tuning.json";
+    if (out.empty()) out = kiln::tools::net_file_stem(name) + ".tuning.json";
     options.progress = [](const std::string& line) { std::fprintf(stderr, "kiln-tune: %s\n", line.c_str()); };
     try {
         kiln::codegen::Tuning start;
@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
                          start.entries.size());
         }
         const std::size_t before = start.entries.size();
-        const kiln::codegen::Tuning tuning = kiln::codegen::tune_net(kiln::tools::known_nets().at(name)(), options, std::move(start));
+        const kiln::codegen::Tuning tuning = kiln::codegen::tune_net(kiln::tools::net_spec(name), options, std::move(start));
         tuning.save(out);
         std::printf("wrote %s: %zu entries (%zu new)\n", out.c_str(), tuning.entries.size(), tuning.entries.size() - before);
     } catch (const kiln::Error& e) {

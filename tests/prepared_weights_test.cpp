@@ -108,3 +108,28 @@ TEST_CASE("prepared weights: made for one net and its plans, and a copy") {
     test::check_close(net.run(input, prepared), before, 2e-5);
     test::check_close(net.run(input, net.prepare(w)), ref::run_net(spec, w, test::to_ref(input)), 2e-5);
 }
+
+TEST_CASE("prepared weights: time_segments times each pipeline, named by the net's layers") {
+    using Blocks = Net<Input<12, 12, 8>, Conv<16, Kernel<3>, Same>, Relu,
+                       Residual<Body<Conv<16, Kernel<3>, Same>, Relu, Conv<16, Kernel<3>, Same>>>, Relu, Conv<32, Kernel<1>>, GlobalAvgPool>;
+    const NetSpec spec = describe<Blocks>();
+    auto rng = test::rng_for("time segments");
+    Weights w = Weights::for_net(spec);
+    w.fill_random(rng());
+    Tensor input(2, spec.input);
+    test::fill_uniform(input, rng);
+    const codegen::JitNet net(spec, packed("fused"));
+    const auto times = net.time_segments(input, net.prepare(w), 3);
+    REQUIRE(times.size() == net.pipeline_count());
+    REQUIRE(times.size() == 3);  // conv + relu, the residual block + relu, conv + pool
+    CHECK(times.front().first_layer == spec.layers.front().name);
+    CHECK(times.back().last_layer == spec.layers.back().name);
+    CHECK(times[1].first_layer == spec.layers[2].name);  // the Residual
+    extent_t macs = 0;
+    for (const auto& t : times) {
+        CHECK(t.seconds > 0);
+        macs += t.macs;
+    }
+    CHECK(macs == spec.macs);
+    CHECK_THROWS_WITH_AS(net.time_segments(input, net.prepare(w), 0), doctest::Contains("at least 1"), Error);
+}

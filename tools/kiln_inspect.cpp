@@ -109,12 +109,39 @@ void profiled_call(const kiln::NetSpec& spec, kiln::codegen::JitOptions options,
     profiled.run(in, w, out);
 }
 
+// Each pipeline's median time over `calls` calls on random data and weights (prepared once), with
+// its layers, GFLOP/s and share of the call: where a real model's time goes, precisely.
+std::string segment_times(const kiln::codegen::JitNet& net, int batch, int calls) {
+    kiln::Weights w = kiln::Weights::for_net(net.spec());
+    w.fill_random(1);
+    kiln::Tensor in(std::size_t(batch), net.spec().input);
+    std::mt19937 rng(2);
+    for (float& v : in.values()) v = std::uniform_real_distribution<float>(-1, 1)(rng);
+    const auto times = net.time_segments(in, net.prepare(w), calls);
+    double total = 0;
+    for (const auto& t : times) total += t.seconds;
+    std::ostringstream out;
+    char line[512];
+    std::snprintf(line, sizeof line, "pipelines, median of %d calls at batch %d (%.3f ms in all):\n%-44s %9s %9s %9s %7s\n", calls, batch,
+                  total * 1e3, "layers", "MFLOP", "ms", "GFLOP/s", "share");
+    out << line;
+    for (const auto& t : times) {
+        const std::string layers = t.first_layer == t.last_layer ? t.first_layer : t.first_layer + ".." + t.last_layer;
+        const double flops = 2.0 * double(t.macs) * batch;
+        std::snprintf(line, sizeof line, "%-44s %9.1f %9.3f %9.1f %6.1f%%\n", layers.c_str(), flops / 1e6, t.seconds * 1e3,
+                      flops / t.seconds / 1e9, 100 * t.seconds / total);
+        out << line;
+    }
+    return out.str();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     std::string name, schedule = "fused", out_dir, target_string, machine = "host", tuning;
     int batch = 1;
-    bool profile = false, json = false;
+    bool profile = false, json = false, packed = false;
+    int segment_calls = 0;
     std::string machines = "host";
     for (const auto& m : kiln::codegen::MachineModel::cpu_names()) machines += ", " + m;
 
@@ -131,10 +158,14 @@ int main(int argc, char** argv) {
     app.add_option("--out", out_dir, "also write the statement HTML, assembly, loop nest, schedule source and Graphviz picture here");
     app.add_flag("--profile", profile, "run the net under Halide's profiler and print its per-stage times");
     app.add_flag("--json", json, "print the whole inspection as JSON instead of text");
+    app.add_flag("--packed-weights", packed, "read conv weights packed once (JitOptions::packed_weights), as a prepared net does");
+    app.add_option("--segment-times", segment_calls, "time each pipeline (segment) of the net over this many calls at --batch")
+        ->check(kiln::tools::number_in(1, 100000));
     int profile_child = 0;  // the batch of a profiled run this process is (run_child_for_output)
     app.add_option("--profile-child", profile_child)->group("");
     const std::string usage =
-        "kiln-inspect NET [--schedule S] [--batch B] [--target T] [--machine M] [--tuning FILE] [--out DIR] [--profile] [--json]";
+        "kiln-inspect NET [--schedule S] [--batch B] [--target T] [--machine M] [--tuning FILE] [--out DIR] [--profile] [--json] "
+        "[--packed-weights] [--segment-times N]";
     if (const int done = kiln::tools::parse(app, argc, argv, usage); done >= 0) return done;
     try {
         if (profile_child > 0) {
@@ -145,11 +176,12 @@ int main(int argc, char** argv) {
             profiled_call(kiln::tools::net_spec(name), options, profile_child);
             return 0;
         }
-        Steps steps(1 + (profile ? 1 : 0) + (out_dir.empty() ? 0 : 1));
+        Steps steps(1 + (profile ? 1 : 0) + (segment_calls ? 1 : 0) + (out_dir.empty() ? 0 : 1));
         steps.start("compiling " + name + " with schedule " + schedule);
         kiln::codegen::JitOptions options{schedule, batch, target_string};
         options.verify_autoschedule = false;  // inspect what the autoscheduler made, even if wrong
         options.machine = machine;
+        options.packed_weights = packed;
         if (!tuning.empty()) options.tuning = kiln::codegen::Tuning::load(tuning);
         const kiln::codegen::JitNet net(kiln::tools::net_spec(name), options);
         const kiln::codegen::Lowered& lowered = net.lowered();
@@ -171,6 +203,12 @@ int main(int argc, char** argv) {
             profiler_report = run_child_for_output(child);
             measured = kiln::codegen::parse_profile(profiler_report, lowered, profile_batch);
             if (measured.empty()) throw kiln::Error("Halide's profiler printed no per-stage times:\n" + profiler_report);
+        }
+
+        std::string segment_report;
+        if (segment_calls) {
+            steps.start("timing each pipeline over " + std::to_string(segment_calls) + " calls at batch " + std::to_string(batch));
+            segment_report = segment_times(net, batch, segment_calls);
         }
 
         if (!out_dir.empty()) {
@@ -203,6 +241,7 @@ int main(int argc, char** argv) {
         } else {
             kiln::codegen::print_report(std::cout, lowered, batch);
             std::cout << "\nloop nest (Halide):\n" << nest;
+            if (segment_calls) std::cout << "\n" << segment_report;
             if (profile)
                 std::cout << "\nHalide profiler, one call on a batch of " << measured.batch << " (per-stage time, Halide's report):\n"
                           << profiler_report;

@@ -81,6 +81,7 @@ class Splitter {
     void add_segment(const std::vector<const LayerSpec*>& layers, std::size_t input, std::size_t output, std::size_t offset) {
         Segment s;
         s.input = input, s.output = output, s.channel_offset = offset;
+        s.first_layer = layers.front()->name, s.last_layer = layers.back()->name;
         for (std::size_t k = 0; k < layers.size(); ++k) {
             std::vector<ParamSpec> originals;
             collect_params({*layers[k]}, originals);
@@ -122,6 +123,7 @@ SegmentGraph as_one_segment(const NetSpec& net) {
     whole.spec = net;
     for (const auto& p : all_params(net)) whole.net_param_names.push_back(p.name);
     whole.input = 0, whole.output = 1;
+    whole.first_layer = net.layers.front().name, whole.last_layer = net.layers.back().name;
     graph.segments.push_back(std::move(whole));
     return graph;
 }

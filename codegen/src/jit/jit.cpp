@@ -2,6 +2,7 @@
 #include "kiln/codegen/jit.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -29,6 +30,7 @@ struct JitNet::State {
         std::shared_ptr<detail::CompiledPipeline> compiled;
         std::vector<std::string> param_names;
         std::size_t input = 0, output = 1, channel_offset = 0;
+        std::string first_layer, last_layer;  // the net's names
     };
     std::vector<Stage> stages;
     std::vector<Shape> tensor_shapes = {Shape{}, Shape{}};  // 0: the input, last: the output
@@ -94,12 +96,13 @@ JitNet::JitNet(const NetSpec& spec, const JitOptions& options) : state_(std::mak
             st.tensor_shapes = graph.tensors;
             for (const Segment& s : graph.segments) {
                 nets.push_back(scheduled(s.spec, options, st.target, machine, int(graph.tensors[s.output].c)));
-                st.stages.push_back({nullptr, s.net_param_names, s.input, s.output, s.channel_offset});
+                st.stages.push_back({nullptr, s.net_param_names, s.input, s.output, s.channel_offset, s.first_layer, s.last_layer});
             }
         } else {
             nets.push_back(scheduled(spec, options, st.target, machine));
             st.stages.emplace_back();
             for (const auto& p : all_params(spec)) st.stages.front().param_names.push_back(p.name);
+            st.stages.front().first_layer = spec.layers.front().name, st.stages.front().last_layer = spec.layers.back().name;
         }
         std::vector<std::shared_ptr<detail::CompiledPipeline>> compiled =
             detail::compile_pipelines(std::move(nets), st.target, options.progress);
@@ -274,8 +277,29 @@ void JitNet::run(const Tensor& input, const Weights& weights, Tensor& output) co
     });
 }
 
+std::vector<JitNet::SegmentTime> JitNet::time_segments(const Tensor& input, const PreparedWeights& weights, int calls) const {
+    State& st = state();
+    if (calls < 1) throw Error("time_segments: calls must be at least 1, got " + std::to_string(calls));
+    Tensor output(input.batch(), st.net().spec.output);
+    run(input, weights, output);  // checks everything, warms up
+    std::vector<std::vector<double>> seconds(st.stages.size());
+    std::vector<double> one_call;
+    for (int call = 0; call < calls; ++call) {
+        run_stages(input, output, [&](std::size_t stage, std::size_t param) { return weights.stages_[stage][param]; }, &one_call);
+        for (std::size_t s = 0; s < one_call.size(); ++s) seconds[s].push_back(one_call[s]);
+    }
+    std::vector<SegmentTime> times;
+    for (std::size_t s = 0; s < st.stages.size(); ++s) {
+        std::vector<double>& t = seconds[s];
+        std::nth_element(t.begin(), t.begin() + long(t.size() / 2), t.end());
+        times.push_back({st.stages[s].first_layer, st.stages[s].last_layer, st.stages[s].compiled->net.spec.macs, t[t.size() / 2]});
+    }
+    return times;
+}
+
 void JitNet::run_stages(const Tensor& input, Tensor& output,
-                        const std::function<Buffer<float>(std::size_t stage, std::size_t param)>& bind) const {
+                        const std::function<Buffer<float>(std::size_t stage, std::size_t param)>& bind,
+                        std::vector<double>* stage_seconds) const {
     State& st = state();
     const NetSpec& spec = st.net().spec;
     require_shape(input, spec.input, "the input tensor");
@@ -294,8 +318,10 @@ void JitNet::run_stages(const Tensor& input, Tensor& output,
         for (std::size_t t = 1; t < last; ++t) st.tensors.emplace_back(input.batch(), st.tensor_shapes[t]);
         st.tensors.emplace_back();  // the caller's output
     }
+    if (stage_seconds) stage_seconds->assign(st.stages.size(), 0.0);
     for (std::size_t index = 0; index < st.stages.size(); ++index) {
         const State::Stage& stage = st.stages[index];
+        const auto started = std::chrono::steady_clock::now();
         detail::CompiledPipeline& compiled = *stage.compiled;
         const std::vector<ParamSpec> params = all_params(compiled.net.spec);
         ParamMap map;
@@ -324,6 +350,7 @@ void JitNet::run_stages(const Tensor& input, Tensor& output,
                            std::to_string(input.batch()) + ")";
             throw Error(message);
         }
+        if (stage_seconds) (*stage_seconds)[index] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     }
 }
 

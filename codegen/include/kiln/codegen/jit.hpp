@@ -106,10 +106,22 @@ class JitNet {
     void run(const Tensor& input, const PreparedWeights& weights, Tensor& output) const;
     Tensor run(const Tensor& input, const PreparedWeights& weights) const;
 
+    // Each pipeline's share of a call (per segment: a conv group or block, segments.hpp), timed
+    // over `calls` calls after one to warm up: the median wall time of each, with the net's names
+    // of its first and last layers and its MACs (per image). What `kiln-inspect --segment-times`
+    // prints; unlike Halide's profiler it needs no second compile and samples nothing.
+    struct SegmentTime {
+        std::string first_layer, last_layer;
+        extent_t macs = 0;
+        double seconds = 0;
+    };
+    std::vector<SegmentTime> time_segments(const Tensor& input, const PreparedWeights& weights, int calls) const;
+
   private:
     // The checks on the tensors, then each pipeline in turn, its parameters from `bind`.
     void run_stages(const Tensor& input, Tensor& output,
-                    const std::function<Halide::Buffer<float>(std::size_t stage, std::size_t param)>& bind) const;
+                    const std::function<Halide::Buffer<float>(std::size_t stage, std::size_t param)>& bind,
+                    std::vector<double>* stage_seconds = nullptr) const;
     void refuse_stages_in_reduction_loops(const JitOptions& options) const;
     void verify_against_unfused(const JitOptions& options) const;
     struct State;

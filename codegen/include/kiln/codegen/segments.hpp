@@ -31,6 +31,7 @@ struct Segment {
     // It writes channels [channel_offset, channel_offset + spec.output.c) of its output tensor,
     // whose pixels are SegmentGraph::tensors[output].c channels apart: a slice of a Concat's.
     std::size_t channel_offset = 0;
+    std::string first_layer, last_layer;  // the net's names of its first and last layers
 };
 
 struct SegmentGraph {

@@ -28,7 +28,7 @@ say "exporting ${#names[@]} torchvision models to ONNX (kept in $models once exp
 for n in "${names[@]}"; do [ -f "$models/$n.onnx" ] || { echo "bench models: $models/$n.onnx was not exported" >&2; exit 1; }; done
 
 if [ "$tune_seconds" != 0 ]; then
-  say "kiln-tune on each model at batch 1 and 8 (up to $tune_seconds s each, $(( ${#names[@]} * 2 * tune_seconds )) s in all; progress in $out/models-tuning.log)"
+  say "kiln-tune on each model at batch 1 and 8 ($tune_seconds s of search each, after compiling the model: about 75 s each on 2 cores; progress in $out/models-tuning.log)"
   for n in "${names[@]}"; do
     for batch in 1 8; do
       build/examples/kiln-tune "$models/$n.onnx" --batch "$batch" --seconds "$tune_seconds" --out "$out/models-tuning.json" 2>>"$out/models-tuning.log"
@@ -37,7 +37,7 @@ if [ "$tune_seconds" != 0 ]; then
   export KILN_BENCH_TUNING="$out/models-tuning.json"
 fi
 
-say "the benchmark: ${#names[@]} models x batch 1 and 8, kiln, ONNX Runtime and PyTorch interleaved (about 15 min on 2 cores)"
+say "the benchmark: ${#names[@]} models x batch 1 and 8, kiln, ONNX Runtime and PyTorch interleaved (about 18 min on 2 cores)"
 KILN_BENCH_MODELS="$models" KILN_ONNXRUNTIME_NODE="$peers/node_modules/onnxruntime-node" KILN_NODE="$(command -v node)" \
   build/bench/models_bench --benchmark_enable_random_interleaving=true \
   --benchmark_out="$out/models.json" --benchmark_out_format=json "$@"

@@ -11,7 +11,7 @@
 #   against ONNX Runtime (npm's onnxruntime-node, installed into build/bench-peers with
 #   --ignore-scripts: its install script fetches GPU files from outside) and PyTorch, batch 1 and
 #   8, after kiln-tune on this machine; writes bench/results/models.{json,md} and models-speedup.png
-#   (about 25 min on 2 cores).
+#   (about 40 min on 2 cores).
 # Extra arguments go to the benchmark (e.g. --benchmark_filter='W2/'). Exits 3 when the fusion
 # guard trips (a fused schedule slower than its unfused twin).
 set -euo pipefail

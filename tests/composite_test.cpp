@@ -1,5 +1,7 @@
 // Concat (an inception module) and Residual (identity and projection shortcuts), declared as types,
 // JIT-run and compared with the reference composed layer by layer.
+#include <algorithm>
+
 #include "support.hpp"
 
 using namespace kiln;
@@ -47,14 +49,23 @@ TEST_CASE("residual blocks with identity and projection shortcuts match the refe
     static_assert(Net::output_shape == Shape{4, 4, 6});
     auto net = codegen::JitNet::compile<Net>();
     Weights w = Weights::for_net(net.spec());
-    w.fill_random(rng());
     Tensor input = Tensor::for_input<Net>(2);
-    test::fill_uniform(input, rng);
-    const auto x = test::to_ref(input);
-    const auto block1 = relu(ref::add(conv_ref(relu(conv_ref(x, w, "l1_b1_1_conv", 4, 3, 1, 1)), w, "l1_b1_3_conv", 4, 3, 1, 1), x));
-    const auto body = conv_ref(relu(conv_ref(block1, w, "l3_b1_1_conv", 6, 3, 2, 1)), w, "l3_b1_3_conv", 6, 3, 1, 1);
-    const auto projection = conv_ref(block1, w, "l3_b2_1_conv", 6, 1, 2, 0);
-    test::check_close(net.run(input, w), relu(ref::add(body, projection)), 1e-5, 0.8);
+    // The block's output has 6 channels after a ReLU, and a channel whose weights lean negative is
+    // zero at every pixel: about one draw in ten left 5 of 6 channels dead, too few values to
+    // compare. Draws are repeated (from the printed seed) until half the reference is non-zero.
+    ref::Tensor want;
+    for (int draw = 0; draw < 20; ++draw) {
+        w.fill_random(rng());
+        test::fill_uniform(input, rng);
+        const auto x = test::to_ref(input);
+        const auto block1 = relu(ref::add(conv_ref(relu(conv_ref(x, w, "l1_b1_1_conv", 4, 3, 1, 1)), w, "l1_b1_3_conv", 4, 3, 1, 1), x));
+        const auto body = conv_ref(relu(conv_ref(block1, w, "l3_b1_1_conv", 6, 3, 2, 1)), w, "l3_b1_3_conv", 6, 3, 1, 1);
+        const auto projection = conv_ref(block1, w, "l3_b2_1_conv", 6, 1, 2, 0);
+        want = relu(ref::add(body, projection));
+        const auto zeros = std::count(want.v.begin(), want.v.end(), 0.0);
+        if (double(zeros) <= 0.5 * double(want.v.size())) break;
+    }
+    test::check_close(net.run(input, w), want, 1e-5, 0.8);
 }
 
 TEST_CASE("run-time misuse is a clear error: wrong tensor shape, missing weights, unknown schedule") {

@@ -3,6 +3,7 @@
 
 #include <immintrin.h>
 
+#include <fstream>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -85,6 +86,19 @@ double memory_triad_bytes() {
     for (auto& th : pool) th.join();
     benchmark_keep(a[n / 2]);
     return 3.0 * 4.0 * double(n);
+}
+
+void fma_ceiling(benchmark::State& state) {
+    double flops = 0;
+    for (auto _ : state) flops += fma_ceiling_flops(1 << 22);
+    state.counters["GFLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+}
+
+std::string cpu_model() {
+    std::ifstream info("/proc/cpuinfo");
+    for (std::string line; std::getline(info, line);)
+        if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+    return "unknown";
 }
 
 }  // namespace bench

@@ -20,7 +20,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <random>
@@ -127,19 +126,6 @@ void compile_time(benchmark::State& state, const Model* m) {
     }
 }
 
-void fma_ceiling(benchmark::State& state) {
-    double flops = 0;
-    for (auto _ : state) flops += bench::fma_ceiling_flops(1 << 22);
-    state.counters["GFLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
-}
-
-std::string cpu_model() {
-    std::ifstream info("/proc/cpuinfo");
-    for (std::string line; std::getline(info, line);)
-        if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-    return "unknown";
-}
-
 std::vector<std::string> registered;
 
 template <class F, class... Args>
@@ -185,14 +171,14 @@ int main(int argc, char** argv) {
     static bench::ServedPeer pytorch({env_or("KILN_PYTHON", "/usr/bin/python3"), KILN_BENCH_DIR "/pytorch_blocks.py", "--serve"});
     static bench::ServedPeer onnxruntime({env_or("KILN_NODE", "/usr/bin/node"), KILN_BENCH_DIR "/onnxruntime_serve.mjs",
                                           env_or("KILN_ONNXRUNTIME_NODE", "build/bench-peers/node_modules/onnxruntime-node")});
-    benchmark::AddCustomContext("cpu", cpu_model());
+    benchmark::AddCustomContext("cpu", bench::cpu_model());
     benchmark::AddCustomContext("threads", std::to_string(std::thread::hardware_concurrency()));
     benchmark::AddCustomContext("halide", KILN_HALIDE_VERSION);
     benchmark::AddCustomContext("onnxruntime", onnxruntime.available() ? onnxruntime.version() : "unavailable: " + onnxruntime.why());
     benchmark::AddCustomContext("torch", pytorch.available() ? pytorch.version() : "unavailable: " + pytorch.why());
     benchmark::AddCustomContext("tuning", bench_tuning().entries.empty() ? "none (no kiln-tuned rows)" : env_or("KILN_BENCH_TUNING", ""));
 
-    add("ceiling/fma", fma_ceiling)->UseRealTime()->Repetitions(6)->ReportAggregatesOnly();
+    add("ceiling/fma", bench::fma_ceiling)->UseRealTime()->Repetitions(6)->ReportAggregatesOnly();
     for (const Model& m : models)
         add("compile/" + m.name + "/kiln", compile_time, &m)->UseManualTime()->Unit(benchmark::kSecond)->Iterations(1);
     std::vector<std::string> kiln_rows = {"kiln", "kiln-packed"};

@@ -24,7 +24,6 @@
 #include <dnnl.hpp>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <kiln/codegen/inspect.hpp>
 #include <kiln/codegen/jit.hpp>
 #include <kiln/dsl.hpp>
@@ -78,12 +77,6 @@ Tensor random_tensor(std::size_t batch, Shape shape, unsigned seed) {
     std::mt19937 rng(seed);
     for (auto& v : t.values()) v = std::uniform_real_distribution<float>(-1, 1)(rng);
     return t;
-}
-
-void fma_ceiling(benchmark::State& state) {
-    double flops = 0;
-    for (auto _ : state) flops += bench::fma_ceiling_flops(1 << 22);
-    state.counters["GFLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
 
 void memory_ceiling(benchmark::State& state) {
@@ -218,13 +211,6 @@ void compile_time(benchmark::State& state, const Workload& w, codegen::JitOption
     }
 }
 
-std::string cpu_model() {
-    std::ifstream info("/proc/cpuinfo");
-    for (std::string line; std::getline(info, line);)
-        if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-    return "unknown";
-}
-
 // Every benchmark registered, with its batch argument: what ProgressReporter counts against.
 std::vector<std::string> registered;
 
@@ -275,7 +261,7 @@ int main(int argc, char** argv) {
     pytorch = &peer;
 
     const dnnl_version_t* dnnl = dnnl_version();
-    benchmark::AddCustomContext("cpu", cpu_model());
+    benchmark::AddCustomContext("cpu", bench::cpu_model());
     benchmark::AddCustomContext("threads", std::to_string(std::thread::hardware_concurrency()));
     benchmark::AddCustomContext("halide", KILN_HALIDE_VERSION);
     benchmark::AddCustomContext("onednn", std::to_string(dnnl->major) + "." + std::to_string(dnnl->minor) + "." + std::to_string(dnnl->patch));
@@ -283,7 +269,7 @@ int main(int argc, char** argv) {
                                                                          : std::getenv("KILN_BENCH_TUNING"));
     benchmark::AddCustomContext("torch", peer.available() ? peer.version() : "unavailable: " + peer.why());
 
-    register_named("ceiling/fma", fma_ceiling)->UseRealTime()->Repetitions(9)->ReportAggregatesOnly();
+    register_named("ceiling/fma", bench::fma_ceiling)->UseRealTime()->Repetitions(9)->ReportAggregatesOnly();
     register_named("ceiling/memory", memory_ceiling)->UseRealTime()->Repetitions(5)->ReportAggregatesOnly();
     // ResNet-18 is timed for its compile only (no oneDNN peer for residual blocks here).
     static const std::vector<Workload> compiled_only = {workload<nets::ResNet18>("ResNet-18", {}, {})};

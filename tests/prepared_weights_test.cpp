@@ -27,6 +27,18 @@ using Mixed = Net<Input<14, 13, 6>, Conv<40, Kernel<3>, Same>, Relu, MaxPool<Win
                   Conv<32, Kernel<3>, Same, Groups<4>>, Relu, DepthwiseConv<32, Kernel<3>, Pad<1>>, Relu, Conv<48, Kernel<1>>, Relu,
                   Concat<Branch<Conv<16, Kernel<1>>, Relu>, Branch<Conv<7, Kernel<3>, Same>>>, GlobalAvgPool, Dense<10>>;
 
+// Random weights and a random input batch for `spec`, from the test's printed seed.
+struct RandomCase {
+    Weights weights;
+    Tensor input;
+    RandomCase(const NetSpec& spec, std::size_t batch, const std::string& test_name)
+        : weights(Weights::for_net(spec)), input(batch, spec.input) {
+        auto rng = test::rng_for(test_name);
+        weights.fill_random(rng());
+        test::fill_uniform(input, rng);
+    }
+};
+
 }  // namespace
 
 TEST_CASE("prepared weights: the packed layout is (o % B, i, kx, ky, o / B), zero past the last channel") {
@@ -56,11 +68,9 @@ TEST_CASE("prepared weights: the packed layout is (o % B, i, kx, ky, o / B), zer
 
 TEST_CASE("prepared weights: packed nets compute the reference's answer, prepared or not") {
     const NetSpec spec = describe<Mixed>();
-    auto rng = test::rng_for("packed nets");
-    Weights w = Weights::for_net(spec);
-    w.fill_random(rng());
-    Tensor input(3, spec.input);
-    test::fill_uniform(input, rng);
+    const RandomCase random(spec, 3, "packed nets");
+    const Weights& w = random.weights;
+    const Tensor& input = random.input;
     const ref::Tensor want = ref::run_net(spec, w, test::to_ref(input));
     for (const std::string schedule : {"fused", "unfused"})
         for (int batch_estimate : {1, 8}) {
@@ -81,11 +91,9 @@ TEST_CASE("prepared weights: made for one net and its plans, and a copy") {
     using Small = Net<Input<8, 8, 4>, Conv<32, Kernel<3>, Same>, Relu, Conv<16, Kernel<1>>>;
     using Other = Net<Input<8, 8, 4>, Conv<32, Kernel<3>, Same>, Relu, Conv<8, Kernel<1>>>;
     const NetSpec spec = describe<Small>();
-    auto rng = test::rng_for("packed misuse");
-    Weights w = Weights::for_net(spec);
-    w.fill_random(rng());
-    Tensor input(2, spec.input);
-    test::fill_uniform(input, rng);
+    RandomCase random(spec, 2, "packed misuse");
+    Weights& w = random.weights;
+    const Tensor& input = random.input;
     const codegen::JitNet net(spec, packed("fused"));
     const codegen::PreparedWeights prepared = net.prepare(w);
 
@@ -113,11 +121,9 @@ TEST_CASE("prepared weights: time_segments times each pipeline, named by the net
     using Blocks = Net<Input<12, 12, 8>, Conv<16, Kernel<3>, Same>, Relu,
                        Residual<Body<Conv<16, Kernel<3>, Same>, Relu, Conv<16, Kernel<3>, Same>>>, Relu, Conv<32, Kernel<1>>, GlobalAvgPool>;
     const NetSpec spec = describe<Blocks>();
-    auto rng = test::rng_for("time segments");
-    Weights w = Weights::for_net(spec);
-    w.fill_random(rng());
-    Tensor input(2, spec.input);
-    test::fill_uniform(input, rng);
+    const RandomCase random(spec, 2, "time segments");
+    const Weights& w = random.weights;
+    const Tensor& input = random.input;
     const codegen::JitNet net(spec, packed("fused"));
     const auto times = net.time_segments(input, net.prepare(w), 3);
     REQUIRE(times.size() == net.pipeline_count());

@@ -118,7 +118,7 @@ def markdown(context, ceiling, models, compiles):
                    f"(lowest {min(ratios):.2f}×, highest {max(ratios):.2f}×).")
     if compiles:
         out += ["", "JIT compile (`fused`, per segment, cold): " +
-                ", ".join(f"{m} {ms / 1000:.1f} s" for m, ms in compiles.items() if ms) + "."]
+                ", ".join(f"{m} {compiles[m] / 1000:.1f} s" for m in sorted(compiles, key=lambda m: order((m, 0))) if compiles[m]) + "."]
     return "\n".join(out) + "\n"
 
 

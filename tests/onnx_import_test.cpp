@@ -183,6 +183,51 @@ TEST_CASE("onnx import: an Add of a branch and its input becomes a Residual") {
     for (const auto& got : run_both(net, x)) check_near(got, want);
 }
 
+// Add(projection, body), RegNet's order: the longer branch becomes the body, so the two branches swap
+// places and names, each keeping its own weights (the swap once overwrote one branch's weights
+// with the other's name and the import failed on a bare map::at).
+TEST_CASE("onnx import: an Add that reads the shortcut first swaps the branches with their weights") {
+    auto rng = test::rng_for("onnx residual swapped");
+    const std::int64_t C = 3, H = 4, W = 2;
+    Model m({1, C, H, W});
+    const auto wp = random_values(rng, std::size_t(C * C)), bp = random_values(rng, std::size_t(C));
+    const auto w1 = random_values(rng, std::size_t(C * C)), b1 = random_values(rng, std::size_t(C));
+    const auto w2 = random_values(rng, std::size_t(C * C)), b2 = random_values(rng, std::size_t(C));
+    for (const auto& [name, v] : {std::pair{"wp", wp}, {"w1", w1}, {"w2", w2}}) m.weights(name, {C, C, 1, 1}, v);
+    for (const auto& [name, v] : {std::pair{"bp", bp}, {"b1", b1}, {"b2", b2}}) m.weights(name, {C}, v);
+    m.node("Conv", {"x", "wp", "bp"}, "p");
+    m.node("Conv", {"x", "w1", "b1"}, "c1");
+    m.node("Relu", {"c1"}, "r1");
+    m.node("Conv", {"r1", "w2", "b2"}, "c2");
+    m.node("Add", {"p", "c2"}, "y");
+    m.output("y");
+    const ko::ImportedNet net = m.import();
+    REQUIRE(net.spec.layers.size() == 1);
+    const kiln::LayerSpec& residual = net.spec.layers[0];
+    REQUIRE(std::holds_alternative<kiln::ResidualAttrs>(residual.attrs));
+    REQUIRE(residual.children[0].size() == 3);  // the body: conv, relu, conv
+    REQUIRE(residual.children[1].size() == 1);  // the shortcut: the projection
+    CHECK(residual.children[1][0].name == "l1_b2_1_conv");
+    ko::OnnxTensor x{"x", {1, C, H, W}, false, random_values(rng, std::size_t(C * H * W)), {}};
+    const auto conv1x1 = [&](const std::vector<float>& w, const std::vector<float>& b, const std::vector<double>& in) {
+        std::vector<double> out(in.size());
+        for (std::int64_t o = 0; o < C; ++o)
+            for (std::int64_t q = 0; q < H * W; ++q) {
+                double s = b[std::size_t(o)];
+                for (std::int64_t i = 0; i < C; ++i) s += double(w[std::size_t(o * C + i)]) * in[std::size_t(i * H * W + q)];
+                out[std::size_t(o * H * W + q)] = s;
+            }
+        return out;
+    };
+    const std::vector<double> xin(x.floats.begin(), x.floats.end());
+    std::vector<double> hidden = conv1x1(w1, b1, xin);
+    for (double& v : hidden) v = std::max(v, 0.0);
+    const std::vector<double> body = conv1x1(w2, b2, hidden), projection = conv1x1(wp, bp, xin);
+    std::vector<double> want(body.size());
+    for (std::size_t i = 0; i < want.size(); ++i) want[i] = body[i] + projection[i];
+    for (const auto& got : run_both(net, x)) check_near(got, want);
+}
+
 // MatMul + Add as one Dense with bias; Conv + BatchNormalization folded or kept, same outputs.
 TEST_CASE("onnx import: MatMul plus a bias Add is one Dense, and batch norm kept or folded computes the same") {
     auto rng = test::rng_for("onnx matmul bn");

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <sys/stat.h>
 
 #include "kiln/dsl/signature.hpp"
@@ -331,8 +332,11 @@ class Walker {
             s.out = out;
         }
         s.name = layer_name(path, residual ? ResidualAttrs::kind : ConcatAttrs::kind);
+        // Re-number the branches whose place changed: their layers' names follow their position. A
+        // branch's new names may be another branch's old ones (RegNet's Add reads the projection
+        // first, so body and shortcut swap), so every branch passes through names of its own first.
+        for (std::size_t b = 0; b < ordered.size(); ++b) renumber(ordered[b].layers, path + "/moving" + std::to_string(b + 1));
         for (std::size_t b = 0; b < ordered.size(); ++b) {
-            // Re-number a branch whose place changed: its layers' names follow their position.
             const std::string want = path + "/b" + std::to_string(b + 1);
             renumber(ordered[b].layers, want);
             for (const LayerSpec& l : ordered[b].layers) s.param_count += total_params(l), s.macs += total_macs(l);
@@ -366,9 +370,11 @@ class Walker {
         out_.origins.insert(std::move(node));
         for (ParamSpec& p : l.params) {
             const std::string renamed = name + "." + p.role;
-            auto v = values.extract(p.name);
-            v.key() = renamed;
-            values.insert(std::move(v));
+            if (auto v = values.extract(p.name)) {
+                v.key() = renamed;
+                if (!values.insert(std::move(v)).inserted)  // a renaming onto a live name would lose its values
+                    throw std::logic_error("kiln-import: renaming " + p.name + " onto " + renamed + ", which is taken");
+            }
             if (auto s = out_.weight_sources.extract(p.name)) {
                 s.key() = renamed;
                 out_.weight_sources.insert(std::move(s));
@@ -403,6 +409,9 @@ ImportedNet import_graph(const ::onnx::ModelProto& model, const ImportOptions& o
         out.spec.layers = walker.run();
     } catch (const Error& e) {
         throw Error(source + ": " + std::string(e.what()).substr(6));
+    } catch (const std::exception& e) {
+        // Only kiln::Error leaves the importer: anything else is a bug of kiln's, said as one.
+        throw Error(source + ": kiln's importer failed on this model (" + e.what() + "): a bug in kiln, not in the model");
     }
     if (out.spec.layers.empty()) throw Error(source + ": the graph computes nothing kiln can declare (no layer between input and output)");
     out.spec.input = g.input_layout.shape;
@@ -418,7 +427,12 @@ ImportedNet import_graph(const ::onnx::ModelProto& model, const ImportOptions& o
                         " (N = 1 shown)");
     }
     out.weights = Weights::for_net(out.spec);
-    for (const ParamSpec& p : out.weights.specs()) out.weights[p.name] = walker.values.at(p.name);
+    for (const ParamSpec& p : out.weights.specs()) {
+        const auto found = walker.values.find(p.name);
+        if (found == walker.values.end())
+            throw Error(source + ": kiln's importer lost the values of " + p.name + ": a bug in kiln, not in the model");
+        out.weights[p.name] = found->second;
+    }
     return out;
 }
 

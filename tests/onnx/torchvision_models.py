@@ -29,6 +29,7 @@ MODELS = {
     "mnasnet0_5": lambda: torchvision.models.mnasnet0_5(),
     "shufflenet_v2_x0_5": lambda: torchvision.models.shufflenet_v2_x0_5(),
     "efficientnet_b0": lambda: torchvision.models.efficientnet_b0(),
+    "regnet_x_400mf": lambda: torchvision.models.regnet_x_400mf(),
 }
 
 

@@ -5,7 +5,7 @@
 # naming the file libFuzzer saved the input in.
 # Usage: scripts/fuzz.sh [SECONDS]    build if needed, then fuzz each harness SECONDS (default 60)
 #        scripts/fuzz.sh --build-only
-#        scripts/fuzz.sh --make-corpus  regenerate tests/fuzz/corpus/ with kiln's writer
+#        scripts/fuzz.sh --make-corpus  regenerate tests/fuzz/corpus/ (kiln's writer; PyTorch's exporter for onnx/)
 # Needs clang-14 and libclang-rt-14-dev (scripts/install-deps.sh installs them). KILN_FUZZ_DIR
 # overrides build/fuzz.
 set -euo pipefail
@@ -50,6 +50,11 @@ if [ "$mode" = corpus ]; then
   build "$out/make_safetensors_corpus" "$sanitizers" tests/fuzz/make_safetensors_corpus.cpp "${runtime_sources[@]}"
   mkdir -p tests/fuzz/corpus/safetensors
   "$out/make_safetensors_corpus" tests/fuzz/corpus/safetensors
+  if /usr/bin/python3 -c "import torch" 2>/dev/null; then
+    /usr/bin/python3 tests/fuzz/make_onnx_corpus.py tests/fuzz/corpus/onnx
+  else
+    echo "kiln fuzz: PyTorch (python3-torch) not installed: tests/fuzz/corpus/onnx/ left as it is" >&2
+  fi
   exit 0
 fi
 
@@ -62,8 +67,9 @@ for h in "${harnesses[@]}"; do
   work="$out/corpus/$h" artifacts="$out/artifacts/$h/" log="$out/$h.log"
   mkdir -p "$work" "$artifacts"
   if [ "$h" = onnx ]; then
-    # Models the importer accepts: kiln's end-to-end CNN and ONNX's node tests of the operators it maps.
-    cp tests/data/onnx/*.onnx "$work"/
+    # Models the importer accepts: kiln's end-to-end CNN, small nets shaped like real exports
+    # (tests/fuzz/make_onnx_corpus.py) and ONNX's node tests of the operators it maps.
+    cp tests/data/onnx/*.onnx tests/fuzz/corpus/onnx/*.onnx "$work"/
     for m in /usr/share/libonnx-testdata/data/node/test_{conv,maxpool_2d,averagepool_2d,gemm,batchnorm,lrn,softmax,clip,leakyrelu}*/model.onnx; do
       [ -f "$m" ] && cp "$m" "$work/$(basename "$(dirname "$m")").onnx"
     done

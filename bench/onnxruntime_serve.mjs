@@ -5,7 +5,7 @@
 //   node bench/onnxruntime_serve.mjs MODULE_DIR     (MODULE_DIR: where onnxruntime-node is installed)
 //   server starts               -> "ready <onnxruntime version> <threads>"  or  "error <why>"
 //   "prepare MODEL.onnx 8"      -> "ok" (session made, input made, 3 warm-up runs) or "error <why>"
-//   "profile MODEL.onnx 1 OUT"  -> "ok <profile.json>": a session with ONNX Runtime's profiler, 20 runs
+//   "profile MODEL.onnx 1 OUT"  -> "ok": a session with ONNX Runtime's profiler, 20 runs, its JSON written as OUT_<date>.json
 //   "run"                       -> seconds taken by one run of the prepared model
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";

@@ -17,6 +17,8 @@ say() { step=$((step + 1)); echo "bench models: step $step of $steps: $1 ($((SEC
 
 say "ONNX Runtime from the npm registry (onnxruntime-node 1.30.0, CPU library only, into $peers)"
 if [ ! -f "$peers/node_modules/onnxruntime-node/package.json" ]; then
+  command -v npm >/dev/null && command -v node >/dev/null ||
+    { echo "bench models: Node.js and npm are needed for ONNX Runtime (apt-get install nodejs npm)" >&2; exit 2; }
   mkdir -p "$peers"
   # --ignore-scripts: the package's install script downloads GPU libraries from outside, which fails
   # here; the CPU library ships in the package itself.

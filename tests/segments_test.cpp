@@ -224,6 +224,12 @@ TEST_CASE("JIT progress: a GoogLeNet compile over 2 s reports pipelines done and
         CHECK(compiled == total);
     }
     lines.clear();
+    const auto started = std::chrono::steady_clock::now();
     const codegen::JitNet small(describe<PassThrough>(), options);
-    CHECK(lines.empty());
+    const double small_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    // Silent when it compiles in under 2 s, as it does but under the full sanitizer build, where
+    // Halide's JIT runs through ASan's allocator and may take longer; then it must report.
+    INFO("the small net compiled in " << small_seconds << " s");
+    if (small_seconds < 1.5) CHECK(lines.empty());
+    if (small_seconds > 2.5) CHECK(!lines.empty());
 }

@@ -1,8 +1,10 @@
-// Concat (an inception module) and Residual (identity and projection shortcuts), declared as types,
-// JIT-run and compared with the reference composed layer by layer.
+// Concat (an inception module), Residual (identity and projection shortcuts) and Gate
+// (squeeze-excitation, and a per-value gate), declared as types, JIT-run and compared with the
+// reference composed layer by layer.
 #include <algorithm>
 
 #include "support.hpp"
+#include "reference/reference_net.hpp"
 
 using namespace kiln;
 
@@ -66,6 +68,30 @@ TEST_CASE("residual blocks with identity and projection shortcuts match the refe
         if (double(zeros) <= 0.5 * double(want.v.size())) break;
     }
     test::check_close(net.run(input, w), want, 1e-5, 0.8);
+}
+
+// EfficientNet's MBConv block: expand, depthwise, squeeze-excitation, project, with SiLU; then a
+// gate by a per-value branch and a HardSwish. The gate's scale must reach every pixel of its
+// channel, and each channel must get its own.
+TEST_CASE("gates (squeeze-excitation and a per-value branch) match the reference under fused and unfused") {
+    auto rng = test::rng_for("gate");
+    using Block = kiln::Net<Input<9, 8, 6>, Conv<12, Kernel<1>>, Silu, DepthwiseConv<12, Kernel<3>, Same>, Silu,
+                            SqueezeExcite<12, 3, Silu>, Conv<6, Kernel<1>>, Gate<Branch<Conv<6, Kernel<3>, Same>, Sigmoid>>, HardSwish>;
+    static_assert(Block::output_shape == Shape{9, 8, 6});
+    static_assert(Block::param_count == (6 * 12 + 12) + (12 * 9 + 12) + (12 * 3 + 3) + (3 * 12 + 12) + (12 * 6 + 6) + (6 * 9 * 6 + 6));
+    const NetSpec spec = describe<Block>();
+    CHECK(spec.layers[4].children.at(0).size() == 5);
+    CHECK(spec.layers[4].children[0][1].name == "l5_b1_2_conv");
+    Weights w = Weights::for_net(spec);
+    Tensor input = Tensor::for_input<Block>(3);
+    w.fill_random(rng());
+    test::fill_uniform(input, rng, -2, 2);
+    const auto want = ref::run_net(spec, w, test::to_ref(input));
+    for (const char* schedule : {"fused", "unfused"}) {
+        CAPTURE(schedule);
+        codegen::JitNet net(spec, codegen::JitOptions{schedule});
+        test::check_close(net.run(input, w), want, 1e-5, 0.5);
+    }
 }
 
 TEST_CASE("run-time misuse is a clear error: wrong tensor shape, missing weights, unknown schedule") {

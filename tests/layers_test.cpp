@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "support.hpp"
+#include "reference/reference_net.hpp"
 
 #include "kiln/runtime/batch_norm.hpp"
 
@@ -61,6 +62,42 @@ TEST_CASE("activations match the reference") {
         const auto want = ref::map(x, [&](double v) { return c.ref(v, c.slope); });
         test::check_close(net.run(input, kiln::Weights{}), want, 1e-5, c.max_zero);
     }
+}
+
+// Each alone (inputs over [-6, 6]: both bends of the hard ones at -3 and 3, GELU's and Mish's tails)
+// and fused into the conv before it, under `fused` and `unfused`; a NaN input stays NaN.
+TEST_CASE("activations of today's CNNs (SiLU, hard sigmoid, hard swish, GELU and its tanh form, Mish) match the reference") {
+    auto rng = test::rng_for("modern activations");
+    const kiln::ActivationAttrs functions[] = {kiln::Silu::attrs, kiln::HardSigmoid<>::attrs,
+                                               kiln::HardSigmoid<std::ratio<1, 5>, std::ratio<2, 5>>::attrs, kiln::HardSwish::attrs,
+                                               kiln::Gelu::attrs, kiln::GeluTanh::attrs, kiln::Mish::attrs};
+    for (const kiln::ActivationAttrs& a : functions)
+        for (const char* schedule : {"fused", "unfused"}) {
+            INFO(std::string(a.name()) << " (alpha " << a.slope << ", beta " << a.offset << ") under " << std::string(schedule));
+            const kiln::Shape in = random_shape(rng);
+            kiln::Tensor input(2, in);
+            test::fill_uniform(input, rng, -6, 6);
+            input(1, 0, 0, 0) = std::numeric_limits<float>::quiet_NaN();
+            const kiln::NetSpec alone = test::net_of({kiln::make_layer_spec(a, in, "1")});
+            kiln::codegen::JitNet net(alone, kiln::codegen::JitOptions{schedule});
+            kiln::Tensor got = net.run(input, kiln::Weights{});
+            CHECK(std::isnan(got(1, 0, 0, 0)));
+            got(1, 0, 0, 0) = 0;
+            input(1, 0, 0, 0) = 0;
+            auto want = ref::run_net(alone, kiln::Weights{}, test::to_ref(input));
+            want.at(1, 0, 0, 0) = 0;
+            test::check_close(got, want, 1e-5, 0.6);
+
+            const auto conv = kiln::make_layer_spec(kiln::Conv<12, kiln::Kernel<3>, kiln::Same>::attrs, in, "1");
+            const kiln::NetSpec after_conv = test::net_of({conv, kiln::make_layer_spec(a, conv.out, "2")});
+            kiln::codegen::JitNet fused(after_conv, kiln::codegen::JitOptions{schedule});
+            kiln::Weights w = kiln::Weights::for_net(after_conv);
+            w.fill_random(rng());
+            test::fill_uniform(input, rng, -3, 3);
+            test::check_close(fused.run(input, w), ref::run_net(after_conv, w, test::to_ref(input)), 1e-5, 0.6);
+        }
+    static_assert(kiln::Net<kiln::Input<4, 4, 8>, kiln::Conv<8, kiln::Kernel<1>>, kiln::Silu, kiln::Conv<8, kiln::Kernel<1>>, kiln::HardSwish,
+                            kiln::HardSigmoid<std::ratio<1, 5>>, kiln::Gelu, kiln::GeluTanh, kiln::Mish>::valid);
 }
 
 // ReLU6 and a random range inside the inputs' [-3, 3]: some values clipped at each end, and a NaN

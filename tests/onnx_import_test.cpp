@@ -183,6 +183,103 @@ TEST_CASE("onnx import: an Add of a branch and its input becomes a Residual") {
     for (const auto& got : run_both(net, x)) check_near(got, want);
 }
 
+void real(::onnx::NodeProto& n, const std::string& name, float v) {
+    auto* a = n.add_attribute();
+    a->set_name(name);
+    a->set_type(::onnx::AttributeProto::FLOAT);
+    a->set_f(v);
+}
+
+// What torch 1.13 exports for EfficientNet's and MobileNetV3's blocks: SiLU as Sigmoid then Mul by
+// the input, squeeze-excitation as GlobalAveragePool -> Conv -> Relu -> Conv -> HardSigmoid -> Mul
+// by the block's input, HardSwish (opset 13) as HardSigmoid(1/6, 1/2) then Mul.
+TEST_CASE("onnx import: Sigmoid * x is SiLU, HardSigmoid * x HardSwish, and squeeze-excitation's Mul a Gate") {
+    auto rng = test::rng_for("onnx gate");
+    const std::int64_t C = 4, R = 2, H = 3, W = 5, P = H * W;
+    Model m({1, C, H, W});
+    const auto w = random_values(rng, std::size_t(C * C)), b = random_values(rng, std::size_t(C));
+    const auto w1 = random_values(rng, std::size_t(R * C)), b1 = random_values(rng, std::size_t(R));
+    const auto w2 = random_values(rng, std::size_t(C * R)), b2 = random_values(rng, std::size_t(C));
+    m.weights("w", {C, C, 1, 1}, w), m.weights("b", {C}, b);
+    m.weights("w1", {R, C, 1, 1}, w1), m.weights("b1", {R}, b1);
+    m.weights("w2", {C, R, 1, 1}, w2), m.weights("b2", {C}, b2);
+    m.node("Conv", {"x", "w", "b"}, "c");
+    m.node("Sigmoid", {"c"}, "c_sig");
+    m.node("Mul", {"c", "c_sig"}, "s");  // SiLU
+    m.node("GlobalAveragePool", {"s"}, "pooled");
+    m.node("Conv", {"pooled", "w1", "b1"}, "squeezed");
+    m.node("Relu", {"squeezed"}, "squeezed_relu");
+    m.node("Conv", {"squeezed_relu", "w2", "b2"}, "excited");
+    auto& gate = m.node("HardSigmoid", {"excited"}, "scale");
+    real(gate, "alpha", 0.2f);  // ONNX's default alpha, not HardSwish's
+    m.node("Mul", {"scale", "s"}, "gated", "se_mul");  // the scale first, as torchvision writes it
+    auto& hs = m.node("HardSigmoid", {"gated"}, "gated_hs");
+    real(hs, "alpha", 1.0f / 6), real(hs, "beta", 0.5f);
+    m.node("Mul", {"gated", "gated_hs"}, "y");
+    m.output("y");
+    const ko::ImportedNet net = m.import();
+    REQUIRE(net.spec.layers.size() == 4);
+    const auto function = [&](std::size_t l) { return std::get<kiln::ActivationAttrs>(net.spec.layers[l].attrs).function; };
+    CHECK(function(1) == kiln::ActivationFunction::silu);
+    REQUIRE(std::holds_alternative<kiln::GateAttrs>(net.spec.layers[2].attrs));
+    CHECK(net.spec.layers[2].children.at(0).size() == 5);  // pool, conv, relu, conv, hard sigmoid
+    CHECK(net.spec.layers[2].children[0][1].name == "l3_b1_2_conv");
+    CHECK(net.spec.layers[2].param_count == R * C + R + C * R + C);
+    CHECK(function(3) == kiln::ActivationFunction::hard_swish);
+    const std::string text = ko::declaration(net, {});
+    CHECK(text.find("kiln::Silu,") != std::string::npos);
+    CHECK(text.find("kiln::Gate<") != std::string::npos);
+    CHECK(text.find("kiln::HardSigmoid<std::ratio<1, 5>, std::ratio<1, 2>>>") != std::string::npos);
+    CHECK(text.find("kiln::HardSwish>;") != std::string::npos);
+
+    ko::OnnxTensor x{"x", {1, C, H, W}, false, random_values(rng, std::size_t(C * P)), {}};
+    for (float& v : x.floats) v *= 3;
+    std::vector<double> s(std::size_t(C * P)), want(s.size());
+    for (std::int64_t o = 0; o < C; ++o)
+        for (std::int64_t p = 0; p < P; ++p) {
+            double acc = b[std::size_t(o)];
+            for (std::int64_t i = 0; i < C; ++i) acc += double(w[std::size_t(o * C + i)]) * x.floats[std::size_t(i * P + p)];
+            s[std::size_t(o * P + p)] = acc / (1 + std::exp(-acc));
+        }
+    std::vector<double> mean(std::size_t(C), 0.0), hidden(std::size_t(R), 0.0), scale(std::size_t(C), 0.0);
+    for (std::int64_t o = 0; o < C; ++o)
+        for (std::int64_t p = 0; p < P; ++p) mean[std::size_t(o)] += s[std::size_t(o * P + p)] / double(P);
+    for (std::int64_t r = 0; r < R; ++r) {
+        double acc = b1[std::size_t(r)];
+        for (std::int64_t i = 0; i < C; ++i) acc += double(w1[std::size_t(r * C + i)]) * mean[std::size_t(i)];
+        hidden[std::size_t(r)] = std::max(acc, 0.0);
+    }
+    for (std::int64_t o = 0; o < C; ++o) {
+        double acc = b2[std::size_t(o)];
+        for (std::int64_t r = 0; r < R; ++r) acc += double(w2[std::size_t(o * R + r)]) * hidden[std::size_t(r)];
+        scale[std::size_t(o)] = std::min(std::max(0.2 * acc + 0.5, 0.0), 1.0);
+    }
+    for (std::int64_t o = 0; o < C; ++o)
+        for (std::int64_t p = 0; p < P; ++p) {
+            const double g = s[std::size_t(o * P + p)] * scale[std::size_t(o)];
+            want[std::size_t(o * P + p)] = g * std::min(std::max(g / 6 + 0.5, 0.0), 1.0);
+        }
+    for (const auto& got : run_both(net, x)) check_near(got, want);
+}
+
+TEST_CASE("onnx import: a Mul that kiln cannot join is refused naming it") {
+    Model m({1, 2, 3, 3});
+    m.node("Relu", {"x"}, "a");
+    m.node("Tanh", {"x"}, "t");
+    m.node("Mul", {"a", "t"}, "y", "two_branches");
+    m.output("y");
+    CHECK(test::error_of([&] { m.import(); }).find("node \"two_branches\" (Mul): multiplies two tensors computed from tensor 'x'") !=
+          std::string::npos);
+    Model pooled({1, 2, 3, 3});
+    pooled.node("GlobalMaxPool", {"x"}, "p");
+    pooled.node("Flatten", {"p"}, "f");
+    pooled.node("Mul", {"x", "f"}, "y", "flat_scale");
+    pooled.output("y");
+    const std::string flat = test::error_of([&] { pooled.import(); });
+    CAPTURE(flat);
+    CHECK(flat.find("node \"flat_scale\" (Mul): multiplies [1, 2, 3, 3] by [1, 2]") != std::string::npos);
+}
+
 // Add(projection, body), RegNet's order: the longer branch becomes the body, so the two branches swap
 // places and names, each keeping its own weights (the swap once overwrote one branch's weights
 // with the other's name and the import failed on a bare map::at).

@@ -218,6 +218,21 @@ TEST_CASE("training gradients: clip, global max pool, and a net ending in LogSof
     check_gradients<Net<Input<5, 5, 3>, Conv<4, Kernel<3>, Same>, Clip<std::ratio<-1, 10>, std::ratio<1, 10>>, Conv<5, Kernel<2>>,
                         GlobalMaxPool, Dense<3>, LogSoftmax>>(rng, 2);
 }
+TEST_CASE("training gradients: SiLU, hard sigmoid, hard swish, GELU (both forms) and Mish") {
+    auto rng = test::rng_for("grad modern activations");
+    check_gradients<Net<Input<5, 5, 3>, Conv<4, Kernel<3>, Same>, Silu, Conv<4, Kernel<3>, Same>, HardSwish, Conv<4, Kernel<1>>,
+                        HardSigmoid<std::ratio<1, 5>, std::ratio<2, 5>>, Conv<4, Kernel<1>>, Gelu, Conv<4, Kernel<1>>, GeluTanh,
+                        Conv<4, Kernel<1>>, Mish, GlobalAvgPool, Dense<3>, Softmax>>(rng, 2);
+}
+TEST_CASE("training gradients: squeeze-excitation and a per-value gate, under kiln's backward pass (unfused, fused)") {
+    auto rng = test::rng_for("grad gate");
+    using Gated = Net<Input<5, 4, 4>, Conv<6, Kernel<3>, Same>, Silu, SqueezeExcite<6, 2, Relu, HardSigmoid<>>,
+                      Gate<Branch<Conv<6, Kernel<1>>, Sigmoid>>, GlobalAvgPool, Dense<3>, Softmax>;
+    for (const std::string schedule : {"unfused", "fused"}) {
+        CAPTURE(schedule);
+        check_gradients<Gated>(rng, 2, schedule);
+    }
+}
 TEST_CASE("training gradients: pools in ceil mode and a dilated max pool") {
     auto rng = test::rng_for("grad ceil dilated pools");
     check_gradients<Net<Input<7, 7, 2>, Conv<3, Kernel<3>, Same>, Relu, MaxPool<Window<3>, Stride<2>, CeilMode>,

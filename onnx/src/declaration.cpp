@@ -9,8 +9,8 @@
 
 namespace kiln::onnx {
 
-// conv, activation, pool, global avg/max pool, dense, softmax, dropout, LRN, batch norm, concat, residual
-static_assert(layer_fields_are({9, 10, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0}),
+// conv, activation, pool, global avg/max pool, dense, softmax, dropout, LRN, batch norm, concat, residual, gate
+static_assert(layer_fields_are({9, 13, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0, 0}),
               "a layer kind's fields changed: write the new field as its DSL option in simple_type, so an imported net's "
               "declaration says what the import computes, then update these counts");
 
@@ -86,6 +86,13 @@ std::string simple_type(const LayerSpec& l) {
                 case ActivationFunction::clip:
                     if (a.low_num == 0 && a.high_num == 6 && a.high_den == 1) return std::string("kiln::Relu6");
                     return "kiln::Clip<" + ratio(a.low_num, a.low_den) + ", " + ratio(a.high_num, a.high_den) + ">";
+                case ActivationFunction::silu: return std::string("kiln::Silu");
+                case ActivationFunction::hard_sigmoid:
+                    return "kiln::HardSigmoid<" + ratio(a.slope_num, a.slope_den) + ", " + ratio(a.offset_num, a.offset_den) + ">";
+                case ActivationFunction::hard_swish: return std::string("kiln::HardSwish");
+                case ActivationFunction::gelu: return std::string("kiln::Gelu");
+                case ActivationFunction::gelu_tanh: return std::string("kiln::GeluTanh");
+                case ActivationFunction::mish: return std::string("kiln::Mish");
                 }
                 return std::string("?");
             },
@@ -97,7 +104,8 @@ std::string simple_type(const LayerSpec& l) {
             },
             [&](const BatchNormAttrs&) { return std::string("kiln::BatchNorm"); },
             [&](const ConcatAttrs&) { return std::string("kiln::Concat"); },
-            [&](const ResidualAttrs&) { return std::string("kiln::Residual"); }},
+            [&](const ResidualAttrs&) { return std::string("kiln::Residual"); },
+            [&](const GateAttrs&) { return std::string("kiln::Gate"); }},
         l.attrs);
 }
 
@@ -114,14 +122,14 @@ class Writer {
     // One layer; `suffix` closes what encloses it (",", ">,", ">;").
     void layer(const LayerSpec& l, int indent, const std::string& suffix) {
         const std::string pad(std::size_t(indent), ' ');
-        const bool residual = std::holds_alternative<ResidualAttrs>(l.attrs), concat = std::holds_alternative<ConcatAttrs>(l.attrs);
-        if (!residual && !concat) {
+        const bool residual = std::holds_alternative<ResidualAttrs>(l.attrs);
+        if (l.children.empty()) {
             line(pad + simple_type(l) + suffix, comment(l));
             return;
         }
         line(pad + simple_type(l) + "<", comment(l));
         for (std::size_t b = 0; b < l.children.size(); ++b) {
-            const char* wrapper = concat ? "kiln::Branch<" : b == 0 ? "kiln::Body<" : "kiln::Shortcut<";
+            const char* wrapper = !residual ? "kiln::Branch<" : b == 0 ? "kiln::Body<" : "kiln::Shortcut<";
             const std::string close = b + 1 == l.children.size() ? ">" + suffix : ",";
             const auto& seq = l.children[b];
             if (seq.empty()) {

@@ -1,5 +1,7 @@
 // import_model: walks the graph from its input to its output, chains becoming layers and forks
-// that meet again becoming Residual (at an Add) or Concat; the layers are made with the DSL's own
+// that meet again becoming Residual (at an Add), Concat, or Gate (at a Mul of the forked tensor by
+// what a branch computed from it: squeeze-excitation; SiLU and HardSwish when the branch is one
+// Sigmoid or HardSigmoid(1/6, 1/2)); the layers are made with the DSL's own
 // make_layer_spec, so their shapes follow the one shape rule and a bad one is refused like a bad
 // declaration.
 #include "kiln/onnx/import.hpp"
@@ -157,7 +159,7 @@ class Walker {
             LayerSpec spec = std::visit(
                 [&](const auto& a) -> LayerSpec {
                     using A = std::decay_t<decltype(a)>;
-                    if constexpr (std::is_same_v<A, ConcatAttrs> || std::is_same_v<A, ResidualAttrs>)
+                    if constexpr (std::is_same_v<A, ConcatAttrs> || std::is_same_v<A, ResidualAttrs> || std::is_same_v<A, GateAttrs>)
                         throw std::logic_error("kiln-import: an operator mapped to a composite layer");
                     else
                         return make(a, in, path_of(layers, prefix), where);
@@ -265,9 +267,10 @@ class Walker {
         const int join = int(first - common.begin());
         const NodeProto& j = *g_.nodes[std::size_t(join)];
         const std::string where = g_.describe(join);
-        const bool residual = j.op_type() == "Add", concat = j.op_type() == "Concat";
-        if (!residual && !concat)
-            throw Error(where + ": the branches from tensor '" + t + "' meet here; kiln joins branches by Add (Residual) or Concat only");
+        const bool residual = j.op_type() == "Add", concat = j.op_type() == "Concat", gate = j.op_type() == "Mul";
+        if (!residual && !concat && !gate)
+            throw Error(where + ": the branches from tensor '" + t + "' meet here; kiln joins branches by Add (Residual), Concat, or a Mul of "
+                                "the tensor by a branch computed from it (Gate)");
         const std::vector<std::string> joined = g_.data_inputs(j);
         if (joined.size() != readers.size() || j.input_size() != int(joined.size()))
             throw Error(where + ": joins " + std::to_string(j.input_size()) + " tensors, of which " + std::to_string(readers.size()) +
@@ -300,6 +303,7 @@ class Walker {
                     break;
                 }
         if (ordered.size() != branches.size()) throw Error(where + ": reads a tensor twice; kiln's branches end in distinct tensors");
+        if (gate) return join_gate(join, ordered[0].layers.empty() ? ordered[1] : ordered[0], ordered[0].layers.empty() || ordered[1].layers.empty(), t, v, layers, path);
         LayerSpec s;
         s.path = path;
         s.in = v.shape;
@@ -345,6 +349,53 @@ class Walker {
         const OnnxLayout out{s.out, ordered[0].view.rank, false};
         origin(s, where, out);
         layers.push_back(std::move(s));
+        t = j.output(0);
+        v = out;
+        last_producer_.clear();
+    }
+
+    // x * branch(x) at a Mul: SiLU when the branch is one Sigmoid, HardSwish when it is one
+    // HardSigmoid(1/6, 1/2), a Gate otherwise.
+    template <class Branch>
+    void join_gate(int join, Branch& branch, bool one_factor_is_the_fork, std::string& t, OnnxLayout& v, std::vector<LayerSpec>& layers,
+                   const std::string& path) {
+        const NodeProto& j = *g_.nodes[std::size_t(join)];
+        const std::string where = g_.describe(join);
+        for (const auto& a : j.attribute()) throw Error(where + ": attribute '" + a.name() + "' is not supported");
+        if (!one_factor_is_the_fork)
+            throw Error(where + ": multiplies two tensors computed from tensor '" + t + "'; kiln multiplies a tensor only by a branch computed "
+                                "from it (a Gate), one factor being the tensor itself");
+        const OnnxLayout out{v.shape, v.rank, v.flattened};
+        const auto* act = branch.layers.size() == 1 ? std::get_if<ActivationAttrs>(&branch.layers[0].attrs) : nullptr;
+        const bool silu = act && act->function == ActivationFunction::sigmoid;
+        const bool hard_swish = act && act->function == ActivationFunction::hard_sigmoid && act->slope_num == HardSwish::attrs.slope_num &&
+                                act->slope_den == HardSwish::attrs.slope_den && act->offset_num == HardSwish::attrs.offset_num &&
+                                act->offset_den == HardSwish::attrs.offset_den;
+        if (silu || hard_swish) {
+            const std::string nodes = out_.origins[branch.layers[0].path].nodes + " * input, " + where;
+            out_.origins.erase(branch.layers[0].path);
+            LayerSpec spec = make(silu ? Silu::attrs : HardSwish::attrs, v.shape, path, where);
+            origin(spec, nodes, out);
+            layers.push_back(std::move(spec));
+        } else {
+            const Shape s = branch.view.shape;
+            const bool per_channel = branch.view.rank == 4 && !branch.view.flattened && s.h == 1 && s.w == 1 && s.c == v.shape.c;
+            const bool same = branch.view.rank == v.rank && s == v.shape && branch.view.flattened == v.flattened;
+            if (!per_channel && !same)
+                throw Error(where + ": multiplies " + dims_text(v.dims(1)) + " by " + dims_text(branch.view.dims(1)) +
+                            "; kiln's Gate multiplies by one value per channel ([N, C, 1, 1]) or per value (the same shape)");
+            LayerSpec spec;
+            spec.path = path;
+            spec.name = layer_name(path, GateAttrs::kind);
+            spec.attrs = GateAttrs{};
+            spec.in = spec.out = v.shape;
+            renumber(branch.layers, path + "/moving1");
+            renumber(branch.layers, path + "/b1");
+            for (const LayerSpec& l : branch.layers) spec.param_count += total_params(l), spec.macs += total_macs(l);
+            spec.children.push_back(std::move(branch.layers));
+            origin(spec, where, out);
+            layers.push_back(std::move(spec));
+        }
         t = j.output(0);
         v = out;
         last_producer_.clear();
@@ -440,7 +491,7 @@ ImportedNet import_graph(const ::onnx::ModelProto& model, const ImportOptions& o
 
 const std::vector<std::string>& supported_operators() {
     static const std::vector<std::string> ops = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Relu", "LeakyRelu",
-                                                 "Sigmoid", "Tanh", "Clip", "Softmax", "LogSoftmax", "Gemm", "MatMul", "Add",
+                                                 "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Clip", "Softmax", "LogSoftmax", "Gemm", "MatMul", "Add",
                                                  "BatchNormalization", "LRN", "Concat", "Dropout", "Identity", "Flatten", "Reshape", "Pad (of zeros)", "ReduceMean and ReduceMax (over H and W)", "Constant"};
     return ops;
 }

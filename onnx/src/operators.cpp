@@ -216,7 +216,7 @@ Mapped pool(const NodeProto& n, const std::string& where, const OnnxLayout& in, 
 
 Mapped activation(const NodeProto& n, const std::string& where, const OnnxLayout& in, ActivationFunction f) {
     Attributes a = f == ActivationFunction::leaky_relu ? Attributes(n, where, {"alpha"}) : Attributes(n, where, {});
-    ActivationAttrs act;
+    ActivationAttrs act = f == ActivationFunction::hard_swish ? HardSwish::attrs : ActivationAttrs{};  // its fixed alpha and beta
     act.function = f;
     if (f == ActivationFunction::leaky_relu) {
         const float alpha = a.f("alpha", 0.01f);
@@ -227,6 +227,20 @@ Mapped activation(const NodeProto& n, const std::string& where, const OnnxLayout
     }
     Mapped m;
     m.attrs = act;
+    m.out = in;
+    return m;
+}
+
+// HardSigmoid(alpha, beta); HardSwish is HardSigmoid(1/6, 1/2) times its input.
+Mapped hard_sigmoid(const NodeProto& n, const std::string& where, const OnnxLayout& in) {
+    Attributes a(n, where, {"alpha", "beta"});
+    const float alpha = a.f("alpha", 0.2f), beta = a.f("beta", 0.5f);
+    if (!(alpha >= 0) || !std::isfinite(alpha) || !std::isfinite(beta))
+        throw Error(where + ": alpha = " + number(alpha) + ", beta = " + number(beta) +
+                    " is not supported: kiln's HardSigmoid takes a finite alpha of at least 0 and a finite beta");
+    const Ratio ra = ratio_of(alpha), rb = ratio_of(beta);
+    Mapped m;
+    m.attrs = hard_sigmoid_attrs(ActivationFunction::hard_sigmoid, ra.value(), ra.num, ra.den, rb.value(), rb.num, rb.den);
     m.out = in;
     return m;
 }
@@ -522,6 +536,8 @@ Mapped map_operator(const Graph& g, const NodeProto& n, const std::string& where
     if (op == "LeakyRelu") return activation(n, where, in, ActivationFunction::leaky_relu);
     if (op == "Sigmoid") return activation(n, where, in, ActivationFunction::sigmoid);
     if (op == "Tanh") return activation(n, where, in, ActivationFunction::tanh);
+    if (op == "HardSigmoid") return hard_sigmoid(n, where, in);
+    if (op == "HardSwish") return activation(n, where, in, ActivationFunction::hard_swish);
     if (op == "Clip") return clip(g, n, where, in);
     if (op == "Softmax" || op == "LogSoftmax") return softmax(g, n, where, in, op == "LogSoftmax");
     if (op == "Gemm") return gemm(g, n, where, in);

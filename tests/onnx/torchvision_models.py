@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Real architectures through kiln's ONNX import: torchvision's models (Debian's python3-torchvision,
-random weights: nothing is downloaded) exported by torch.onnx.export at 224x224, imported and run
+random weights and batch-norm statistics: nothing is downloaded) exported by torch.onnx.export at 224x224, imported and run
 by kiln-import --run (JIT, no compiler), and compared with PyTorch's output. Prints one line per
 model: imported and within 1e-4 of PyTorch's largest output, or the importer's reason. Exits 1
 when an imported model computes something else (a refusal is information, a wrong answer a bug).
@@ -29,13 +29,31 @@ MODELS = {
     "mnasnet0_5": lambda: torchvision.models.mnasnet0_5(),
     "shufflenet_v2_x0_5": lambda: torchvision.models.shufflenet_v2_x0_5(),
     "efficientnet_b0": lambda: torchvision.models.efficientnet_b0(),
+    "mobilenet_v3_small": lambda: torchvision.models.mobilenet_v3_small(),
     "regnet_x_400mf": lambda: torchvision.models.regnet_x_400mf(),
+    "regnet_y_400mf": lambda: torchvision.models.regnet_y_400mf(),
+    "convnext_tiny": lambda: torchvision.models.convnext_tiny(),
+    "shufflenet_v2_x1_0": lambda: torchvision.models.shufflenet_v2_x1_0(),
 }
+
+
+def randomised(net):
+    """Batch-norm statistics as a trained net has them, not the identity a fresh one holds: a wrong
+    scale or shift then changes the output."""
+    generator = torch.Generator().manual_seed(1)
+    for m in net.modules():
+        if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.BatchNorm1d)):
+            n = m.num_features
+            m.running_mean.copy_(torch.randn(n, generator=generator) * 0.1)
+            m.running_var.copy_(torch.rand(n, generator=generator) * 0.5 + 0.75)
+            m.weight.data.copy_(torch.rand(n, generator=generator) * 0.5 + 0.75)
+            m.bias.data.copy_(torch.randn(n, generator=generator) * 0.1)
+    return net
 
 
 def run(name, importer, work):
     torch.manual_seed(0)
-    net = MODELS[name]().eval()
+    net = randomised(MODELS[name]()).eval()
     x = torch.rand(1, 3, 224, 224)
     with torch.no_grad():
         want = net(x).numpy()

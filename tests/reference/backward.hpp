@@ -32,13 +32,15 @@ inline std::vector<Trace> forward(const std::vector<kiln::LayerSpec>& layers, co
 inline Trace forward_layer(const kiln::LayerSpec& l, const kiln::Weights& w, const Tensor& x, Mode& mode) {
     Trace t;
     t.in = x;
-    if (std::holds_alternative<kiln::ConcatAttrs>(l.attrs) || std::holds_alternative<kiln::ResidualAttrs>(l.attrs)) {
+    if (!l.children.empty()) {
         std::vector<Tensor> outs;
         for (const auto& branch : l.children) {
             t.branches.push_back(forward(branch, w, x, mode));
             outs.push_back(t.branches.back().empty() ? x : t.branches.back().back().out);
         }
-        t.out = std::holds_alternative<kiln::ConcatAttrs>(l.attrs) ? concat(outs) : add(outs.at(0), outs.at(1));
+        t.out = std::holds_alternative<kiln::ConcatAttrs>(l.attrs)   ? concat(outs)
+                : std::holds_alternative<kiln::GateAttrs>(l.attrs) ? gate(x, outs.at(0))
+                                                                   : add(outs.at(0), outs.at(1));
         return t;
     }
     if (std::holds_alternative<kiln::DropoutAttrs>(l.attrs)) t.dropout_ordinal = mode.dropout_layers;
@@ -140,6 +142,29 @@ inline Tensor dense(const Tensor& x, const Tensor& dy, const std::vector<double>
     return dx;
 }
 
+// d/dx of the activations whose derivative is not a function of their output alone.
+inline double activation_slope(const kiln::ActivationAttrs& a, double v) {
+    const double sig = 1 / (1 + std::exp(-v));
+    switch (a.function) {
+    case kiln::ActivationFunction::silu: return sig * (1 + v * (1 - sig));
+    case kiln::ActivationFunction::hard_sigmoid: {
+        const double t = a.slope * v + a.offset;
+        return t > 0 && t < 1 ? a.slope : 0.0;
+    }
+    case kiln::ActivationFunction::hard_swish: return v < -3 ? 0.0 : v > 3 ? 1.0 : v / 3 + 0.5;
+    case kiln::ActivationFunction::gelu: return 0.5 * std::erfc(-v / std::sqrt(2.0)) + v * std::exp(-v * v / 2) / std::sqrt(2 * M_PI);
+    case kiln::ActivationFunction::gelu_tanh: {
+        const double k = std::sqrt(2 / M_PI), u = k * (v + 0.044715 * v * v * v), t = std::tanh(u);
+        return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * k * (1 + 3 * 0.044715 * v * v);
+    }
+    case kiln::ActivationFunction::mish: {
+        const double sp = std::log1p(std::exp(v)), t = std::tanh(sp);
+        return t + v * (1 - t * t) * sig;
+    }
+    default: throw std::logic_error("activation_slope: not for this activation");
+    }
+}
+
 inline Tensor activation(const Tensor& x, const Tensor& y, const Tensor& dy, const kiln::ActivationAttrs& a) {
     Tensor dx = dy;
     for (std::size_t i = 0; i < dx.v.size(); ++i) {
@@ -149,6 +174,7 @@ inline Tensor activation(const Tensor& x, const Tensor& y, const Tensor& dy, con
         case kiln::ActivationFunction::sigmoid: dx.v[i] *= y.v[i] * (1.0 - y.v[i]); break;
         case kiln::ActivationFunction::tanh: dx.v[i] *= 1.0 - y.v[i] * y.v[i]; break;
         case kiln::ActivationFunction::clip: dx.v[i] *= x.v[i] > a.low && x.v[i] < a.high ? 1.0 : 0.0; break;
+        default: dx.v[i] *= activation_slope(a, x.v[i]); break;
         }
     }
     return dx;
@@ -312,6 +338,19 @@ inline Tensor layer(const kiln::LayerSpec& l, const Trace& t, const kiln::Weight
                 Tensor dx(t.in.n, t.in.h, t.in.w, t.in.c);
                 for (std::size_t i = 0; i < l.children.size(); ++i) dx = add(dx, layers(l.children[i], t.branches[i], w, dy, mode, grads));
                 return dx;
+            },
+            // out = x * s(x): dx = dy * s + the branch's adjoint of ds, ds = dy * x (summed over the
+            // pixels when s is one value per channel).
+            [&](const GateAttrs&) {
+                const Tensor& s = t.branches[0].empty() ? t.in : t.branches[0].back().out;
+                Tensor dx = gate(dy, s), ds(s.n, s.h, s.w, s.c);
+                const bool per_channel = s.h == 1 && s.w == 1;
+                for (long b = 0; b < dy.n; ++b)
+                    for (long y = 0; y < dy.h; ++y)
+                        for (long i = 0; i < dy.w; ++i)
+                            for (long k = 0; k < dy.c; ++k)
+                                (per_channel ? ds.at(b, 0, 0, k) : ds.at(b, y, i, k)) += dy.at(b, y, i, k) * t.in.at(b, y, i, k);
+                return add(dx, layers(l.children[0], t.branches[0], w, ds, mode, grads));
             }},
         l.attrs);
 }

@@ -290,6 +290,17 @@ inline Tensor concat(const std::vector<Tensor>& parts) {
     return out;
 }
 
+// x times the gate's scale: one value per channel (a 1x1 scale) or one per value.
+inline Tensor gate(const Tensor& x, const Tensor& scale) {
+    Tensor out = x;
+    const bool per_channel = scale.h == 1 && scale.w == 1;
+    for (long b = 0; b < x.n; ++b)
+        for (long y = 0; y < x.h; ++y)
+            for (long i = 0; i < x.w; ++i)
+                for (long k = 0; k < x.c; ++k) out.at(b, y, i, k) *= per_channel ? scale.at(b, 0, 0, k) : scale.at(b, y, i, k);
+    return out;
+}
+
 inline Tensor add(const Tensor& a, const Tensor& b) {
     Tensor out = a;
     for (std::size_t i = 0; i < out.v.size(); ++i) out.v[i] += b.v[i];

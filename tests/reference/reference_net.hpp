@@ -66,6 +66,14 @@ inline Tensor run_layer(const kiln::LayerSpec& l, const kiln::Weights& w, const 
                 case ActivationFunction::tanh: return map(x, [](double v) { return std::tanh(v); });
                 case ActivationFunction::clip:
                     return map(x, [lo = a.low, hi = a.high](double v) { return std::isnan(v) ? v : std::min(std::max(v, lo), hi); });
+                case ActivationFunction::silu: return map(x, [](double v) { return v / (1.0 + std::exp(-v)); });
+                case ActivationFunction::hard_sigmoid:
+                    return map(x, [al = a.slope, be = a.offset](double v) { return std::isnan(v) ? v : std::min(std::max(al * v + be, 0.0), 1.0); });
+                case ActivationFunction::hard_swish: return map(x, [](double v) { return v * std::min(std::max(v / 6 + 0.5, 0.0), 1.0); });
+                case ActivationFunction::gelu: return map(x, [](double v) { return 0.5 * v * std::erfc(-v / std::sqrt(2.0)); });
+                case ActivationFunction::gelu_tanh:
+                    return map(x, [](double v) { return 0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v))); });
+                case ActivationFunction::mish: return map(x, [](double v) { return v * std::tanh(std::log1p(std::exp(v))); });
                 }
                 throw std::logic_error("reference_net: unknown activation in layer " + l.name);
             },
@@ -83,7 +91,8 @@ inline Tensor run_layer(const kiln::LayerSpec& l, const kiln::Weights& w, const 
                 for (const auto& branch : l.children) parts.push_back(run_layers(branch, w, x, mode));
                 return concat(parts);
             },
-            [&](const ResidualAttrs&) { return add(run_layers(l.children.at(0), w, x, mode), run_layers(l.children.at(1), w, x, mode)); }},
+            [&](const ResidualAttrs&) { return add(run_layers(l.children.at(0), w, x, mode), run_layers(l.children.at(1), w, x, mode)); },
+            [&](const GateAttrs&) { return gate(x, run_layers(l.children.at(0), w, x, mode)); }},
         l.attrs);
 }
 

@@ -36,6 +36,20 @@ LayerStages lower_activation(const LayerInput& li, const ActivationAttrs& a) {
     case ActivationFunction::tanh: out = tanh(v); break;
     // clamp's x86 min and max would turn a NaN into a bound.
     case ActivationFunction::clip: out = select(is_nan_bits(v), v, clamp(v, float(a.low), float(a.high))); break;
+    case ActivationFunction::silu: out = v / (1.0f + exp(-v)); break;
+    case ActivationFunction::hard_sigmoid:
+        out = select(is_nan_bits(v), v, clamp(float(a.slope) * v + float(a.offset), 0.0f, 1.0f));
+        break;
+    // PyTorch's form, x * relu6(x + 3) / 6; a NaN x stays NaN through the product.
+    case ActivationFunction::hard_swish: out = v * clamp(v + 3.0f, 0.0f, 6.0f) / 6.0f; break;
+    case ActivationFunction::gelu: out = 0.5f * v * (1.0f + erf(v * float(M_SQRT1_2))); break;
+    case ActivationFunction::gelu_tanh: {
+        const float k = float(std::sqrt(2.0 / M_PI));
+        out = 0.5f * v * (1.0f + tanh(k * (v + 0.044715f * v * v * v)));
+        break;
+    }
+    // softplus(v) = max(v, 0) + log(1 + exp(-|v|)): no overflow for large v.
+    case ActivationFunction::mish: out = v * tanh(max(v, 0.0f) + log(1.0f + exp(-abs(v)))); break;
     }
     Func f(li.name(a.name()));
     f(c, x, y, n) = out;

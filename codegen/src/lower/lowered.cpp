@@ -1,5 +1,5 @@
 // Lowering driver: creates the pipeline inputs from the NetSpec, lowers each layer in order (branches
-// of Concat and Residual recursively), and fixes every input's bounds from the compile-time shapes.
+// of Concat, Residual and Gate recursively), and fixes every input's bounds from the compile-time shapes.
 #include <stdexcept>
 
 #include "kiln/dsl/overloaded.hpp"
@@ -98,6 +98,22 @@ LayerStages lower_residual(Lowered& net, const LayerSpec& spec, Func in) {
     return s;
 }
 
+// The branch's one value per channel is read at (c, 0, 0, n) for every pixel: broadcast over rows
+// and columns, the schedule stores it (a global pool cannot be computed per pixel).
+LayerStages lower_gate(Lowered& net, const LayerSpec& spec, Func in) {
+    const Var &c = net.c, &x = net.x, &y = net.y, &n = net.n;
+    LayerStages s;
+    Func scale;
+    lower_layers(net, spec.children.at(0), in, scale, &s.children);
+    const Shape branch = spec.children.at(0).empty() ? spec.in : spec.children.at(0).back().out;
+    const bool per_channel = branch.h == 1 && branch.w == 1;
+    Func gated(spec.name);
+    gated(c, x, y, n) = in(c, x, y, n) * (per_channel ? scale(c, 0, 0, n) : scale(c, x, y, n));
+    s.funcs = {gated};
+    s.output = gated;
+    return s;
+}
+
 LayerStages lower_one(Lowered& net, const LayerSpec& spec, Func in) {
     const LayerInput li{net, spec, in};
     // One overload per layer kind and no catch-all: a kind without its lowering does not compile.
@@ -112,7 +128,8 @@ LayerStages lower_one(Lowered& net, const LayerSpec& spec, Func in) {
                                  [&](const SoftmaxAttrs& a) { return lower_softmax(li, a); },
                                  [&](const LrnAttrs& a) { return lower_lrn(li, a); },
                                  [&](const ConcatAttrs&) { return lower_concat(net, spec, in); },
-                                 [&](const ResidualAttrs&) { return lower_residual(net, spec, in); }},
+                                 [&](const ResidualAttrs&) { return lower_residual(net, spec, in); },
+                                 [&](const GateAttrs&) { return lower_gate(net, spec, in); }},
                       spec.attrs);
 }
 

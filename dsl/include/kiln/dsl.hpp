@@ -8,6 +8,7 @@
 #include "kiln/dsl/dense.hpp"
 #include "kiln/dsl/describe.hpp"
 #include "kiln/dsl/dropout.hpp"
+#include "kiln/dsl/gate.hpp"
 #include "kiln/dsl/input.hpp"
 #include "kiln/dsl/lrn.hpp"
 #include "kiln/dsl/net.hpp"

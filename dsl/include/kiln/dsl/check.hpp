@@ -34,6 +34,7 @@ enum class Rule {
     empty_concat,                  // Concat<> with no branch
     concat_spatial_mismatch,       // v: branch 1 h, w, branch index (1-based), its h, w
     residual_shape_mismatch,       // v: body h, w, c, shortcut h, w, c
+    gate_shape_mismatch,           // v: input h, w, c, branch h, w, c
     nested,                        // v[0]: which child (branch or body/shortcut) failed first
 };
 

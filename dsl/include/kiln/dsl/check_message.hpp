@@ -61,6 +61,10 @@ inline std::string check_message(const Check& ck, Shape in) {
         o << "body gives " << v[0] << "x" << v[1] << "x" << v[2] << " but shortcut gives " << v[3] << "x" << v[4]
           << "x" << v[5];
         break;
+    case Rule::gate_shape_mismatch:
+        o << "the gate's input is " << v[0] << "x" << v[1] << "x" << v[2] << " but its branch gives " << v[3] << "x" << v[4] << "x"
+          << v[5] << " (it must give 1x1x" << v[2] << " or the input's shape)";
+        break;
     case Rule::nested: o << "a branch failed"; break;
     }
     return o.str();

@@ -18,13 +18,17 @@ template <class T>
 struct is_residual : std::false_type {};
 template <class B, class S>
 struct is_residual<Residual<B, S>> : std::true_type {};
+template <class T>
+struct is_gate : std::false_type {};
+template <class B>
+struct is_gate<Gate<B>> : std::true_type {};
 
 template <class... Layers>
 std::vector<LayerSpec> describe_seq(Seq<Layers...>, Shape in, const std::string& prefix, bool strict);
 
 template <class L>
 LayerSpec describe_layer(Shape in, const std::string& path, bool strict) {
-    if constexpr (is_concat<L>::value || is_residual<L>::value) {
+    if constexpr (is_concat<L>::value || is_residual<L>::value || is_gate<L>::value) {
         LayerSpec s;
         s.path = path;
         s.name = layer_name(path, L::attrs.kind);
@@ -39,6 +43,8 @@ LayerSpec describe_layer(Shape in, const std::string& path, bool strict) {
                 using B = typename decltype(branch)::type;
                 s.children.push_back(describe_seq(B{}, in, path + "/b" + std::to_string(++b), strict));
             });
+        } else if constexpr (is_gate<L>::value) {
+            s.children.push_back(describe_seq(typename L::branch_type{}, in, path + "/b1", strict));
         } else {
             s.children.push_back(describe_seq(typename L::body_type{}, in, path + "/b1", strict));
             s.children.push_back(describe_seq(typename L::shortcut_type{}, in, path + "/b2", strict));

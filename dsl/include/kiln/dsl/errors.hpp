@@ -40,6 +40,8 @@ template <extent_t H, extent_t W> struct first_branch_output {};
 template <extent_t B, extent_t H, extent_t W> struct branch_output {};
 template <extent_t H, extent_t W, extent_t C> struct body_output {};
 template <extent_t H, extent_t W, extent_t C> struct shortcut_output {};
+template <extent_t H, extent_t W, extent_t C> struct gate_input {};
+template <extent_t H, extent_t W, extent_t C> struct gate_branch_output {};
 
 template <class...> constexpr bool always_false = false;
 
@@ -91,6 +93,10 @@ KILN_ERROR(residual_shape_mismatch,
            "a Residual's body and shortcut must give the same shape to be added; add a projection "
            "shortcut (e.g. Shortcut<Conv<C, Kernel<1>, Stride<s>>>) or fix the body");
 
+KILN_ERROR(gate_shape_mismatch,
+           "a Gate's branch must give one value per channel (1x1xC, as squeeze-excitation's does) or one per input "
+           "value (the input's shape) to multiply its input by");
+
 #undef KILN_ERROR
 
 // Instantiates the named error for a failed simple-layer check; returns true so that callers can
@@ -139,6 +145,8 @@ constexpr bool report() {
         return sizeof(concat_spatial_mismatch<Where, first_branch_output<a, b>, branch_output<c, d, e>>) > 0;
     else if constexpr (R == Rule::residual_shape_mismatch)
         return sizeof(residual_shape_mismatch<Where, body_output<a, b, c>, shortcut_output<d, e, f>>) > 0;
+    else if constexpr (R == Rule::gate_shape_mismatch)
+        return sizeof(gate_shape_mismatch<Where, gate_input<a, b, c>, gate_branch_output<d, e, f>>) > 0;
     else return sizeof(always_false<Layer>) > 0;  // Rule::nested is handled by the composite layers
 }
 

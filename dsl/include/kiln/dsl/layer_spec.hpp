@@ -15,6 +15,7 @@
 #include "kiln/dsl/conv.hpp"
 #include "kiln/dsl/dense.hpp"
 #include "kiln/dsl/dropout.hpp"
+#include "kiln/dsl/gate.hpp"
 #include "kiln/dsl/input.hpp"
 #include "kiln/dsl/lrn.hpp"
 #include "kiln/dsl/pool.hpp"
@@ -38,7 +39,7 @@ struct ParamSpec {
 };
 
 using LayerAttrs = std::variant<ConvAttrs, ActivationAttrs, PoolAttrs, GlobalAvgPoolAttrs, GlobalMaxPoolAttrs, DenseAttrs, SoftmaxAttrs,
-                                DropoutAttrs, LrnAttrs, BatchNormAttrs, ConcatAttrs, ResidualAttrs>;
+                                DropoutAttrs, LrnAttrs, BatchNormAttrs, ConcatAttrs, ResidualAttrs, GateAttrs>;
 
 struct LayerSpec {
     std::string name;  // identifier-safe: "l3_conv", "l5_b2_l1_conv"
@@ -47,7 +48,7 @@ struct LayerSpec {
     Shape in, out;
     std::vector<ParamSpec> params;
     extent_t param_count = 0, macs = 0;
-    std::vector<std::vector<LayerSpec>> children;  // Concat: its branches; Residual: {body, shortcut}
+    std::vector<std::vector<LayerSpec>> children;  // Concat: its branches; Residual: {body, shortcut}; Gate: {branch}
 
     const char* kind() const {
         return std::visit([](const auto& a) { return std::decay_t<decltype(a)>::kind; }, attrs);

@@ -14,8 +14,8 @@
 
 namespace kiln {
 
-// conv, activation, pool, global avg/max pool, dense, softmax, dropout, LRN, batch norm, concat, residual
-static_assert(layer_fields_are({9, 10, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0}),
+// conv, activation, pool, global avg/max pool, dense, softmax, dropout, LRN, batch norm, concat, residual, gate
+static_assert(layer_fields_are({9, 13, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0, 0}),
               "a layer kind's fields changed: sign the new field in sign_layers (or see that a shape or a tensor already "
               "carries it), then update these counts");
 
@@ -57,6 +57,7 @@ inline void sign_layers(std::ostream& out, const std::vector<LayerSpec>& layers)
                     out << " f" << int(a.function) << ' ' << a.slope_num << '/' << a.slope_den;
                     if (a.function == ActivationFunction::clip)
                         out << ' ' << a.low_num << '/' << a.low_den << ',' << a.high_num << '/' << a.high_den;
+                    if (a.function == ActivationFunction::hard_sigmoid) out << ' ' << a.offset_num << '/' << a.offset_den;
                 } else if constexpr (std::is_same_v<A, SoftmaxAttrs>) {
                     out << (a.log ? " log" : "");
                 } else if constexpr (std::is_same_v<A, LrnAttrs>) {

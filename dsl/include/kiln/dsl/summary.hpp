@@ -12,8 +12,8 @@
 
 namespace kiln {
 
-// conv, activation, pool, global avg/max pool, dense, softmax, dropout, LRN, batch norm, concat, residual
-static_assert(layer_fields_are({9, 10, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0}),
+// conv, activation, pool, global avg/max pool, dense, softmax, dropout, LRN, batch norm, concat, residual, gate
+static_assert(layer_fields_are({9, 13, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0, 0}),
               "a layer kind's fields changed: show the new field in layer_detail's row (or leave it out on purpose), then "
               "update these counts");
 
@@ -47,6 +47,8 @@ inline std::string layer_detail(const LayerSpec& l) {
                           [&](const ActivationAttrs& a) {
                               if (a.function == ActivationFunction::clip)
                                   std::snprintf(buf, sizeof buf, "clip [%g, %g]", a.low, a.high);
+                              else if (a.function == ActivationFunction::hard_sigmoid)
+                                  std::snprintf(buf, sizeof buf, "hard_sigmoid %g x + %g", a.slope, a.offset);
                               else
                                   std::snprintf(buf, sizeof buf, "%s", a.name());
                           },
@@ -55,7 +57,7 @@ inline std::string layer_detail(const LayerSpec& l) {
                           [](const GlobalAvgPoolAttrs&) {}, [](const GlobalMaxPoolAttrs&) {}, [](const DenseAttrs&) {},
                           [&](const SoftmaxAttrs& s) { std::snprintf(buf, sizeof buf, "%s", s.log ? "log" : ""); },
                           [](const LrnAttrs&) {}, [](const BatchNormAttrs&) {}, [](const ConcatAttrs&) {},
-                          [](const ResidualAttrs&) {}},
+                          [](const ResidualAttrs&) {}, [](const GateAttrs&) {}},
                l.attrs);
     return buf;
 }

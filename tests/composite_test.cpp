@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "support.hpp"
+#include "nets/efficientnet.hpp"
 #include "reference/reference_net.hpp"
 
 using namespace kiln;
@@ -92,6 +93,25 @@ TEST_CASE("gates (squeeze-excitation and a per-value branch) match the reference
         codegen::JitNet net(spec, codegen::JitOptions{schedule});
         test::check_close(net.run(input, w), want, 1e-5, 0.5);
     }
+}
+
+// The declaration in examples/nets/: its parameter count is checked against torchvision's at compile
+// time; here its description, which the code generator reads, against the same count and shapes.
+TEST_CASE("EfficientNet-B0 declared by hand describes torchvision's net") {
+    const NetSpec spec = describe<nets::EfficientNetB0>();
+    CHECK(spec.param_count == 5288548);
+    // Stem conv and BN; the first block (depthwise, BN, SE's two convs, projection, BN); fifteen
+    // blocks that also expand (conv, BN); head conv and BN; the dense layer.
+    CHECK(all_params(spec).size() == 3 + 10 + 15 * 13 + 3 + 2);
+    int gates = 0, residuals = 0;
+    for (const LayerSpec& l : spec.layers) {
+        gates += std::holds_alternative<GateAttrs>(l.attrs);
+        if (!std::holds_alternative<ResidualAttrs>(l.attrs)) continue;
+        ++residuals;
+        for (const LayerSpec& inner : l.children[0]) gates += std::holds_alternative<GateAttrs>(inner.attrs);
+    }
+    CHECK(gates == 16);
+    CHECK(residuals == 9);
 }
 
 TEST_CASE("run-time misuse is a clear error: wrong tensor shape, missing weights, unknown schedule") {

@@ -41,17 +41,32 @@ class Residual(nn.Module):
         return torch.relu(self.body(x) + x)
 
 
+class SqueezeExcite(nn.Module):
+    """MobileNetV3's channel gate: the block's input times a per-channel hard sigmoid of its pooled
+    channels, squeezed and expanded by 1x1 convs."""
+
+    def __init__(self, c, squeezed):
+        super().__init__()
+        self.scale = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(c, squeezed, 1), nn.ReLU(), nn.Conv2d(squeezed, c, 1),
+                                   nn.Hardsigmoid())
+
+    def forward(self, x):
+        return self.scale(x) * x
+
+
 class SmallCnn(nn.Module):
     def __init__(self):
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(3, 16, 3, stride=1, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
+            nn.Conv2d(3, 16, 3, stride=1, padding=1), nn.BatchNorm2d(16), nn.SiLU(),  # Sigmoid * x at opset 13
             nn.MaxPool2d(2),                                        # 8x8
             Residual(16),
             Inception(16),                                          # 16 channels
             nn.Conv2d(16, 16, 3, padding=1, groups=16), nn.ReLU6(),  # depthwise, MobileNet's ReLU6
+            SqueezeExcite(16, 4),
             nn.AvgPool2d(2),                                        # 4x4
-            nn.Conv2d(16, 24, 3, stride=2, padding=1), nn.LeakyReLU(0.1))  # 2x2
+            nn.Conv2d(16, 24, 3, stride=2, padding=1), nn.LeakyReLU(0.1),  # 2x2
+            nn.Conv2d(24, 24, 1), nn.Hardswish())                   # HardSigmoid * x at opset 13
         self.classifier = nn.Sequential(nn.Dropout(0.25), nn.Linear(24 * 2 * 2, 10))
 
     def forward(self, x):

@@ -95,6 +95,32 @@ TEST_CASE("gates (squeeze-excitation and a per-value branch) match the reference
     }
 }
 
+// ShuffleNetV2's units: the stride-1 one splits the channels in halves, passes one through and
+// filters the other, then shuffles; the stride-2 one filters the whole input twice. A wrong
+// permutation or slice offset moves whole channels.
+TEST_CASE("ShuffleNetV2 units (channel slices, concat, channel shuffle) match the reference under fused and unfused") {
+    auto rng = test::rng_for("shuffle");
+    using Units = kiln::Net<Input<8, 7, 6>,
+                            Concat<Branch<DepthwiseConv<6, Kernel<3>, Stride<2>, Pad<1>>, Conv<6, Kernel<1>>, Relu>,
+                                   Branch<Conv<6, Kernel<1>>, Relu, DepthwiseConv<6, Kernel<3>, Stride<2>, Pad<1>>, Conv<6, Kernel<1>>, Relu>>,
+                            ChannelShuffle<2>,  // 4x4x12
+                            Concat<Branch<ChannelSlice<0, 6>>,
+                                   Branch<ChannelSlice<6, 12>, Conv<6, Kernel<1>>, Relu, DepthwiseConv<6, Kernel<3>, Same>, Conv<6, Kernel<1>>, Relu>>,
+                            ChannelShuffle<3>, ChannelSlice<2, 11>>;
+    static_assert(Units::output_shape == Shape{4, 4, 9});
+    const NetSpec spec = describe<Units>();
+    Weights w = Weights::for_net(spec);
+    Tensor input = Tensor::for_input<Units>(2);
+    w.fill_random(rng());
+    test::fill_uniform(input, rng);
+    const auto want = ref::run_net(spec, w, test::to_ref(input));
+    for (const char* schedule : {"fused", "unfused"}) {
+        CAPTURE(schedule);
+        codegen::JitNet net(spec, codegen::JitOptions{schedule});
+        test::check_close(net.run(input, w), want, 1e-5, 0.8);
+    }
+}
+
 // The declaration in examples/nets/: its parameter count is checked against torchvision's at compile
 // time; here its description, which the code generator reads, against the same count and shapes.
 TEST_CASE("EfficientNet-B0 declared by hand describes torchvision's net") {

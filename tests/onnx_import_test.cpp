@@ -262,6 +262,69 @@ TEST_CASE("onnx import: Sigmoid * x is SiLU, HardSigmoid * x HardSwish, and sque
     for (const auto& got : run_both(net, x)) check_near(got, want);
 }
 
+// ShuffleNetV2's unit as torch 1.13 exports it: x.chunk(2, 1) as two Slices whose bounds come from
+// Shape -> Gather -> Add -> Div -> Mul (folded at import), and the shuffle as Reshape to
+// [1, 2, C / 2, H, W], Transpose (0, 2, 1, 3, 4), Reshape back.
+TEST_CASE("onnx import: channel halves from shape arithmetic, Concat, and Reshape-Transpose-Reshape as a channel shuffle") {
+    auto rng = test::rng_for("onnx shuffle");
+    const std::int64_t C = 6, H = 3, W = 2, P = H * W, half = C / 2;
+    Model m({1, C, H, W});
+    const auto w = random_values(rng, std::size_t(half * half)), b = random_values(rng, std::size_t(half));
+    m.weights("w", {half, half, 1, 1}, w), m.weights("b", {half}, b);
+    const auto constant = [&](const std::string& name, std::vector<std::int64_t> v, std::vector<std::int64_t> dims) {
+        auto* t = m.proto().mutable_graph()->add_initializer();
+        t->set_name(name);
+        t->set_data_type(::onnx::TensorProto::INT64);
+        for (auto d : dims) t->add_dims(d);
+        for (auto x : v) t->add_int64_data(x);
+    };
+    constant("one", {1}, {1}), constant("zero", {0}, {1}), constant("two", {2}, {1}), constant("axis", {1}, {1});
+    constant("split", {1, 2, half, H, W}, {5}), constant("merged", {1, -1, H, W}, {4});
+    m.node("Relu", {"x"}, "r");
+    m.node("Shape", {"r"}, "shape");
+    integer(m.node("Gather", {"shape", "one"}, "channels"), "axis", 0);
+    m.node("Add", {"channels", "one"}, "plus_one");
+    m.node("Div", {"plus_one", "two"}, "halved");
+    m.node("Mul", {"halved", "one"}, "middle");
+    m.node("Mul", {"halved", "two"}, "end");
+    m.node("Slice", {"r", "zero", "middle", "axis"}, "first_half");
+    m.node("Slice", {"r", "middle", "end", "axis"}, "second_half");
+    m.node("Conv", {"second_half", "w", "b"}, "c");
+    m.node("Tanh", {"c"}, "t");
+    integer(m.node("Concat", {"first_half", "t"}, "joined"), "axis", 1);
+    m.node("Reshape", {"joined", "split"}, "grouped");
+    ints(m.node("Transpose", {"grouped"}, "transposed"), "perm", {0, 2, 1, 3, 4});
+    m.node("Reshape", {"transposed", "merged"}, "y", "shuffled");
+    m.output("y");
+    const ko::ImportedNet net = m.import();
+    REQUIRE(net.spec.layers.size() == 3);  // relu, concat, shuffle
+    REQUIRE(std::holds_alternative<kiln::ConcatAttrs>(net.spec.layers[1].attrs));
+    const auto& first = net.spec.layers[1].children.at(0);
+    REQUIRE(first.size() == 1);
+    CHECK(std::get<kiln::ChannelSliceAttrs>(first[0].attrs).begin == 0);
+    CHECK(std::get<kiln::ChannelSliceAttrs>(first[0].attrs).end == half);
+    CHECK(std::get<kiln::ChannelShuffleAttrs>(net.spec.layers[2].attrs).groups == 2);
+    const std::string text = ko::declaration(net, {});
+    CHECK(text.find("kiln::ChannelSlice<3, 6>,") != std::string::npos);
+    CHECK(text.find("kiln::ChannelShuffle<2>>;") != std::string::npos);
+
+    ko::OnnxTensor x{"x", {1, C, H, W}, false, random_values(rng, std::size_t(C * P)), {}};
+    std::vector<double> joined(std::size_t(C * P)), want(joined.size());
+    for (std::int64_t k = 0; k < half; ++k)
+        for (std::int64_t p = 0; p < P; ++p) joined[std::size_t(k * P + p)] = std::max(0.0f, x.floats[std::size_t(k * P + p)]);
+    for (std::int64_t o = 0; o < half; ++o)
+        for (std::int64_t p = 0; p < P; ++p) {
+            double acc = b[std::size_t(o)];
+            for (std::int64_t i = 0; i < half; ++i) acc += double(w[std::size_t(o * half + i)]) * std::max(0.0f, x.floats[std::size_t((half + i) * P + p)]);
+            joined[std::size_t((half + o) * P + p)] = std::tanh(acc);
+        }
+    // [2, half] transposed to [half, 2]: output channel j * 2 + g is input channel g * half + j.
+    for (std::int64_t g = 0; g < 2; ++g)
+        for (std::int64_t j = 0; j < half; ++j)
+            for (std::int64_t p = 0; p < P; ++p) want[std::size_t((j * 2 + g) * P + p)] = joined[std::size_t((g * half + j) * P + p)];
+    for (const auto& got : run_both(net, x)) check_near(got, want);
+}
+
 TEST_CASE("onnx import: a Mul that kiln cannot join is refused naming it") {
     Model m({1, 2, 3, 3});
     m.node("Relu", {"x"}, "a");
@@ -520,9 +583,9 @@ TEST_CASE("onnx import: what kiln cannot map is refused naming the node, the ope
         Model m({1, 2, 4, 4});
         m.node("Relu", {"x"}, "a");
         m.node("Sigmoid", {"x"}, "b");
-        m.node("Mul", {"a", "b"}, "y", "product");
+        m.node("Sub", {"a", "b"}, "y", "difference");
         m.output("y");
-        CHECK(refused(m).find("node \"product\" (Mul): the branches from tensor 'x' meet here") != std::string::npos);
+        CHECK(refused(m).find("node \"difference\" (Sub): the branches from tensor 'x' meet here") != std::string::npos);
     }
     const std::string junk = "this is not a protobuf";
     CHECK(test::error_of([&] { ko::import_model_from_memory(junk.data(), junk.size(), {}, "junk"); }).find("junk is not an ONNX model") !=

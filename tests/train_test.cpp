@@ -233,6 +233,16 @@ TEST_CASE("training gradients: squeeze-excitation and a per-value gate, under ki
         check_gradients<Gated>(rng, 2, schedule);
     }
 }
+TEST_CASE("training gradients: channel slices and shuffles (ShuffleNetV2's unit)") {
+    auto rng = test::rng_for("grad shuffle");
+    using Shuffled = Net<Input<4, 4, 4>, Conv<6, Kernel<3>, Same>, Tanh,
+                         Concat<Branch<ChannelSlice<0, 3>>, Branch<ChannelSlice<3, 6>, Conv<3, Kernel<1>>, Tanh>>, ChannelShuffle<2>,
+                         ChannelSlice<1, 5>, Dense<3>, Softmax>;
+    for (const std::string schedule : {"unfused", "fused"}) {
+        CAPTURE(schedule);
+        check_gradients<Shuffled>(rng, 2, schedule);
+    }
+}
 TEST_CASE("training gradients: pools in ceil mode and a dilated max pool") {
     auto rng = test::rng_for("grad ceil dilated pools");
     check_gradients<Net<Input<7, 7, 2>, Conv<3, Kernel<3>, Same>, Relu, MaxPool<Window<3>, Stride<2>, CeilMode>,

@@ -9,8 +9,9 @@
 
 namespace kiln::onnx {
 
-// conv, activation, pool, global avg/max pool, dense, softmax, dropout, LRN, batch norm, concat, residual, gate
-static_assert(layer_fields_are({9, 13, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0, 0}),
+// conv, activation, pool, global avg/max pool, dense, softmax, dropout, LRN, batch norm, concat, residual, gate,
+// channel slice, channel shuffle
+static_assert(layer_fields_are({9, 13, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0, 0, 2, 1}),
               "a layer kind's fields changed: write the new field as its DSL option in simple_type, so an imported net's "
               "declaration says what the import computes, then update these counts");
 
@@ -105,7 +106,9 @@ std::string simple_type(const LayerSpec& l) {
             [&](const BatchNormAttrs&) { return std::string("kiln::BatchNorm"); },
             [&](const ConcatAttrs&) { return std::string("kiln::Concat"); },
             [&](const ResidualAttrs&) { return std::string("kiln::Residual"); },
-            [&](const GateAttrs&) { return std::string("kiln::Gate"); }},
+            [&](const GateAttrs&) { return std::string("kiln::Gate"); },
+            [&](const ChannelSliceAttrs& a) { return "kiln::ChannelSlice<" + std::to_string(a.begin) + ", " + std::to_string(a.end) + ">"; },
+            [&](const ChannelShuffleAttrs& a) { return "kiln::ChannelShuffle<" + std::to_string(a.groups) + ">"; }},
         l.attrs);
 }
 

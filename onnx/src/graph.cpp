@@ -2,9 +2,11 @@
 #include "graph.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "kiln/runtime/error.hpp"
+#include "shape_arithmetic.hpp"
 
 namespace kiln::onnx::detail {
 
@@ -182,6 +184,14 @@ Graph load_graph(const ::onnx::ModelProto& model, const ImportOptions& options, 
     g.output = graph.output(0).name();
     g.output_dims = declared_dims(graph.output(0));
 
+    // Tensors whose every extent is known, for folding Shape (shape_arithmetic.hpp).
+    std::map<std::string, std::vector<std::int64_t>> known_dims;
+    for (const auto* list : {&graph.input(), &graph.value_info()})
+        for (const auto& v : *list) {
+            const std::vector<std::int64_t> dims = declared_dims(v);
+            if (!dims.empty() && std::all_of(dims.begin(), dims.end(), [](std::int64_t d) { return d > 0; })) known_dims[v.name()] = dims;
+        }
+
     // Every input defined before it is read (ONNX's topological order), every tensor written once.
     std::set<std::string> defined = {g.input};
     for (int i = 0; i < graph.node_size(); ++i) {
@@ -207,6 +217,13 @@ Graph load_graph(const ::onnx::ModelProto& model, const ImportOptions& options, 
             OnnxTensor t = n.op_type() == "Identity" ? in : transposed(in, n, where);
             if (n.op_type() == "Transpose") t.name = in.name + " (transposed)";
             g.constants[n.output(0)] = std::move(t);
+            continue;
+        }
+        if (std::optional<OnnxTensor> t = fold_shape_arithmetic(n, g.constants, known_dims, g.opset, where)) {
+            if (n.output(0).empty() || defined.count(n.output(0)) || g.is_constant(n.output(0)))
+                throw Error(where + " writes '" + n.output(0) + "', which is already defined");
+            t->name = n.output(0);
+            g.constants[n.output(0)] = std::move(*t);
             continue;
         }
         if (n.output_size() < 1 || n.output(0).empty()) throw Error(where + " has no output");

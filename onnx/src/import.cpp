@@ -16,6 +16,7 @@
 #include "kiln/dsl/signature.hpp"
 #include "kiln/runtime/error.hpp"
 #include "operators.hpp"
+#include "shape_arithmetic.hpp"
 
 namespace kiln::onnx {
 
@@ -126,6 +127,7 @@ class Walker {
         if (pending_pad_ && (n.op_type() == "Add" || n.op_type() == "BatchNormalization")) refuse_pending_pad(where);
         if (n.op_type() == "Add") return add_constant(node, t, v, layers);
         if (n.op_type() == "BatchNormalization") return batch_norm(node, t, v, layers, prefix);
+        if (n.op_type() == "Reshape" && !pending_pad_ && channel_shuffle(node, t, v, layers, prefix)) return;
         detail::Mapped m = detail::map_operator(g_, n, where, v);
         if (m.zero_pad) {  // held until the layer that reads it
             if (pending_pad_) refuse_pending_pad(where);
@@ -173,6 +175,53 @@ class Walker {
         }
         v = m.out;
         t = n.output(0);
+    }
+
+    // Reshape [N, C, H, W] -> [N, g, C / g, H, W], Transpose (0, 2, 1, 3, 4), Reshape back to
+    // [N, C, H, W]: ShuffleNet's channel shuffle, one layer. The batch extent may be written as 0,
+    // -1 or the exported 1. False (nothing consumed) for any other Reshape.
+    bool channel_shuffle(int node, std::string& t, OnnxLayout& v, std::vector<LayerSpec>& layers, const std::string& prefix) {
+        const NodeProto& n = *g_.nodes[std::size_t(node)];
+        const Shape in = v.shape;
+        const auto target = [&](const NodeProto& r) -> const std::vector<std::int64_t>* {
+            if (r.input_size() != 2 || !g_.is_constant(r.input(1)) || g_.data_inputs(r).size() != 1 || r.attribute_size() != 0) return nullptr;
+            const OnnxTensor& s = g_.constants.at(r.input(1));
+            return s.integral ? &s.ints : nullptr;
+        };
+        const auto batch = [](std::int64_t d) { return d == 0 || d == -1 || d == 1; };
+        const auto only_reader = [&](const std::string& tensor) {
+            const std::vector<int> r = readers_of(tensor);
+            return r.size() == 1 && tensor != g_.output ? r[0] : -1;
+        };
+        const std::vector<std::int64_t>* split = target(n);
+        if (v.rank != 4 || v.flattened || !split || split->size() != 5) return false;
+        const std::vector<std::int64_t>& s = *split;
+        const std::int64_t groups = s[1];
+        if (!batch(s[0]) || groups < 1 || in.c % groups != 0 || !(s[2] == in.c / groups || s[2] == -1) || s[3] != in.h || s[4] != in.w) return false;
+        const int transpose = only_reader(n.output(0));
+        if (transpose < 0) return false;
+        const NodeProto& tr = *g_.nodes[std::size_t(transpose)];
+        std::vector<std::int64_t> perm;
+        for (const auto& a : tr.attribute())
+            if (a.name() == "perm") perm.assign(a.ints().begin(), a.ints().end());
+        if (tr.op_type() != "Transpose" || perm != std::vector<std::int64_t>{0, 2, 1, 3, 4} || tr.attribute_size() != 1) return false;
+        const int back = only_reader(tr.output(0));
+        if (back < 0) return false;
+        const NodeProto& b = *g_.nodes[std::size_t(back)];
+        const std::vector<std::int64_t>* merged = b.op_type() == "Reshape" ? target(b) : nullptr;
+        if (!merged || merged->size() != 4) return false;
+        const std::vector<std::int64_t>& m = *merged;
+        if (!batch(m[0]) || !(m[1] == in.c || m[1] == -1) || m[2] != in.h || m[3] != in.w) return false;
+        for (int k : {node, transpose, back}) require_one_output(k);
+        const std::string where = g_.describe(node) + " -> " + g_.describe(transpose) + " -> " + g_.describe(back);
+        ChannelShuffleAttrs shuffle;
+        shuffle.groups = groups;
+        LayerSpec spec = make(shuffle, in, path_of(layers, prefix), where);
+        origin(spec, where, v);
+        layers.push_back(std::move(spec));
+        t = b.output(0);
+        last_producer_ = t;
+        return true;
     }
 
     // A Pad of zeros not read by exactly one Conv or counting AveragePool.
@@ -492,7 +541,7 @@ ImportedNet import_graph(const ::onnx::ModelProto& model, const ImportOptions& o
 const std::vector<std::string>& supported_operators() {
     static const std::vector<std::string> ops = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Relu", "LeakyRelu",
                                                  "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Clip", "Softmax", "LogSoftmax", "Gemm", "MatMul", "Add",
-                                                 "BatchNormalization", "LRN", "Concat", "Dropout", "Identity", "Flatten", "Reshape", "Pad (of zeros)", "ReduceMean and ReduceMax (over H and W)", "Constant"};
+                                                 "BatchNormalization", "LRN", "Concat", "Dropout", "Identity", "Flatten", "Reshape", "Slice (of channels)", "Reshape -> Transpose -> Reshape (a channel shuffle)", "Pad (of zeros)", "ReduceMean and ReduceMax (over H and W)", "Constant"};
     return ops;
 }
 
@@ -501,6 +550,7 @@ ImportedNet import_model_from_memory(const void* data, std::size_t size, const I
     if (size > std::size_t(INT32_MAX) || !model.ParseFromArray(data, int(size)))
         throw Error(name + " is not an ONNX model (not a ModelProto, or over 2 GiB)");
     if (model.has_graph()) detail::reuse_concat_prefixes(*model.mutable_graph());
+    detail::infer_shapes_for_folding(model);
     return import_graph(model, options, name);
 }
 

@@ -458,6 +458,47 @@ Mapped reshape(const Graph& g, const NodeProto& n, const std::string& where, con
                 "] of its input [N, " + dims_text(std::vector<std::int64_t>(own.begin() + 1, own.end())).substr(1) + " (N as 0 or -1)");
 }
 
+// Slice of the channel axis (the others kept whole) as a ChannelSlice.
+Mapped slice(const Graph& g, const NodeProto& n, const std::string& where, const OnnxLayout& in) {
+    std::vector<std::int64_t> starts, ends, axes, steps;
+    if (g.opset < 10) {
+        Attributes a(n, where, {"starts", "ends", "axes"});
+        starts = a.ints("starts"), ends = a.ints("ends"), axes = a.ints("axes");
+    } else {
+        Attributes a(n, where, {});
+        const auto values = [&](int index, const char* role, bool required) {
+            const OnnxTensor* t = constant_input(g, n, index, where, role, required);
+            if (t && (!t->integral || t->dims.size() != 1)) throw Error(where + ": " + role + " must be a 1-D integer tensor");
+            return t ? t->ints : std::vector<std::int64_t>{};
+        };
+        starts = values(1, "starts", true), ends = values(2, "ends", true), axes = values(3, "axes", false), steps = values(4, "steps", false);
+    }
+    if (axes.empty())
+        for (std::size_t i = 0; i < starts.size(); ++i) axes.push_back(std::int64_t(i));
+    if (starts.size() != ends.size() || axes.size() != starts.size() || (!steps.empty() && steps.size() != starts.size()))
+        throw Error(where + ": starts, ends, axes and steps must have one value per sliced axis");
+    if (in.flattened) throw Error(where + ": slices a flattened tensor; kiln slices channels of [N, C, H, W] or [N, C, W] tensors");
+    const std::vector<std::int64_t> dims = in.dims(1);
+    ChannelSliceAttrs s{0, in.shape.c};
+    for (std::size_t i = 0; i < axes.size(); ++i) {
+        const std::int64_t axis = axes[i] < 0 ? axes[i] + in.rank : axes[i];
+        if (axis < 0 || axis >= in.rank) throw Error(where + ": axis " + std::to_string(axes[i]) + " is not an axis of the input");
+        const std::int64_t size = dims[std::size_t(axis)];
+        const auto bound = [&](std::int64_t b) { return std::clamp(b < 0 ? b + size : b, std::int64_t(0), size); };
+        const std::int64_t begin = bound(starts[i]), end = bound(ends[i]);
+        if (!steps.empty() && steps[i] != 1) throw Error(where + ": step " + std::to_string(steps[i]) + " is not supported: kiln slices with step 1");
+        if (axis == 1) {
+            s.begin = begin, s.end = end;
+        } else if (begin != 0 || end != size) {
+            throw Error(where + ": slices axis " + std::to_string(axis) + "; kiln slices only channels (axis 1)");
+        }
+    }
+    Mapped m;
+    m.attrs = s;
+    m.out = in;  // the shape is set from the layer
+    return m;
+}
+
 // ReduceMean / ReduceMax over the spatial axes (MnasNet's head: x.mean([2, 3])) as the global pools.
 Mapped reduce_spatial(const Graph& g, const NodeProto& n, const std::string& where, const OnnxLayout& in, bool mean) {
     Attributes a(n, where, {"axes", "keepdims"});
@@ -546,6 +587,7 @@ Mapped map_operator(const Graph& g, const NodeProto& n, const std::string& where
     if (op == "Dropout") return dropout(g, n, where, in);
     if (op == "Flatten") return flatten(n, where, in);
     if (op == "Reshape") return reshape(g, n, where, in);
+    if (op == "Slice") return slice(g, n, where, in);
     if (op == "Pad") return pad(g, n, where, in);
     if (op == "Concat" && n.input_size() == 1) {  // of one tensor: itself (DenseNet's first layer)
         Attributes a(n, where, {"axis"});

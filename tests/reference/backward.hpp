@@ -339,6 +339,15 @@ inline Tensor layer(const kiln::LayerSpec& l, const Trace& t, const kiln::Weight
                 for (std::size_t i = 0; i < l.children.size(); ++i) dx = add(dx, layers(l.children[i], t.branches[i], w, dy, mode, grads));
                 return dx;
             },
+            [&](const ChannelSliceAttrs& a) {
+                Tensor dx(t.in.n, t.in.h, t.in.w, t.in.c);
+                for (long b = 0; b < dy.n; ++b)
+                    for (long y = 0; y < dy.h; ++y)
+                        for (long i = 0; i < dy.w; ++i)
+                            for (long k = 0; k < dy.c; ++k) dx.at(b, y, i, k + long(a.begin)) = dy.at(b, y, i, k);
+                return dx;
+            },
+            [&](const ChannelShuffleAttrs& a) { return channel_shuffle(dy, long(a.groups), true); },
             // out = x * s(x): dx = dy * s + the branch's adjoint of ds, ds = dy * x (summed over the
             // pixels when s is one value per channel).
             [&](const GateAttrs&) {

@@ -290,6 +290,33 @@ inline Tensor concat(const std::vector<Tensor>& parts) {
     return out;
 }
 
+// Channels [begin, end) of x.
+inline Tensor channel_slice(const Tensor& x, long begin, long end) {
+    Tensor out(x.n, x.h, x.w, end - begin);
+    for (long b = 0; b < x.n; ++b)
+        for (long y = 0; y < x.h; ++y)
+            for (long i = 0; i < x.w; ++i)
+                for (long k = begin; k < end; ++k) out.at(b, y, i, k - begin) = x.at(b, y, i, k);
+    return out;
+}
+
+// ShuffleNet's shuffle written as PyTorch does it: view (groups, C / groups), transpose, flatten.
+// `inverse`: the permutation undone (its adjoint).
+inline Tensor channel_shuffle(const Tensor& x, long groups, bool inverse = false) {
+    Tensor out(x.n, x.h, x.w, x.c);
+    const long per_group = x.c / groups;
+    for (long b = 0; b < x.n; ++b)
+        for (long y = 0; y < x.h; ++y)
+            for (long i = 0; i < x.w; ++i)
+                for (long g = 0; g < groups; ++g)
+                    for (long j = 0; j < per_group; ++j) {
+                        const long before = g * per_group + j, after = j * groups + g;  // [g][j] -> [j][g]
+                        if (inverse) out.at(b, y, i, before) = x.at(b, y, i, after);
+                        else out.at(b, y, i, after) = x.at(b, y, i, before);
+                    }
+    return out;
+}
+
 // x times the gate's scale: one value per channel (a 1x1 scale) or one per value.
 inline Tensor gate(const Tensor& x, const Tensor& scale) {
     Tensor out = x;

@@ -92,7 +92,9 @@ inline Tensor run_layer(const kiln::LayerSpec& l, const kiln::Weights& w, const 
                 return concat(parts);
             },
             [&](const ResidualAttrs&) { return add(run_layers(l.children.at(0), w, x, mode), run_layers(l.children.at(1), w, x, mode)); },
-            [&](const GateAttrs&) { return gate(x, run_layers(l.children.at(0), w, x, mode)); }},
+            [&](const GateAttrs&) { return gate(x, run_layers(l.children.at(0), w, x, mode)); },
+            [&](const ChannelSliceAttrs& a) { return channel_slice(x, long(a.begin), long(a.end)); },
+            [&](const ChannelShuffleAttrs& a) { return channel_shuffle(x, long(a.groups)); }},
         l.attrs);
 }
 

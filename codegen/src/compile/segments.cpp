@@ -66,7 +66,9 @@ class Splitter {
             }
             // A pointwise conv stays with the depthwise group before it, which the schedule may
             // compute inside its tiles (fusion.hpp).
-            if (starts_segment(layer) && !may_compute_inside(open, layer)) close(false);
+            // And a slice or shuffle of channels stays with the layer that reads through it.
+            const bool only_moved = !open.empty() && std::all_of(open.begin(), open.end(), [](const LayerSpec* l) { return moves_channels_only(*l); });
+            if (starts_segment(layer) && !may_compute_inside(open, layer) && !only_moved) close(false);
             open.push_back(&layer);
         }
         close(true);

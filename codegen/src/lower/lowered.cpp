@@ -129,7 +129,9 @@ LayerStages lower_one(Lowered& net, const LayerSpec& spec, Func in) {
                                  [&](const LrnAttrs& a) { return lower_lrn(li, a); },
                                  [&](const ConcatAttrs&) { return lower_concat(net, spec, in); },
                                  [&](const ResidualAttrs&) { return lower_residual(net, spec, in); },
-                                 [&](const GateAttrs&) { return lower_gate(net, spec, in); }},
+                                 [&](const GateAttrs&) { return lower_gate(net, spec, in); },
+                                 [&](const ChannelSliceAttrs& a) { return lower_channel_slice(li, a); },
+                                 [&](const ChannelShuffleAttrs& a) { return lower_channel_shuffle(li, a); }},
                       spec.attrs);
 }
 

@@ -52,6 +52,10 @@ bool is_pointwise_conv(const LayerSpec& layer) {
            !pads_input(layer);
 }
 
+bool moves_channels_only(const LayerSpec& layer) {
+    return std::holds_alternative<ChannelSliceAttrs>(layer.attrs) || std::holds_alternative<ChannelShuffleAttrs>(layer.attrs);
+}
+
 bool may_compute_inside(const std::vector<const LayerSpec*>& layers, const LayerSpec& next) {
     if (layers.empty() || !is_pointwise_conv(next)) return false;
     const auto* conv = std::get_if<ConvAttrs>(&layers.front()->attrs);

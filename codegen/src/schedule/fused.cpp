@@ -1,6 +1,6 @@
 // The `fused` CPU schedule (see schedule.hpp): each conv group becomes one loop nest, and a
 // depthwise group whose output would not stay in cache is computed inside the pointwise group
-// that reads it (ConvGroupPlan::inside_consumer).
+// that reads it (ConvGroupPlan::inside_consumer). Channel slices and shuffles are inlined.
 #include "schedule/cpu_parts.hpp"
 #include "kiln/codegen/schedule.hpp"
 
@@ -34,7 +34,10 @@ void schedule_fused(Lowered& net, const Halide::Target&, const MachineModel& mac
     std::vector<detail::ConvGroupLoops> loops(groups.size());
     for (std::size_t g = groups.size(); g-- > 0;) {
         if (!groups[g].starts_with_conv) {
-            detail::schedule_layer_at_root(net, groups[g].first(), machine);
+            // A channel slice or shuffle is read through by its consumer: an index, not a copy.
+            const std::size_t layer = groups[g].first();
+            if (moves_channels_only(*net.layers[layer].spec) && !is_last_layer(net, layer)) continue;
+            detail::schedule_layer_at_root(net, layer, machine);
             continue;
         }
         loops[g] = detail::schedule_conv_group(net, groups[g], plans[g], consumer[g] == none ? nullptr : &loops[consumer[g]]);

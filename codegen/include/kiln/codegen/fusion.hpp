@@ -34,6 +34,8 @@ FusionGroup conv_alone(std::size_t layer);
 // A conv whose output pixel reads one input pixel, all its channels: 1x1, stride 1, no padding, one
 // group. A conv group before it can be computed a row at a time inside its tiles, nothing recomputed.
 bool is_pointwise_conv(const LayerSpec& layer);
+// A channel slice or shuffle: each output value one input value, so a consumer can read through it.
+bool moves_channels_only(const LayerSpec& layer);
 
 // Whether `layers` (a conv and what follows it in one sequence) are a group that a schedule may
 // compute inside the tiles of `next`, the layer after them, rather than store whole: a depthwise

@@ -35,6 +35,8 @@ enum class Rule {
     concat_spatial_mismatch,       // v: branch 1 h, w, branch index (1-based), its h, w
     residual_shape_mismatch,       // v: body h, w, c, shortcut h, w, c
     gate_shape_mismatch,           // v: input h, w, c, branch h, w, c
+    channel_slice_out_of_range,    // v: begin, end, input channels
+    shuffle_groups_not_dividing_channels,  // v: input channels, groups
     nested,                        // v[0]: which child (branch or body/shortcut) failed first
 };
 

@@ -65,6 +65,10 @@ inline std::string check_message(const Check& ck, Shape in) {
         o << "the gate's input is " << v[0] << "x" << v[1] << "x" << v[2] << " but its branch gives " << v[3] << "x" << v[4] << "x"
           << v[5] << " (it must give 1x1x" << v[2] << " or the input's shape)";
         break;
+    case Rule::channel_slice_out_of_range:
+        o << "channels [" << v[0] << ", " << v[1] << ") are not a non-empty range inside the input's " << v[2];
+        break;
+    case Rule::shuffle_groups_not_dividing_channels: o << v[0] << " channels do not split into " << v[1] << " equal groups"; break;
     case Rule::nested: o << "a branch failed"; break;
     }
     return o.str();

@@ -41,6 +41,7 @@ template <extent_t B, extent_t H, extent_t W> struct branch_output {};
 template <extent_t H, extent_t W, extent_t C> struct body_output {};
 template <extent_t H, extent_t W, extent_t C> struct shortcut_output {};
 template <extent_t H, extent_t W, extent_t C> struct gate_input {};
+template <extent_t Begin, extent_t End> struct channel_range {};
 template <extent_t H, extent_t W, extent_t C> struct gate_branch_output {};
 
 template <class...> constexpr bool always_false = false;
@@ -96,6 +97,8 @@ KILN_ERROR(residual_shape_mismatch,
 KILN_ERROR(gate_shape_mismatch,
            "a Gate's branch must give one value per channel (1x1xC, as squeeze-excitation's does) or one per input "
            "value (the input's shape) to multiply its input by");
+KILN_ERROR(channel_slice_out_of_range, "a ChannelSlice<Begin, End> needs 0 <= Begin < End <= the input's channels");
+KILN_ERROR(shuffle_groups_not_dividing_channels, "a ChannelShuffle's groups must divide the input's channels");
 
 #undef KILN_ERROR
 
@@ -145,6 +148,10 @@ constexpr bool report() {
         return sizeof(concat_spatial_mismatch<Where, first_branch_output<a, b>, branch_output<c, d, e>>) > 0;
     else if constexpr (R == Rule::residual_shape_mismatch)
         return sizeof(residual_shape_mismatch<Where, body_output<a, b, c>, shortcut_output<d, e, f>>) > 0;
+    else if constexpr (R == Rule::channel_slice_out_of_range)
+        return sizeof(channel_slice_out_of_range<Where, Layer, in, channel_range<a, b>>) > 0;
+    else if constexpr (R == Rule::shuffle_groups_not_dividing_channels)
+        return sizeof(shuffle_groups_not_dividing_channels<Where, Layer, input_channels<a>, groups<b>>) > 0;
     else if constexpr (R == Rule::gate_shape_mismatch)
         return sizeof(gate_shape_mismatch<Where, gate_input<a, b, c>, gate_branch_output<d, e, f>>) > 0;
     else return sizeof(always_false<Layer>) > 0;  // Rule::nested is handled by the composite layers

@@ -10,6 +10,7 @@
 
 #include "kiln/dsl/activation.hpp"
 #include "kiln/dsl/batch_norm.hpp"
+#include "kiln/dsl/channels.hpp"
 #include "kiln/dsl/check_message.hpp"
 #include "kiln/dsl/concat.hpp"
 #include "kiln/dsl/conv.hpp"
@@ -39,7 +40,8 @@ struct ParamSpec {
 };
 
 using LayerAttrs = std::variant<ConvAttrs, ActivationAttrs, PoolAttrs, GlobalAvgPoolAttrs, GlobalMaxPoolAttrs, DenseAttrs, SoftmaxAttrs,
-                                DropoutAttrs, LrnAttrs, BatchNormAttrs, ConcatAttrs, ResidualAttrs, GateAttrs>;
+                                DropoutAttrs, LrnAttrs, BatchNormAttrs, ConcatAttrs, ResidualAttrs, GateAttrs, ChannelSliceAttrs,
+                                ChannelShuffleAttrs>;
 
 struct LayerSpec {
     std::string name;  // identifier-safe: "l3_conv", "l5_b2_l1_conv"

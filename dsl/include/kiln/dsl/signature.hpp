@@ -14,8 +14,9 @@
 
 namespace kiln {
 
-// conv, activation, pool, global avg/max pool, dense, softmax, dropout, LRN, batch norm, concat, residual, gate
-static_assert(layer_fields_are({9, 13, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0, 0}),
+// conv, activation, pool, global avg/max pool, dense, softmax, dropout, LRN, batch norm, concat, residual, gate,
+// channel slice, channel shuffle
+static_assert(layer_fields_are({9, 13, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0, 0, 2, 1}),
               "a layer kind's fields changed: sign the new field in sign_layers (or see that a shape or a tensor already "
               "carries it), then update these counts");
 
@@ -58,6 +59,10 @@ inline void sign_layers(std::ostream& out, const std::vector<LayerSpec>& layers)
                     if (a.function == ActivationFunction::clip)
                         out << ' ' << a.low_num << '/' << a.low_den << ',' << a.high_num << '/' << a.high_den;
                     if (a.function == ActivationFunction::hard_sigmoid) out << ' ' << a.offset_num << '/' << a.offset_den;
+                } else if constexpr (std::is_same_v<A, ChannelSliceAttrs>) {
+                    out << " c" << a.begin << ',' << a.end;
+                } else if constexpr (std::is_same_v<A, ChannelShuffleAttrs>) {
+                    out << " g" << a.groups;
                 } else if constexpr (std::is_same_v<A, SoftmaxAttrs>) {
                     out << (a.log ? " log" : "");
                 } else if constexpr (std::is_same_v<A, LrnAttrs>) {

@@ -78,6 +78,40 @@ class Shared(nn.Module):
         return self.conv(torch.relu(self.conv(x)))
 
 
+class MBConv(nn.Module):
+    """EfficientNet's block: SiLU (Sigmoid * x), depthwise, squeeze-excitation (a Mul by a branch of
+    the block's input), identity Add."""
+
+    def __init__(self, c, expand):
+        super().__init__()
+        h = c * expand
+        self.expand = cbr(c, h, 1, act=nn.SiLU)
+        self.dw = cbr(h, h, 3, groups=h, act=nn.SiLU)
+        self.se = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(h, max(1, c // 4), 1), nn.SiLU(), nn.Conv2d(max(1, c // 4), h, 1),
+                                nn.Sigmoid())
+        self.project = cbr(h, c, 1, act=None)
+
+    def forward(self, x):
+        y = self.dw(self.expand(x))
+        return x + self.project(y * self.se(y))
+
+
+class ShuffleUnit(nn.Module):
+    """ShuffleNetV2's unit: chunk (Slices with bounds from Shape arithmetic), Concat, and the
+    Reshape -> Transpose -> Reshape shuffle."""
+
+    def __init__(self, c):
+        super().__init__()
+        h = c // 2
+        self.branch = nn.Sequential(cbr(h, h, 1), cbr(h, h, 3, groups=h, act=None), cbr(h, h, 1))
+
+    def forward(self, x):
+        a, b = x.chunk(2, dim=1)
+        y = torch.cat((a, self.branch(b)), 1)
+        n, c, hh, ww = y.size()
+        return y.view(n, 2, c // 2, hh, ww).transpose(1, 2).contiguous().view(n, -1, hh, ww)
+
+
 def head(c, classes=10):
     return nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, classes))
 
@@ -88,6 +122,8 @@ MODELS = {
     "mobilenet_inverted": lambda: nn.Sequential(cbr(3, 8, 3, 2, act=nn.ReLU6), InvertedResidual(8, 4), InvertedResidual(8, 6), head(8)),
     "inception_concat": lambda: nn.Sequential(cbr(3, 8), Inception(8), nn.AvgPool2d(2), head(32)),
     "shared_weights": lambda: nn.Sequential(cbr(3, 8), Shared(8), head(8)),
+    "efficientnet_mbconv": lambda: nn.Sequential(cbr(3, 8, 3, 2, act=nn.Hardswish), MBConv(8, 4), head(8)),
+    "shufflenet_units": lambda: nn.Sequential(cbr(3, 16, 3, 2), ShuffleUnit(16), ShuffleUnit(16), head(16)),
 }
 
 

@@ -3,7 +3,7 @@
 // saves the inference weights as safetensors; then runs the test set through the JIT inference net
 // and the AOT kernel kiln_add_net built from the same declaration, which must predict the same.
 //
-//   train_fashion_mnist [--net two-conv|two-conv-bn] [--epochs N] [--batch B] [--optimizer sgd|adam]
+//   train_fashion_mnist [--net two-conv|two-conv-bn|two-conv-se] [--epochs N] [--batch B] [--optimizer sgd|adam]
 //                       [--rate R] [--label-smoothing E] [--limit N] [--seed S] [--flip] [--out FILE]
 //                       [--checkpoint FILE [--checkpoint-every STEPS]] [--resume FILE]
 //
@@ -24,6 +24,7 @@
 
 #include "fashion_two_conv.hpp"  // the AOT kernels (examples/CMakeLists.txt, kiln_add_net)
 #include "fashion_two_conv_bn.hpp"
+#include "fashion_two_conv_se.hpp"
 #include "kiln/codegen/checkpoint.hpp"
 #include "kiln/codegen/jit.hpp"
 #include "kiln/codegen/train.hpp"
@@ -178,8 +179,10 @@ int main(int argc, char** argv) {
     Settings o;
     std::string net = "two-conv";
     CLI::App app("Trains a Fashion-MNIST net with kiln, then checks its AOT kernel predicts the same.", "train_fashion_mnist");
-    app.add_option("--net", net, "two-conv (FashionTwoConv) or two-conv-bn (FashionTwoConvBn: batch norm, dropout)")
-        ->check(CLI::IsMember({"two-conv", "two-conv-bn"}))
+    app.add_option("--net", net,
+                   "two-conv (FashionTwoConv), two-conv-bn (FashionTwoConvBn: batch norm, dropout) or two-conv-se (FashionTwoConvSe: "
+                   "also SiLU and squeeze-excitation)")
+        ->check(CLI::IsMember({"two-conv", "two-conv-bn", "two-conv-se"}))
         ->capture_default_str();
     app.add_option("--epochs", o.epochs, "passes over the training set")->check(CLI::Range(1, 1000))->capture_default_str();
     app.add_option("--batch", o.batch, "examples per step")->check(CLI::Range(1, 4096))->capture_default_str();
@@ -202,11 +205,11 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
     }
-    const bool bn = net == "two-conv-bn";
-    if (o.out.empty()) o.out = bn ? "fashion_two_conv_bn.safetensors" : "fashion_two_conv.safetensors";
+    if (o.out.empty()) o.out = "fashion_" + std::string(net == "two-conv" ? "two_conv" : net == "two-conv-bn" ? "two_conv_bn" : "two_conv_se") + ".safetensors";
     try {
-        return bn ? train<nets::FashionTwoConvBn, kiln_kernels::fashion_two_conv_bn>(o)
-                  : train<nets::FashionTwoConv, kiln_kernels::fashion_two_conv>(o);
+        if (net == "two-conv-se") return train<nets::FashionTwoConvSe, kiln_kernels::fashion_two_conv_se>(o);
+        return net == "two-conv-bn" ? train<nets::FashionTwoConvBn, kiln_kernels::fashion_two_conv_bn>(o)
+                                    : train<nets::FashionTwoConv, kiln_kernels::fashion_two_conv>(o);
     } catch (const Error& e) {
         std::fprintf(stderr, "train_fashion_mnist: %s\n", e.what());
         return 1;

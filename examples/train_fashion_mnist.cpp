@@ -181,7 +181,7 @@ int main(int argc, char** argv) {
     CLI::App app("Trains a Fashion-MNIST net with kiln, then checks its AOT kernel predicts the same.", "train_fashion_mnist");
     app.add_option("--net", net,
                    "two-conv (FashionTwoConv), two-conv-bn (FashionTwoConvBn: batch norm, dropout) or two-conv-se (FashionTwoConvSe: "
-                   "also SiLU and squeeze-excitation)")
+                   "layer norm, SiLU, squeeze-excitation)")
         ->check(CLI::IsMember({"two-conv", "two-conv-bn", "two-conv-se"}))
         ->capture_default_str();
     app.add_option("--epochs", o.epochs, "passes over the training set")->check(CLI::Range(1, 1000))->capture_default_str();

@@ -88,7 +88,7 @@ TEST_CASE("gates (squeeze-excitation and a per-value branch) match the reference
     w.fill_random(rng());
     test::fill_uniform(input, rng, -2, 2);
     const auto want = ref::run_net(spec, w, test::to_ref(input));
-    for (const char* schedule : {"fused", "unfused"}) {
+    for (const std::string schedule : {"fused", "unfused"}) {
         CAPTURE(schedule);
         codegen::JitNet net(spec, codegen::JitOptions{schedule});
         test::check_close(net.run(input, w), want, 1e-5, 0.5);
@@ -114,7 +114,7 @@ TEST_CASE("ShuffleNetV2 units (channel slices, concat, channel shuffle) match th
     w.fill_random(rng());
     test::fill_uniform(input, rng);
     const auto want = ref::run_net(spec, w, test::to_ref(input));
-    for (const char* schedule : {"fused", "unfused"}) {
+    for (const std::string schedule : {"fused", "unfused"}) {
         CAPTURE(schedule);
         codegen::JitNet net(spec, codegen::JitOptions{schedule});
         test::check_close(net.run(input, w), want, 1e-5, 0.8);

@@ -100,6 +100,28 @@ TEST_CASE("activations of today's CNNs (SiLU, hard sigmoid, hard swish, GELU and
                             kiln::HardSigmoid<std::ratio<1, 5>>, kiln::Gelu, kiln::GeluTanh, kiln::Mish>::valid);
 }
 
+// Per-pixel means of 10 against spreads of about 1: a one-pass variance would lose digits.
+TEST_CASE("layer norm over channels matches the reference, alone and after a conv") {
+    auto rng = test::rng_for("layer norm");
+    for (const std::string schedule : {"fused", "unfused"}) {
+        CAPTURE(schedule);
+        kiln::Shape in = random_shape(rng);
+        in.c = std::max<kiln::extent_t>(in.c, 4);
+        const auto norm = kiln::make_layer_spec(kiln::LayerNorm<std::ratio<1, 1000000>>::attrs, in, "1");
+        const auto conv = kiln::make_layer_spec(kiln::Conv<6, kiln::Kernel<3>, kiln::Same>::attrs, in, "1");
+        for (const kiln::NetSpec& spec : {test::net_of({norm}), test::net_of({conv, kiln::make_layer_spec(kiln::LayerNorm<>::attrs, conv.out, "2")})}) {
+            kiln::codegen::JitNet net(spec, kiln::codegen::JitOptions{schedule});
+            kiln::Weights w = kiln::Weights::for_net(spec);
+            w.fill_random(rng());
+            kiln::Tensor input(2, in);
+            test::fill_uniform(input, rng, 9, 11);
+            test::check_close(net.run(input, w), ref::run_net(spec, w, test::to_ref(input)), 1e-4, 0.5);
+        }
+    }
+    static_assert(kiln::Net<kiln::Input<4, 4, 8>, kiln::Conv<8, kiln::Kernel<1>>, kiln::LayerNorm<std::ratio<1, 1000000>>>::param_count ==
+                  8 * 8 + 8 + 2 * 8);
+}
+
 // ReLU6 and a random range inside the inputs' [-3, 3]: some values clipped at each end, and a NaN
 // passed through (x86's min and max would return a bound).
 TEST_CASE("clip (ReLU6 and random ranges) matches the reference and keeps a NaN") {

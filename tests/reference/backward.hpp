@@ -348,6 +348,33 @@ inline Tensor layer(const kiln::LayerSpec& l, const Trace& t, const kiln::Weight
                 return dx;
             },
             [&](const ChannelShuffleAttrs& a) { return channel_shuffle(dy, long(a.groups), true); },
+            // Per pixel, with xhat the normalized input and g = dy * gamma:
+            // dx = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps); dgamma += dy * xhat, dbeta += dy.
+            [&](const LayerNormAttrs& a) {
+                const std::vector<double> gamma = param("gamma");
+                std::vector<double> dgamma(gamma.size(), 0.0), dbeta(gamma.size(), 0.0);
+                Tensor dx = dy;
+                const std::size_t C = gamma.size();
+                for (std::size_t p = 0; p < dy.v.size(); p += C) {
+                    double mean = 0, var = 0;
+                    for (std::size_t k = 0; k < C; ++k) mean += t.in.v[p + k] / double(C);
+                    for (std::size_t k = 0; k < C; ++k) var += (t.in.v[p + k] - mean) * (t.in.v[p + k] - mean) / double(C);
+                    const double inv = 1 / std::sqrt(var + a.epsilon());
+                    double mean_g = 0, mean_gx = 0;
+                    for (std::size_t k = 0; k < C; ++k) {
+                        const double xhat = (t.in.v[p + k] - mean) * inv, g = dy.v[p + k] * gamma[k];
+                        mean_g += g / double(C), mean_gx += g * xhat / double(C);
+                        dgamma[k] += dy.v[p + k] * xhat, dbeta[k] += dy.v[p + k];
+                    }
+                    for (std::size_t k = 0; k < C; ++k) {
+                        const double xhat = (t.in.v[p + k] - mean) * inv;
+                        dx.v[p + k] = (dy.v[p + k] * gamma[k] - mean_g - xhat * mean_gx) * inv;
+                    }
+                }
+                accumulate(grad("gamma"), dgamma);
+                accumulate(grad("beta"), dbeta);
+                return dx;
+            },
             // out = x * s(x): dx = dy * s + the branch's adjoint of ds, ds = dy * x (summed over the
             // pixels when s is one value per channel).
             [&](const GateAttrs&) {

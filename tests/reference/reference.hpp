@@ -225,6 +225,20 @@ inline Tensor scale_shift(const Tensor& in, const std::vector<double>& scale, co
     return out;
 }
 
+// Layer norm over channels: each pixel's C values normalized with their mean and biased variance,
+// then scaled by gamma and shifted by beta per channel.
+inline Tensor layer_norm(const Tensor& in, const std::vector<double>& gamma, const std::vector<double>& beta, double epsilon) {
+    Tensor out = in;
+    for (std::size_t p = 0; p < in.v.size(); p += std::size_t(in.c)) {
+        double mean = 0, var = 0;
+        for (long k = 0; k < in.c; ++k) mean += in.v[p + std::size_t(k)] / double(in.c);
+        for (long k = 0; k < in.c; ++k) var += (in.v[p + std::size_t(k)] - mean) * (in.v[p + std::size_t(k)] - mean) / double(in.c);
+        for (long k = 0; k < in.c; ++k)
+            out.v[p + std::size_t(k)] = (in.v[p + std::size_t(k)] - mean) / std::sqrt(var + epsilon) * gamma[std::size_t(k)] + beta[std::size_t(k)];
+    }
+    return out;
+}
+
 // Batch norm in training: each channel normalized with the batch's mean and biased variance over
 // (n, y, x), then scaled by gamma and shifted by beta.
 inline Tensor batch_norm_training(const Tensor& in, const std::vector<double>& gamma, const std::vector<double>& beta, double eps) {

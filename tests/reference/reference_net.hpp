@@ -94,7 +94,8 @@ inline Tensor run_layer(const kiln::LayerSpec& l, const kiln::Weights& w, const 
             [&](const ResidualAttrs&) { return add(run_layers(l.children.at(0), w, x, mode), run_layers(l.children.at(1), w, x, mode)); },
             [&](const GateAttrs&) { return gate(x, run_layers(l.children.at(0), w, x, mode)); },
             [&](const ChannelSliceAttrs& a) { return channel_slice(x, long(a.begin), long(a.end)); },
-            [&](const ChannelShuffleAttrs& a) { return channel_shuffle(x, long(a.groups)); }},
+            [&](const ChannelShuffleAttrs& a) { return channel_shuffle(x, long(a.groups)); },
+            [&](const LayerNormAttrs& a) { return layer_norm(x, param("gamma"), param("beta"), a.epsilon()); }},
         l.attrs);
 }
 

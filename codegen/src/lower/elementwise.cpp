@@ -1,4 +1,5 @@
-// Element-wise layers: activations, batch norm, dropout; the last two in inference or training form.
+// Element-wise layers: activations, batch norm, layer norm, dropout; batch norm and dropout in
+// inference or training form.
 #include <cmath>
 
 #include "kiln/codegen/training_form.hpp"
@@ -100,6 +101,27 @@ LayerStages lower_batch_norm(const LayerInput& li, const BatchNormAttrs&) {
     Func f(li.name("bn"));
     f(c, x, y, n) = li.in(c, x, y, n) * li.param("scale")(c) + li.param("shift")(c);
     return single(f);
+}
+
+// Per pixel over its channels: the mean, then the biased variance of the centred values (two
+// passes: one pass's E[x^2] - E[x]^2 cancels badly when the mean is large).
+LayerStages lower_layer_norm(const LayerInput& li, const LayerNormAttrs& a) {
+    const Var &c = li.net.c, &x = li.net.x, &y = li.net.y, &n = li.net.n;
+    const int channels = int(li.spec.in.c);
+    RDom r(0, channels, li.name("over_channels"));
+    Func sum(li.name("sum")), squares(li.name("squares")), f(li.name("ln"));
+    sum(x, y, n) = 0.0f;
+    sum(x, y, n) += li.in(r, x, y, n);
+    Expr mean = sum(x, y, n) / float(channels);
+    squares(x, y, n) = 0.0f;
+    Expr centred = li.in(r, x, y, n) - mean;
+    squares(x, y, n) += centred * centred;
+    Expr inverse_deviation = 1.0f / sqrt(squares(x, y, n) / float(channels) + float(a.epsilon()));
+    f(c, x, y, n) = (li.in(c, x, y, n) - mean) * inverse_deviation * li.param("gamma")(c) + li.param("beta")(c);
+    LayerStages s = single(f);
+    s.funcs = {sum, squares, f};
+    s.rdoms = {r};
+    return s;
 }
 
 // Identity at inference; in training the counter-based mask of dsl/dropout.hpp.

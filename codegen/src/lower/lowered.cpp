@@ -131,7 +131,8 @@ LayerStages lower_one(Lowered& net, const LayerSpec& spec, Func in) {
                                  [&](const ResidualAttrs&) { return lower_residual(net, spec, in); },
                                  [&](const GateAttrs&) { return lower_gate(net, spec, in); },
                                  [&](const ChannelSliceAttrs& a) { return lower_channel_slice(li, a); },
-                                 [&](const ChannelShuffleAttrs& a) { return lower_channel_shuffle(li, a); }},
+                                 [&](const ChannelShuffleAttrs& a) { return lower_channel_shuffle(li, a); },
+                                 [&](const LayerNormAttrs& a) { return lower_layer_norm(li, a); }},
                       spec.attrs);
 }
 

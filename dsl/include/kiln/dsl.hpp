@@ -11,6 +11,7 @@
 #include "kiln/dsl/dropout.hpp"
 #include "kiln/dsl/gate.hpp"
 #include "kiln/dsl/input.hpp"
+#include "kiln/dsl/layer_norm.hpp"
 #include "kiln/dsl/lrn.hpp"
 #include "kiln/dsl/net.hpp"
 #include "kiln/dsl/pool.hpp"

@@ -18,6 +18,7 @@
 #include "kiln/dsl/dropout.hpp"
 #include "kiln/dsl/gate.hpp"
 #include "kiln/dsl/input.hpp"
+#include "kiln/dsl/layer_norm.hpp"
 #include "kiln/dsl/lrn.hpp"
 #include "kiln/dsl/pool.hpp"
 #include "kiln/dsl/residual.hpp"
@@ -41,7 +42,7 @@ struct ParamSpec {
 
 using LayerAttrs = std::variant<ConvAttrs, ActivationAttrs, PoolAttrs, GlobalAvgPoolAttrs, GlobalMaxPoolAttrs, DenseAttrs, SoftmaxAttrs,
                                 DropoutAttrs, LrnAttrs, BatchNormAttrs, ConcatAttrs, ResidualAttrs, GateAttrs, ChannelSliceAttrs,
-                                ChannelShuffleAttrs>;
+                                ChannelShuffleAttrs, LayerNormAttrs>;
 
 struct LayerSpec {
     std::string name;  // identifier-safe: "l3_conv", "l5_b2_l1_conv"

@@ -15,8 +15,8 @@
 namespace kiln {
 
 // conv, activation, pool, global avg/max pool, dense, softmax, dropout, LRN, batch norm, concat, residual, gate,
-// channel slice, channel shuffle
-static_assert(layer_fields_are({9, 13, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0, 0, 2, 1}),
+// channel slice, channel shuffle, layer norm
+static_assert(layer_fields_are({9, 13, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0, 0, 2, 1, 2}),
               "a layer kind's fields changed: sign the new field in sign_layers (or see that a shape or a tensor already "
               "carries it), then update these counts");
 
@@ -61,6 +61,8 @@ inline void sign_layers(std::ostream& out, const std::vector<LayerSpec>& layers)
                     if (a.function == ActivationFunction::hard_sigmoid) out << ' ' << a.offset_num << '/' << a.offset_den;
                 } else if constexpr (std::is_same_v<A, ChannelSliceAttrs>) {
                     out << " c" << a.begin << ',' << a.end;
+                } else if constexpr (std::is_same_v<A, LayerNormAttrs>) {
+                    out << " e" << a.epsilon_num << '/' << a.epsilon_den;
                 } else if constexpr (std::is_same_v<A, ChannelShuffleAttrs>) {
                     out << " g" << a.groups;
                 } else if constexpr (std::is_same_v<A, SoftmaxAttrs>) {

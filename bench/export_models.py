@@ -21,6 +21,9 @@ MODELS = {
     "googlenet": lambda: torchvision.models.googlenet(aux_logits=False, transform_input=False, init_weights=True),
     "squeezenet1_1": lambda: torchvision.models.squeezenet1_1(),
     "densenet121": lambda: torchvision.models.densenet121(),
+    "efficientnet_b0": lambda: torchvision.models.efficientnet_b0(),
+    "mobilenet_v3_small": lambda: torchvision.models.mobilenet_v3_small(),
+    "regnet_y_400mf": lambda: torchvision.models.regnet_y_400mf(),
 }
 
 

@@ -9,7 +9,8 @@ out=bench/results
 models=build/bench-models
 peers=build/bench-peers
 tune_seconds="${KILN_BENCH_TUNE_SECONDS:-20}"
-names=(resnet18 resnet50 resnext50_32x4d mobilenet_v2 mnasnet1_0 squeezenet1_1 googlenet densenet121)
+names=(resnet18 resnet50 resnext50_32x4d mobilenet_v2 mnasnet1_0 squeezenet1_1 googlenet densenet121 efficientnet_b0 mobilenet_v3_small
+       regnet_y_400mf)
 steps=$(( 4 + (tune_seconds != 0 ? 1 : 0) ))
 step=0
 start=$SECONDS
@@ -39,7 +40,7 @@ if [ "$tune_seconds" != 0 ]; then
   export KILN_BENCH_TUNING="$out/models-tuning.json"
 fi
 
-say "the benchmark: ${#names[@]} models x batch 1 and 8, kiln, ONNX Runtime and PyTorch interleaved (about 18 min on 2 cores)"
+say "the benchmark: ${#names[@]} models x batch 1 and 8, kiln, ONNX Runtime and PyTorch interleaved (about 25 min on 2 cores)"
 KILN_BENCH_MODELS="$models" KILN_ONNXRUNTIME_NODE="$peers/node_modules/onnxruntime-node" KILN_NODE="$(command -v node)" \
   build/bench/models_bench --benchmark_enable_random_interleaving=true \
   --benchmark_out="$out/models.json" --benchmark_out_format=json "$@"

@@ -540,8 +540,9 @@ ImportedNet import_graph(const ::onnx::ModelProto& model, const ImportOptions& o
 
 const std::vector<std::string>& supported_operators() {
     static const std::vector<std::string> ops = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Relu", "LeakyRelu",
-                                                 "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Clip", "Softmax", "LogSoftmax", "Gemm", "MatMul", "Add",
-                                                 "BatchNormalization", "LRN", "Concat", "Dropout", "Identity", "Flatten", "Reshape", "Slice (of channels)", "Reshape -> Transpose -> Reshape (a channel shuffle)", "Pad (of zeros)", "ReduceMean and ReduceMax (over H and W)", "Constant"};
+                                                 "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Clip", "Softmax", "LogSoftmax", "Gemm", "MatMul", "Add", "Mul (a tensor by a branch of it: Gate, SiLU, HardSwish)",
+                                                 "BatchNormalization", "LRN", "Concat", "Dropout", "Identity", "Flatten", "Reshape", "Slice (of channels)", "Reshape -> Transpose -> Reshape (a channel shuffle)", "Pad (of zeros)", "ReduceMean and ReduceMax (over H and W)", "Constant",
+                                                 "Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, Add, Sub, Mul, Div, Slice (integer shape arithmetic, folded)"};
     return ops;
 }
 

@@ -53,7 +53,11 @@ class Model {
         v->set_name(name);
         auto* t = v->mutable_type()->mutable_tensor_type();
         t->set_elem_type(::onnx::TensorProto::FLOAT);
-        for (auto d : dims) t->mutable_shape()->add_dim()->set_dim_value(d);
+        for (auto d : dims) {
+            auto* dim = t->mutable_shape()->add_dim();
+            if (d < 0) dim->set_dim_param("batch");  // a free extent
+            else dim->set_dim_value(d);
+        }
     }
     ::onnx::ModelProto m_;
 };
@@ -323,6 +327,60 @@ TEST_CASE("onnx import: channel halves from shape arithmetic, Concat, and Reshap
         for (std::int64_t j = 0; j < half; ++j)
             for (std::int64_t p = 0; p < P; ++p) want[std::size_t((j * 2 + g) * P + p)] = joined[std::size_t((g * half + j) * P + p)];
     for (const auto& got : run_both(net, x)) check_near(got, want);
+}
+
+// x.view(x.size(0), -1) before a Linear, as exported with a free batch (Shape -> Gather(0) ->
+// Unsqueeze -> Concat with [-1]) and as an exporter folds it at batch 1 ([1, -1]); both flatten and
+// run at batch 3. Arithmetic on the batch extent cannot be a constant and is refused.
+TEST_CASE("onnx import: the batch read by Shape is kiln's free batch, and a flattening from it is a flattening") {
+    auto rng = test::rng_for("onnx view batch");
+    const std::int64_t C = 2, H = 2, W = 3, U = 4, F = C * H * W;
+    const auto w = random_values(rng, std::size_t(U * F)), b = random_values(rng, std::size_t(U));
+    const auto integers = [](Model& m, const std::string& name, std::vector<std::int64_t> v) {
+        auto* t = m.proto().mutable_graph()->add_initializer();
+        t->set_name(name);
+        t->set_data_type(::onnx::TensorProto::INT64);
+        t->add_dims(std::int64_t(v.size()));
+        for (auto x : v) t->add_int64_data(x);
+    };
+    Model free_batch({-1, C, H, W}), batch_one({1, C, H, W});
+    for (Model* m : {&free_batch, &batch_one}) {
+        m->weights("w", {U, F}, w), m->weights("b", {U}, b);
+        integers(*m, "zero", {0}), integers(*m, "minus_one", {-1});
+        m->node("Relu", {"x"}, "r");
+    }
+    free_batch.node("Shape", {"r"}, "shape");
+    integer(free_batch.node("Gather", {"shape", "zero"}, "n"), "axis", 0);  // a 1-D index: [N]
+    integer(free_batch.node("Concat", {"n", "minus_one"}, "target"), "axis", 0);
+    integers(batch_one, "target", {1, -1});
+    for (Model* m : {&free_batch, &batch_one}) {
+        m->node("Reshape", {"r", "target"}, "flat");
+        integer(m->node("Gemm", {"flat", "w", "b"}, "y"), "transB", 1);
+        m->output("y");
+    }
+    ko::OnnxTensor x{"x", {3, C, H, W}, false, random_values(rng, std::size_t(3 * F)), {}};
+    std::vector<double> want(std::size_t(3 * U));
+    for (std::int64_t n = 0; n < 3; ++n)
+        for (std::int64_t u = 0; u < U; ++u) {
+            double acc = b[std::size_t(u)];
+            for (std::int64_t f = 0; f < F; ++f) acc += double(w[std::size_t(u * F + f)]) * std::max(0.0f, x.floats[std::size_t(n * F + f)]);
+            want[std::size_t(n * U + u)] = acc;
+        }
+    for (Model* m : {&free_batch, &batch_one}) {
+        const ko::ImportedNet net = m->import();
+        CHECK(net.spec.layers.size() == 2);  // relu, dense
+        for (const auto& got : run_both(net, x)) check_near(got, want);
+    }
+
+    Model doubled({-1, C, H, W});
+    integers(doubled, "zero", {0}), integers(doubled, "two", {2}), integers(doubled, "minus_one", {-1});
+    doubled.node("Shape", {"x"}, "shape");
+    integer(doubled.node("Gather", {"shape", "zero"}, "n"), "axis", 0);
+    doubled.node("Mul", {"n", "two"}, "twice", "twice_the_batch");
+    integer(doubled.node("Concat", {"twice", "minus_one"}, "target"), "axis", 0);
+    doubled.node("Reshape", {"x", "target"}, "y");
+    doubled.output("y");
+    CHECK(test::error_of([&] { doubled.import(); }).find("node \"twice_the_batch\" (Mul): computes with the batch extent") != std::string::npos);
 }
 
 TEST_CASE("onnx import: a Mul that kiln cannot join is refused naming it") {

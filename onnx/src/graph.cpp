@@ -6,7 +6,6 @@
 #include <set>
 
 #include "kiln/runtime/error.hpp"
-#include "shape_arithmetic.hpp"
 
 namespace kiln::onnx::detail {
 
@@ -17,31 +16,6 @@ using ::onnx::NodeProto;
 using ::onnx::TensorProto;
 
 constexpr int newest_opset = 17;
-
-// A Constant node's value as a tensor (its one attribute, whichever form).
-OnnxTensor constant_value(const NodeProto& n, const std::string& where) {
-    if (n.attribute_size() != 1) throw Error(where + ": a Constant needs exactly one value attribute");
-    const AttributeProto& a = n.attribute(0);
-    OnnxTensor t;
-    if (a.name() == "value") {
-        t = tensor_from_proto(a.t(), where + ", attribute 'value'");
-    } else if (a.name() == "value_float") {
-        t.floats = {a.f()};
-    } else if (a.name() == "value_floats") {
-        t.floats.assign(a.floats().begin(), a.floats().end());
-        t.dims = {std::int64_t(t.floats.size())};
-    } else if (a.name() == "value_int") {
-        t.integral = true;
-        t.ints = {a.i()};
-    } else if (a.name() == "value_ints") {
-        t.integral = true;
-        t.ints.assign(a.ints().begin(), a.ints().end());
-        t.dims = {std::int64_t(t.ints.size())};
-    } else {
-        throw Error(where + ": attribute '" + a.name() + "' is not supported (sparse or string constants)");
-    }
-    return t;
-}
 
 // A Transpose of a constant: the permuted copy.
 OnnxTensor transposed(const OnnxTensor& t, const NodeProto& n, const std::string& where) {
@@ -129,7 +103,8 @@ std::string Graph::describe(int node) const {
            "\" (" + n.op_type() + ")";
 }
 
-Graph load_graph(const ::onnx::ModelProto& model, const ImportOptions& options, const std::string& source) {
+Graph load_graph(const ::onnx::ModelProto& model, const ImportOptions& options, const std::string& source,
+                 const std::map<std::string, std::vector<char>>& batch_entries) {
     if (!model.has_graph()) throw Error(source + " has no graph");
     Graph g;
     g.proto = &model.graph();
@@ -175,6 +150,7 @@ Graph load_graph(const ::onnx::ModelProto& model, const ImportOptions& options, 
             throw Error(where + " has rank " + std::to_string(dims.size()) + "; kiln takes [N, C, H, W], [N, C, W] or [N, features]");
         for (std::size_t i = 1; i < dims.size(); ++i)
             if (dims[i] < 1) throw Error(where + ": dimension " + std::to_string(i) + " is unknown or zero; kiln needs every extent but the batch");
+        g.input_batch = dims[0];
         OnnxLayout& l = g.input_layout;
         l.rank = int(dims.size());
         l.shape = dims.size() == 4 ? Shape{dims[2], dims[3], dims[1]} : dims.size() == 3 ? Shape{1, dims[2], dims[1]} : Shape{1, 1, dims[1]};
@@ -183,14 +159,6 @@ Graph load_graph(const ::onnx::ModelProto& model, const ImportOptions& options, 
         throw Error(source + ": the graph has " + std::to_string(graph.output_size()) + " outputs; kiln nets have one");
     g.output = graph.output(0).name();
     g.output_dims = declared_dims(graph.output(0));
-
-    // Tensors whose every extent is known, for folding Shape (shape_arithmetic.hpp).
-    std::map<std::string, std::vector<std::int64_t>> known_dims;
-    for (const auto* list : {&graph.input(), &graph.value_info()})
-        for (const auto& v : *list) {
-            const std::vector<std::int64_t> dims = declared_dims(v);
-            if (!dims.empty() && std::all_of(dims.begin(), dims.end(), [](std::int64_t d) { return d > 0; })) known_dims[v.name()] = dims;
-        }
 
     // Every input defined before it is read (ONNX's topological order), every tensor written once.
     std::set<std::string> defined = {g.input};
@@ -219,13 +187,6 @@ Graph load_graph(const ::onnx::ModelProto& model, const ImportOptions& options, 
             g.constants[n.output(0)] = std::move(t);
             continue;
         }
-        if (std::optional<OnnxTensor> t = fold_shape_arithmetic(n, g.constants, known_dims, g.opset, where)) {
-            if (n.output(0).empty() || defined.count(n.output(0)) || g.is_constant(n.output(0)))
-                throw Error(where + " writes '" + n.output(0) + "', which is already defined");
-            t->name = n.output(0);
-            g.constants[n.output(0)] = std::move(*t);
-            continue;
-        }
         if (n.output_size() < 1 || n.output(0).empty()) throw Error(where + " has no output");
         for (const std::string& out : n.output())
             if (!out.empty() && (!defined.insert(out).second || g.is_constant(out)))
@@ -234,6 +195,8 @@ Graph load_graph(const ::onnx::ModelProto& model, const ImportOptions& options, 
         g.nodes.push_back(&n);
         for (const std::string& in : g.data_inputs(n)) g.consumers[in].push_back(index);
     }
+    for (const auto& [name, marks] : batch_entries)
+        if (g.is_constant(name)) g.batch_entries[name] = marks;
     if (!defined.count(g.output) && !g.is_constant(g.output))
         throw Error(source + ": no node writes the graph's output '" + g.output + "'");
     return g;

@@ -16,10 +16,14 @@ struct Graph {
     const ::onnx::GraphProto* proto = nullptr;
     int opset = 0;
     std::map<std::string, OnnxTensor> constants;
+    // Folded shape arithmetic whose entries are the batch extent, marked per entry
+    // (shape_arithmetic.hpp): a Reshape's target may take one as its first extent, nothing else may.
+    std::map<std::string, std::vector<char>> batch_entries;
     std::vector<const ::onnx::NodeProto*> nodes;  // Constant nodes excluded
     std::map<std::string, std::vector<int>> consumers;  // data tensor -> reading nodes, once per read
     std::string input, output;
     OnnxLayout input_layout;
+    std::int64_t input_batch = -1;  // the data input's batch extent as declared; -1 when free
     std::vector<std::int64_t> output_dims;  // as declared, -1 where unknown; empty when undeclared
 
     bool is_constant(const std::string& tensor) const { return constants.count(tensor) > 0; }
@@ -29,7 +33,9 @@ struct Graph {
     std::string describe(int node) const;
 };
 
-Graph load_graph(const ::onnx::ModelProto& model, const ImportOptions& options, const std::string& source);
+// `batch_entries`: the batch marks of folded shape arithmetic (shape_arithmetic.hpp).
+Graph load_graph(const ::onnx::ModelProto& model, const ImportOptions& options, const std::string& source,
+                 const std::map<std::string, std::vector<char>>& batch_entries);
 
 // DenseNet's Concat(f0, f1, f2) beside an earlier Concat(f0, f1) becomes Concat(that one's output,
 // f2): the same channels, and a graph whose branches nest, which kiln can declare.

@@ -186,6 +186,9 @@ class Walker {
         const auto target = [&](const NodeProto& r) -> const std::vector<std::int64_t>* {
             if (r.input_size() != 2 || !g_.is_constant(r.input(1)) || g_.data_inputs(r).size() != 1 || r.attribute_size() != 0) return nullptr;
             const OnnxTensor& s = g_.constants.at(r.input(1));
+            // A target computed from the input's Shape holds the batch first (and its value 0 says so).
+            const auto batch = g_.batch_entries.find(r.input(1));
+            if (batch != g_.batch_entries.end() && std::count(batch->second.begin() + 1, batch->second.end(), 1) != 0) return nullptr;
             return s.integral ? &s.ints : nullptr;
         };
         const auto batch = [](std::int64_t d) { return d == 0 || d == -1 || d == 1; };
@@ -494,8 +497,9 @@ class Walker {
     std::optional<PendingPad> pending_pad_;
 };
 
-ImportedNet import_graph(const ::onnx::ModelProto& model, const ImportOptions& options, const std::string& source) {
-    const Graph g = detail::load_graph(model, options, source);
+ImportedNet import_graph(const ::onnx::ModelProto& model, const ImportOptions& options, const std::string& source,
+                         const std::map<std::string, std::vector<char>>& batch_entries) {
+    const Graph g = detail::load_graph(model, options, source, batch_entries);
     ImportedNet out;
     out.opset = g.opset;
     out.producer = model.producer_name() + (model.producer_version().empty() ? "" : " " + model.producer_version());
@@ -551,8 +555,8 @@ ImportedNet import_model_from_memory(const void* data, std::size_t size, const I
     if (size > std::size_t(INT32_MAX) || !model.ParseFromArray(data, int(size)))
         throw Error(name + " is not an ONNX model (not a ModelProto, or over 2 GiB)");
     if (model.has_graph()) detail::reuse_concat_prefixes(*model.mutable_graph());
-    detail::infer_shapes_for_folding(model);
-    return import_graph(model, options, name);
+    const std::map<std::string, std::vector<char>> batch_entries = detail::fold_shape_arithmetic(model, name);
+    return import_graph(model, options, name, batch_entries);
 }
 
 ImportedNet import_model(const std::string& path, const ImportOptions& options) {

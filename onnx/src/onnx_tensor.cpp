@@ -153,6 +153,31 @@ OnnxTensor tensor_from_proto(const ::onnx::TensorProto& p, const std::string& wh
     return t;
 }
 
+// A Constant node's value as a tensor (its one attribute, whichever form).
+OnnxTensor constant_value(const ::onnx::NodeProto& n, const std::string& where) {
+    if (n.attribute_size() != 1) throw Error(where + ": a Constant needs exactly one value attribute");
+    const ::onnx::AttributeProto& a = n.attribute(0);
+    OnnxTensor t;
+    if (a.name() == "value") {
+        t = tensor_from_proto(a.t(), where + ", attribute 'value'");
+    } else if (a.name() == "value_float") {
+        t.floats = {a.f()};
+    } else if (a.name() == "value_floats") {
+        t.floats.assign(a.floats().begin(), a.floats().end());
+        t.dims = {std::int64_t(t.floats.size())};
+    } else if (a.name() == "value_int") {
+        t.integral = true;
+        t.ints = {a.i()};
+    } else if (a.name() == "value_ints") {
+        t.integral = true;
+        t.ints.assign(a.ints().begin(), a.ints().end());
+        t.dims = {std::int64_t(t.ints.size())};
+    } else {
+        throw Error(where + ": attribute '" + a.name() + "' is not supported (sparse or string constants)");
+    }
+    return t;
+}
+
 }  // namespace detail
 
 OnnxTensor read_tensor_file(const std::string& path) {

@@ -79,6 +79,9 @@ const OnnxTensor* constant_input(const Graph& g, const NodeProto& n, int index, 
     if (it == g.constants.end())
         throw Error(where + ": input " + std::to_string(index) + " (" + role + ", '" + n.input(index) +
                     "') is computed by the graph; kiln needs it as an initializer (a constant)");
+    if (g.batch_entries.count(n.input(index)))
+        throw Error(where + ": input " + std::to_string(index) + " (" + role + ", '" + n.input(index) +
+                    "') holds the batch extent; kiln's nets take any batch, so it cannot be a constant here");
     return &it->second;
 }
 
@@ -433,19 +436,28 @@ Mapped reshape(const Graph& g, const NodeProto& n, const std::string& where, con
     } else {
         Attributes a(n, where, {"allowzero"});
         allow_zero = a.i("allowzero", 0) != 0;
-        const OnnxTensor& s = *constant_input(g, n, 1, where, "shape", true);
+        // A target computed from the input's own Shape may hold the batch as its first extent
+        // (x.view(x.size(0), -1)): that is the batch kept, as 0 says.
+        const auto batch = n.input_size() > 1 ? g.batch_entries.find(n.input(1)) : g.batch_entries.end();
+        const bool batch_first = batch != g.batch_entries.end() && !batch->second.empty() && batch->second[0] &&
+                                 std::count(batch->second.begin(), batch->second.end(), 1) == 1;
+        if (batch != g.batch_entries.end() && !batch_first)
+            throw Error(where + ": its target shape holds the batch extent past its first entry; kiln keeps the batch first");
+        const OnnxTensor& s = batch_first ? g.constants.at(n.input(1)) : *constant_input(g, n, 1, where, "shape", true);
         if (!s.integral || s.dims.size() != 1) throw Error(where + ": shape '" + s.name + "' must be a 1-D integer tensor");
         target = s.ints;
+        if (batch_first) target[0] = allow_zero ? -1 : 0;
     }
     const std::vector<std::int64_t> own = in.dims(-1);
     const std::int64_t features = in.shape.elements();
     Mapped m;
-    // The batch stays where it is: copied (0) or inferred (-1) from the rest.
-    const bool batch_kept = !target.empty() && ((target[0] == 0 && !allow_zero) || target[0] == -1);
+    // The batch stays where it is: copied (0) or inferred (-1) from the rest, or written as the 1 of
+    // a model exported at batch 1 (the exporter folded x.view(x.size(0), -1) to [1, -1]).
+    const bool batch_kept = !target.empty() && ((target[0] == 0 && !allow_zero) || target[0] == -1 || (target[0] == 1 && g.input_batch == 1));
     std::vector<std::int64_t> rest(target.begin() + (target.empty() ? 0 : 1), target.end());
     for (std::size_t i = 0; i < rest.size(); ++i)
         if (rest[i] == 0 && !allow_zero && i + 1 < own.size()) rest[i] = own[i + 1];
-    const bool flattening = rest.size() == 1 && (rest[0] == features || (rest[0] == -1 && target[0] == 0));
+    const bool flattening = rest.size() == 1 && (rest[0] == features || (rest[0] == -1 && target[0] != -1));
     if (batch_kept && flattening) {
         m.out = OnnxLayout{in.shape, 2, in.rank == 2 ? in.flattened : in.shape.h * in.shape.w > 1};
         return m;

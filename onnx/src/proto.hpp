@@ -15,6 +15,9 @@ namespace kiln::onnx::detail {
 // stored outside the model, element counts that disagree with the dims, and tensors over 2^31 values.
 OnnxTensor tensor_from_proto(const ::onnx::TensorProto& proto, const std::string& where);
 
+// A Constant node's value (its one attribute, whichever form); `where` begins error messages.
+OnnxTensor constant_value(const ::onnx::NodeProto& n, const std::string& where);
+
 // Dims as messages show them: "[4, 1, 3, 3]".
 std::string dims_text(const std::vector<std::int64_t>& dims);
 

@@ -58,32 +58,48 @@ std::int64_t arithmetic(const std::string& op, std::int64_t a, std::int64_t b, c
 
 }  // namespace
 
-std::optional<OnnxTensor> fold_shape_arithmetic(const NodeProto& n, const std::map<std::string, OnnxTensor>& constants,
-                                                const std::map<std::string, std::vector<std::int64_t>>& known_dims, int opset,
-                                                const std::string& where) {
+std::optional<Folded> fold_shape_arithmetic(const NodeProto& n, const std::map<std::string, OnnxTensor>& constants,
+                                           const std::map<std::string, std::vector<char>>& batch,
+                                           const std::map<std::string, std::vector<std::int64_t>>& known_dims, int opset,
+                                           const std::string& where) {
     if (!(n.domain().empty() || n.domain() == "ai.onnx") || n.output_size() != 1) return std::nullopt;
     const std::string& op = n.op_type();
+    // Input `index`'s batch marks, one per value (all 0 when it has none).
+    const auto marks = [&](int index, const OnnxTensor& t) {
+        const auto it = batch.find(n.input(index));
+        return it == batch.end() ? std::vector<char>(t.ints.size(), 0) : it->second;
+    };
+    const auto folded = [](OnnxTensor t, std::vector<char> b) {
+        if (std::none_of(b.begin(), b.end(), [](char c) { return c != 0; })) b.clear();
+        return Folded{std::move(t), std::move(b)};
+    };
     if (op == "Shape") {
         if (n.input_size() != 1) return std::nullopt;
         const auto it = known_dims.find(n.input(0));
         if (it == known_dims.end()) return std::nullopt;
         const std::int64_t rank = std::int64_t(it->second.size());
         const auto clamp_axis = [&](std::int64_t a) { return std::clamp(a < 0 ? a + rank : a, std::int64_t(0), rank); };
-        const std::int64_t start = clamp_axis(attribute(n, "start").value_or(0)), end = clamp_axis(attribute(n, "end").value_or(rank));
-        std::vector<std::int64_t> dims(it->second.begin() + start, it->second.begin() + std::max(start, end));
+        const std::int64_t start = clamp_axis(attribute(n, "start").value_or(0)), end = std::max(start, clamp_axis(attribute(n, "end").value_or(rank)));
+        std::vector<std::int64_t> dims(it->second.begin() + start, it->second.begin() + end);
+        std::vector<char> b(dims.size(), 0);
+        if (start == 0 && !dims.empty()) b[0] = 1, dims[0] = 0;  // the batch, whatever the model was exported with
         const std::int64_t count = std::int64_t(dims.size());
-        return ints_of(std::move(dims), {count});
+        return folded(ints_of(std::move(dims), {count}), std::move(b));
     }
     if (op == "Gather") {
         const OnnxTensor *data = integers(n, 0, constants), *index = integers(n, 1, constants);
         if (!data || !index || data->dims.size() != 1 || !vector_or_scalar(*index) || attribute(n, "axis").value_or(0) != 0) return std::nullopt;
+        if (batch.count(n.input(1))) throw Error(where + ": gathers at an index computed from the batch extent");
+        const std::vector<char> from = marks(0, *data);
         std::vector<std::int64_t> out;
+        std::vector<char> b;
         for (std::int64_t i : index->ints) {
             const std::int64_t size = std::int64_t(data->ints.size());
             if (i < -size || i >= size) throw Error(where + ": index " + std::to_string(i) + " is outside the " + std::to_string(size) + " values gathered from");
             out.push_back(data->ints[std::size_t(i < 0 ? i + size : i)]);
+            b.push_back(from[std::size_t(i < 0 ? i + size : i)]);
         }
-        return ints_of(std::move(out), index->dims);
+        return folded(ints_of(std::move(out), index->dims), std::move(b));
     }
     if (op == "Unsqueeze" || op == "Squeeze") {
         const OnnxTensor* data = integers(n, 0, constants);
@@ -93,38 +109,44 @@ std::optional<OnnxTensor> fold_shape_arithmetic(const NodeProto& n, const std::m
             const OnnxTensor* a = integers(n, 1, constants);
             if (a) axes = a->ints;
         }
-        if (op == "Unsqueeze" && data->dims.empty() && axes.size() == 1 && (axes[0] == 0 || axes[0] == -1)) return ints_of(data->ints, {1});
-        if (op == "Squeeze" && data->dims.size() == 1 && (axes.empty() || (axes.size() == 1 && (axes[0] == 0 || axes[0] == -1))))
-            return ints_of(data->ints, {});
-        return std::nullopt;
+        const bool unsqueezed = op == "Unsqueeze" && data->dims.empty() && axes.size() == 1 && (axes[0] == 0 || axes[0] == -1);
+        const bool squeezed = op == "Squeeze" && data->dims.size() == 1 && (axes.empty() || (axes.size() == 1 && (axes[0] == 0 || axes[0] == -1)));
+        if (!unsqueezed && !squeezed) return std::nullopt;
+        return folded(ints_of(data->ints, unsqueezed ? std::vector<std::int64_t>{1} : std::vector<std::int64_t>{}), marks(0, *data));
     }
     if (op == "Concat") {
+        if (attribute(n, "axis").value_or(0) != 0 && attribute(n, "axis").value_or(0) != -1) return std::nullopt;
         std::vector<std::int64_t> out;
+        std::vector<char> b;
         for (int i = 0; i < n.input_size(); ++i) {
             const OnnxTensor* part = integers(n, i, constants);
             if (!part || part->dims.size() != 1) return std::nullopt;
+            const std::vector<char> m = marks(i, *part);
             out.insert(out.end(), part->ints.begin(), part->ints.end());
+            b.insert(b.end(), m.begin(), m.end());
         }
-        if (attribute(n, "axis").value_or(0) != 0 && attribute(n, "axis").value_or(0) != -1) return std::nullopt;
         const std::int64_t count = std::int64_t(out.size());
-        return ints_of(std::move(out), {count});
+        return folded(ints_of(std::move(out), {count}), std::move(b));
     }
     if (op == "Cast") {
         const OnnxTensor* data = integers(n, 0, constants);
         const auto to = attribute(n, "to");
         using T = ::onnx::TensorProto;
         if (!data || !to || !(*to == T::INT64 || *to == T::INT32)) return std::nullopt;
-        return *data;
+        return folded(*data, marks(0, *data));
     }
     if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
         const OnnxTensor *a = integers(n, 0, constants), *b = integers(n, 1, constants);
         if (!a || !b || !vector_or_scalar(*a) || !vector_or_scalar(*b)) return std::nullopt;
+        if (batch.count(n.input(0)) || batch.count(n.input(1)))
+            throw Error(where + ": computes with the batch extent (dimension 0 of a Shape); kiln's nets take any batch, so kiln cannot "
+                                "make it a constant");
         const std::size_t count = std::max(a->ints.size(), b->ints.size());
         if ((a->ints.size() != count && a->ints.size() != 1) || (b->ints.size() != count && b->ints.size() != 1)) return std::nullopt;
         std::vector<std::int64_t> out(count);
         for (std::size_t i = 0; i < count; ++i)
             out[i] = arithmetic(op, a->ints[a->ints.size() == 1 ? 0 : i], b->ints[b->ints.size() == 1 ? 0 : i], where);
-        return ints_of(std::move(out), a->dims.size() >= b->dims.size() ? a->dims : b->dims);
+        return folded(ints_of(std::move(out), a->dims.size() >= b->dims.size() ? a->dims : b->dims), {});
     }
     if (op == "Slice" && opset >= 10) {
         const OnnxTensor *data = integers(n, 0, constants), *starts = integers(n, 1, constants), *ends = integers(n, 2, constants);
@@ -132,25 +154,86 @@ std::optional<OnnxTensor> fold_shape_arithmetic(const NodeProto& n, const std::m
         if (!data || !starts || !ends || data->dims.size() != 1 || starts->ints.size() != 1 || ends->ints.size() != 1) return std::nullopt;
         if ((axes && (axes->ints.size() != 1 || (axes->ints[0] != 0 && axes->ints[0] != -1))) || (steps && steps->ints != std::vector<std::int64_t>{1}))
             return std::nullopt;
+        for (int i = 1; i < n.input_size(); ++i)
+            if (batch.count(n.input(i))) throw Error(where + ": slices at bounds computed from the batch extent");
         const std::int64_t size = std::int64_t(data->ints.size());
-        const auto clamp_bound = [&](std::int64_t b) { return std::clamp(b < 0 ? b + size : b, std::int64_t(0), size); };
+        const auto clamp_bound = [&](std::int64_t v) { return std::clamp(v < 0 ? v + size : v, std::int64_t(0), size); };
         const std::int64_t begin = clamp_bound(starts->ints[0]), end = std::max(begin, clamp_bound(ends->ints[0]));
-        return ints_of({data->ints.begin() + begin, data->ints.begin() + end}, {end - begin});
+        const std::vector<char> m = marks(0, *data);
+        return folded(ints_of({data->ints.begin() + begin, data->ints.begin() + end}, {end - begin}), {m.begin() + begin, m.begin() + end});
     }
     return std::nullopt;
 }
 
-void infer_shapes_for_folding(::onnx::ModelProto& model) {
-    if (!model.has_graph()) return;
-    const auto& nodes = model.graph().node();
-    if (std::none_of(nodes.begin(), nodes.end(), [](const NodeProto& n) { return n.op_type() == "Shape"; })) return;
-    ::onnx::ModelProto inferred = model;
-    try {
-        ::onnx::shape_inference::InferShapes(inferred);
-    } catch (const std::exception&) {
-        return;  // the Shape nodes stay unfolded, and are refused by name if the net needs them
+std::map<std::string, std::vector<char>> fold_shape_arithmetic(::onnx::ModelProto& model, const std::string& source) {
+    std::map<std::string, std::vector<char>> marks;
+    if (!model.has_graph()) return marks;
+    ::onnx::GraphProto& graph = *model.mutable_graph();
+    int opset = 0;
+    for (const auto& o : model.opset_import())
+        if (o.domain().empty() || o.domain() == "ai.onnx") opset = int(o.version());
+    const auto is_shape = [](const NodeProto& n) { return n.op_type() == "Shape"; };
+    while (std::any_of(graph.node().begin(), graph.node().end(), is_shape)) {
+        ::onnx::ModelProto inferred = model;
+        try {
+            // Data propagation: a Reshape whose target is shape arithmetic ONNX follows gets its extents.
+            ::onnx::shape_inference::InferShapes(inferred, ::onnx::OpSchemaRegistry::Instance(), ::onnx::ShapeInferenceOptions(false, 0, true));
+        } catch (const std::exception&) {
+            break;  // what is left unfolded is refused by name when the net needs it
+        }
+        std::map<std::string, std::vector<std::int64_t>> known_dims;
+        for (const auto* list : {&inferred.graph().input(), &inferred.graph().value_info()})
+            for (const auto& v : *list) {
+                if (!v.type().has_tensor_type() || !v.type().tensor_type().has_shape()) continue;
+                std::vector<std::int64_t> dims;
+                for (const auto& d : v.type().tensor_type().shape().dim()) dims.push_back(d.has_dim_value() ? d.dim_value() : -1);
+                if (!dims.empty() && std::all_of(dims.begin() + 1, dims.end(), [](std::int64_t d) { return d > 0; })) known_dims[v.name()] = dims;
+            }
+        // The integer constants, for the arithmetic; float ones never take part.
+        std::map<std::string, OnnxTensor> constants;
+        for (const auto& t : graph.initializer())
+            if (t.data_type() == ::onnx::TensorProto::INT64 || t.data_type() == ::onnx::TensorProto::INT32)
+                constants[t.name()] = tensor_from_proto(t, source + ": initializer '" + t.name() + "'");
+        std::vector<int> folded_nodes;
+        std::vector<std::string> folded_names;
+        for (int i = 0; i < graph.node_size(); ++i) {
+            const NodeProto& n = graph.node(i);
+            const std::string where = source + ": node \"" + (n.name().empty() ? "#" + std::to_string(i) : n.name()) + "\" (" + n.op_type() + ")";
+            if (n.op_type() == "Constant" && n.output_size() == 1) {
+                try {
+                    OnnxTensor t = constant_value(n, where);
+                    if (t.integral) constants[n.output(0)] = std::move(t);
+                } catch (const Error&) {
+                }  // load_graph says what is wrong with it
+                continue;
+            }
+            std::optional<Folded> f = fold_shape_arithmetic(n, constants, marks, known_dims, opset, where);
+            if (!f || n.output(0).empty() || constants.count(n.output(0))) continue;
+            if (!f->batch.empty()) marks[n.output(0)] = f->batch;
+            constants[n.output(0)] = std::move(f->value);
+            folded_nodes.push_back(i);
+            folded_names.push_back(n.output(0));
+        }
+        if (folded_nodes.empty()) break;
+        for (const std::string& name : folded_names) {
+            const OnnxTensor& t = constants.at(name);
+            ::onnx::TensorProto* init = graph.add_initializer();
+            init->set_name(name);
+            init->set_data_type(::onnx::TensorProto::INT64);
+            for (std::int64_t d : t.dims) init->add_dims(d);
+            for (std::int64_t v : t.ints) init->add_int64_data(v);
+        }
+        ::google::protobuf::RepeatedPtrField<NodeProto> kept;
+        for (int i = 0, next = 0; i < graph.node_size(); ++i) {
+            if (next < int(folded_nodes.size()) && folded_nodes[std::size_t(next)] == i) {
+                ++next;
+                continue;
+            }
+            *kept.Add() = graph.node(i);
+        }
+        graph.mutable_node()->Swap(&kept);
     }
-    *model.mutable_graph()->mutable_value_info() = inferred.graph().value_info();
+    return marks;
 }
 
 }  // namespace kiln::onnx::detail

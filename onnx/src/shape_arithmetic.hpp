@@ -1,8 +1,13 @@
 // Shape arithmetic folded at import. Exporters compute a slice's bounds or a reshape's target from
 // the tensor itself (ShuffleNetV2's x.chunk(2, 1): Shape -> Gather -> Add -> Div -> Mul -> Slice);
 // kiln knows every extent but the batch when it declares the net, so such a computation is a
-// constant. Folded here: Shape of a tensor whose extents are all known, and Gather, Unsqueeze,
-// Squeeze, Concat, Cast, Add, Sub, Mul, Div and Slice of integer constants.
+// constant. Folded here: Shape of a tensor whose extents past the batch are known, and Gather,
+// Unsqueeze, Squeeze, Concat, Cast, Add, Sub, Mul, Div and Slice of integer constants.
+//
+// The batch is the one extent kiln leaves free: a folded value that is Shape's dimension 0 (as
+// `x.view(x.size(0), -1)` exports it) is marked as the batch, whatever the model was exported
+// with. Marked values travel through Gather, Unsqueeze, Squeeze, Concat, Cast and Slice; a Reshape
+// takes one as its first extent (the batch kept); arithmetic on one, or any other use, is refused.
 #pragma once
 
 #include <map>
@@ -15,15 +20,27 @@
 
 namespace kiln::onnx::detail {
 
-// Node n's output, if n is shape arithmetic whose inputs are all known: constants, or for Shape a
-// tensor whose extents `known_dims` holds. Nothing for any other node. A foldable node given
-// inputs it cannot take (a float Div, an index out of range) is a kiln::Error naming `where`.
-std::optional<OnnxTensor> fold_shape_arithmetic(const ::onnx::NodeProto& n, const std::map<std::string, OnnxTensor>& constants,
-                                                const std::map<std::string, std::vector<std::int64_t>>& known_dims, int opset,
-                                                const std::string& where);
+// A folded value and which of its entries are the batch extent (empty: none is).
+struct Folded {
+    OnnxTensor value;
+    std::vector<char> batch;
+};
 
-// ONNX's own shape inference (libonnx) over the model, so that Shape nodes' inputs have known
-// extents; only for a graph with Shape nodes, and a model it cannot infer is left as it was.
-void infer_shapes_for_folding(::onnx::ModelProto& model);
+// Node n's output, if n is shape arithmetic whose inputs are all known: constants (`batch` marks
+// their batch entries), or for Shape a tensor whose extents past the batch `known_dims` holds.
+// Nothing for any other node. A foldable node given inputs it cannot take (an index out of range,
+// a division by zero, arithmetic on the batch) is a kiln::Error naming `where`.
+std::optional<Folded> fold_shape_arithmetic(const ::onnx::NodeProto& n, const std::map<std::string, OnnxTensor>& constants,
+                                           const std::map<std::string, std::vector<char>>& batch,
+                                           const std::map<std::string, std::vector<std::int64_t>>& known_dims, int opset,
+                                           const std::string& where);
+
+// Folds the model's shape arithmetic into initializers, the folded nodes removed. ONNX's own shape
+// inference (libonnx) gives the extents Shape nodes read; a Reshape whose target was computed gets
+// its output's extents only once that target is a constant, so inference and folding alternate
+// until nothing more folds (ShuffleNetV2: once per unit). Only for a graph with Shape nodes; a
+// model ONNX cannot infer keeps what is left. Returns the batch marks of the initializers written
+// (a batch entry is written as 0, the extent a Reshape copies).
+std::map<std::string, std::vector<char>> fold_shape_arithmetic(::onnx::ModelProto& model, const std::string& source);
 
 }  // namespace kiln::onnx::detail

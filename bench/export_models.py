@@ -24,6 +24,7 @@ MODELS = {
     "efficientnet_b0": lambda: torchvision.models.efficientnet_b0(),
     "mobilenet_v3_small": lambda: torchvision.models.mobilenet_v3_small(),
     "regnet_y_400mf": lambda: torchvision.models.regnet_y_400mf(),
+    "shufflenet_v2_x1_0": lambda: torchvision.models.shufflenet_v2_x1_0(),
 }
 
 

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "kiln/runtime/error.hpp"
+#include "shape_arithmetic.hpp"
 
 namespace kiln::onnx::detail {
 
@@ -103,8 +104,25 @@ std::string Graph::describe(int node) const {
            "\" (" + n.op_type() + ")";
 }
 
-Graph load_graph(const ::onnx::ModelProto& model, const ImportOptions& options, const std::string& source,
-                 const std::map<std::string, std::vector<char>>& batch_entries) {
+void Graph::reached(const std::string& tensor, const OnnxLayout& view) {
+    if (waiting.empty() || reached_dims.count(tensor)) return;
+    reached_dims[tensor] = view.dims(0);
+    for (bool progress = true; progress;) {
+        progress = false;
+        for (const NodeProto* n : waiting) {
+            if (is_constant(n->output(0))) continue;
+            const std::string where = "node \"" + (n->name().empty() ? n->output(0) : n->name()) + "\" (" + n->op_type() + ")";
+            std::optional<Folded> f = fold_shape_arithmetic(*n, constants, batch_entries, reached_dims, opset, where);
+            if (!f) continue;
+            f->value.name = n->output(0);
+            constants[n->output(0)] = std::move(f->value);
+            if (!f->batch.empty()) batch_entries[n->output(0)] = std::move(f->batch);
+            progress = true;
+        }
+    }
+}
+
+Graph load_graph(const ::onnx::ModelProto& model, const ImportOptions& options, const std::string& source) {
     if (!model.has_graph()) throw Error(source + " has no graph");
     Graph g;
     g.proto = &model.graph();
@@ -161,7 +179,7 @@ Graph load_graph(const ::onnx::ModelProto& model, const ImportOptions& options, 
     g.output_dims = declared_dims(graph.output(0));
 
     // Every input defined before it is read (ONNX's topological order), every tensor written once.
-    std::set<std::string> defined = {g.input};
+    std::set<std::string> defined = {g.input}, waiting_outputs;
     for (int i = 0; i < graph.node_size(); ++i) {
         const NodeProto& n = graph.node(i);
         const std::string where = source + ": node \"" + (n.name().empty() ? "#" + std::to_string(i) : n.name()) + "\" (" + n.op_type() + ")";
@@ -187,6 +205,29 @@ Graph load_graph(const ::onnx::ModelProto& model, const ImportOptions& options, 
             g.constants[n.output(0)] = std::move(t);
             continue;
         }
+        // Shape arithmetic: folded now when its inputs are constants, else when the walk reaches the
+        // tensor whose Shape it reads (Graph::reached).
+        if (is_shape_arithmetic(n) && !n.output(0).empty()) {
+            if (defined.count(n.output(0)) || g.is_constant(n.output(0))) throw Error(where + " writes '" + n.output(0) + "', which is already defined");
+            if (std::optional<Folded> f = fold_shape_arithmetic(n, g.constants, g.batch_entries, {}, g.opset, where)) {
+                f->value.name = n.output(0);
+                g.constants[n.output(0)] = std::move(f->value);
+                if (!f->batch.empty()) g.batch_entries[n.output(0)] = std::move(f->batch);
+                continue;
+            }
+            bool waits = false, known = true;
+            for (const std::string& in : n.input()) {
+                if (in.empty() || g.is_constant(in)) continue;
+                if (waiting_outputs.count(in)) waits = true;
+                else known = false;
+            }
+            if ((n.op_type() == "Shape" && n.input_size() == 1 && !g.is_constant(n.input(0)) && !waiting_outputs.count(n.input(0))) || (waits && known)) {
+                defined.insert(n.output(0));
+                waiting_outputs.insert(n.output(0));
+                g.waiting.push_back(&n);
+                continue;
+            }
+        }
         if (n.output_size() < 1 || n.output(0).empty()) throw Error(where + " has no output");
         for (const std::string& out : n.output())
             if (!out.empty() && (!defined.insert(out).second || g.is_constant(out)))
@@ -195,8 +236,6 @@ Graph load_graph(const ::onnx::ModelProto& model, const ImportOptions& options, 
         g.nodes.push_back(&n);
         for (const std::string& in : g.data_inputs(n)) g.consumers[in].push_back(index);
     }
-    for (const auto& [name, marks] : batch_entries)
-        if (g.is_constant(name)) g.batch_entries[name] = marks;
     if (!defined.count(g.output) && !g.is_constant(g.output))
         throw Error(source + ": no node writes the graph's output '" + g.output + "'");
     return g;

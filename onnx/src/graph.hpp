@@ -19,6 +19,10 @@ struct Graph {
     // Folded shape arithmetic whose entries are the batch extent, marked per entry
     // (shape_arithmetic.hpp): a Reshape's target may take one as its first extent, nothing else may.
     std::map<std::string, std::vector<char>> batch_entries;
+    // Shape arithmetic that waits for the extents of a tensor the walk has not reached (a Shape of
+    // it, and what computes with that), in graph order; none is a data node.
+    std::vector<const ::onnx::NodeProto*> waiting;
+    std::map<std::string, std::vector<std::int64_t>> reached_dims;  // ONNX's dims, the batch as 0
     std::vector<const ::onnx::NodeProto*> nodes;  // Constant nodes excluded
     std::map<std::string, std::vector<int>> consumers;  // data tensor -> reading nodes, once per read
     std::string input, output;
@@ -27,15 +31,15 @@ struct Graph {
     std::vector<std::int64_t> output_dims;  // as declared, -1 where unknown; empty when undeclared
 
     bool is_constant(const std::string& tensor) const { return constants.count(tensor) > 0; }
+    // The walk has reached `tensor`, laid out as `view`: folds the shape arithmetic that waited for it.
+    void reached(const std::string& tensor, const OnnxLayout& view);
     // The node's inputs that are data (not constants, not left out), in order.
     std::vector<std::string> data_inputs(const ::onnx::NodeProto& n) const;
     // 'node "Conv_0" (Conv)', or '#3' in place of an empty name.
     std::string describe(int node) const;
 };
 
-// `batch_entries`: the batch marks of folded shape arithmetic (shape_arithmetic.hpp).
-Graph load_graph(const ::onnx::ModelProto& model, const ImportOptions& options, const std::string& source,
-                 const std::map<std::string, std::vector<char>>& batch_entries);
+Graph load_graph(const ::onnx::ModelProto& model, const ImportOptions& options, const std::string& source);
 
 // DenseNet's Concat(f0, f1, f2) beside an earlier Concat(f0, f1) becomes Concat(that one's output,
 // f2): the same channels, and a graph whose branches nest, which kiln can declare.

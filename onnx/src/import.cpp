@@ -16,7 +16,6 @@
 #include "kiln/dsl/signature.hpp"
 #include "kiln/runtime/error.hpp"
 #include "operators.hpp"
-#include "shape_arithmetic.hpp"
 
 namespace kiln::onnx {
 
@@ -42,7 +41,7 @@ class Walker {
     };
 
   public:
-    Walker(const Graph& g, const ImportOptions& options, ImportedNet& out) : g_(g), options_(options), out_(out) {}
+    Walker(Graph& g, const ImportOptions& options, ImportedNet& out) : g_(g), options_(options), out_(out) {}
 
     std::vector<LayerSpec> run() {
         std::vector<LayerSpec> layers;
@@ -59,6 +58,7 @@ class Walker {
     // output (join < 0).
     void walk(std::string& t, OnnxLayout& v, std::vector<LayerSpec>& layers, const std::string& prefix, int join) {
         for (;;) {
+            g_.reached(t, v);
             const std::vector<int> readers = readers_of(t);
             if (pending_pad_ && (readers.size() != 1 || readers[0] == join || t == g_.output)) refuse_pending_pad("");
             if (join >= 0) {
@@ -490,16 +490,15 @@ class Walker {
                 rename(l.children[b][i], path + "/b" + std::to_string(b + 1) + "/" + std::to_string(i + 1));
     }
 
-    const Graph& g_;
+    Graph& g_;  // the walk folds shape arithmetic into its constants as it reaches tensors
     const ImportOptions& options_;
     ImportedNet& out_;
     std::string last_producer_;  // the tensor the last layer of the current chain wrote
     std::optional<PendingPad> pending_pad_;
 };
 
-ImportedNet import_graph(const ::onnx::ModelProto& model, const ImportOptions& options, const std::string& source,
-                         const std::map<std::string, std::vector<char>>& batch_entries) {
-    const Graph g = detail::load_graph(model, options, source, batch_entries);
+ImportedNet import_graph(const ::onnx::ModelProto& model, const ImportOptions& options, const std::string& source) {
+    Graph g = detail::load_graph(model, options, source);
     ImportedNet out;
     out.opset = g.opset;
     out.producer = model.producer_name() + (model.producer_version().empty() ? "" : " " + model.producer_version());
@@ -555,8 +554,7 @@ ImportedNet import_model_from_memory(const void* data, std::size_t size, const I
     if (size > std::size_t(INT32_MAX) || !model.ParseFromArray(data, int(size)))
         throw Error(name + " is not an ONNX model (not a ModelProto, or over 2 GiB)");
     if (model.has_graph()) detail::reuse_concat_prefixes(*model.mutable_graph());
-    const std::map<std::string, std::vector<char>> batch_entries = detail::fold_shape_arithmetic(model, name);
-    return import_graph(model, options, name, batch_entries);
+    return import_graph(model, options, name);
 }
 
 ImportedNet import_model(const std::string& path, const ImportOptions& options) {

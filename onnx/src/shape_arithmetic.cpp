@@ -1,8 +1,6 @@
 // Shape arithmetic folded at import (see shape_arithmetic.hpp).
 #include "shape_arithmetic.hpp"
 
-#include <onnx/shape_inference/implementation.h>
-
 #include <algorithm>
 
 #include "kiln/runtime/error.hpp"
@@ -60,7 +58,7 @@ std::int64_t arithmetic(const std::string& op, std::int64_t a, std::int64_t b, c
 
 std::optional<Folded> fold_shape_arithmetic(const NodeProto& n, const std::map<std::string, OnnxTensor>& constants,
                                            const std::map<std::string, std::vector<char>>& batch,
-                                           const std::map<std::string, std::vector<std::int64_t>>& known_dims, int opset,
+                                           const std::map<std::string, std::vector<std::int64_t>>& dims_of, int opset,
                                            const std::string& where) {
     if (!(n.domain().empty() || n.domain() == "ai.onnx") || n.output_size() != 1) return std::nullopt;
     const std::string& op = n.op_type();
@@ -75,8 +73,8 @@ std::optional<Folded> fold_shape_arithmetic(const NodeProto& n, const std::map<s
     };
     if (op == "Shape") {
         if (n.input_size() != 1) return std::nullopt;
-        const auto it = known_dims.find(n.input(0));
-        if (it == known_dims.end()) return std::nullopt;
+        const auto it = dims_of.find(n.input(0));
+        if (it == dims_of.end()) return std::nullopt;
         const std::int64_t rank = std::int64_t(it->second.size());
         const auto clamp_axis = [&](std::int64_t a) { return std::clamp(a < 0 ? a + rank : a, std::int64_t(0), rank); };
         const std::int64_t start = clamp_axis(attribute(n, "start").value_or(0)), end = std::max(start, clamp_axis(attribute(n, "end").value_or(rank)));
@@ -165,75 +163,10 @@ std::optional<Folded> fold_shape_arithmetic(const NodeProto& n, const std::map<s
     return std::nullopt;
 }
 
-std::map<std::string, std::vector<char>> fold_shape_arithmetic(::onnx::ModelProto& model, const std::string& source) {
-    std::map<std::string, std::vector<char>> marks;
-    if (!model.has_graph()) return marks;
-    ::onnx::GraphProto& graph = *model.mutable_graph();
-    int opset = 0;
-    for (const auto& o : model.opset_import())
-        if (o.domain().empty() || o.domain() == "ai.onnx") opset = int(o.version());
-    const auto is_shape = [](const NodeProto& n) { return n.op_type() == "Shape"; };
-    while (std::any_of(graph.node().begin(), graph.node().end(), is_shape)) {
-        ::onnx::ModelProto inferred = model;
-        try {
-            // Data propagation: a Reshape whose target is shape arithmetic ONNX follows gets its extents.
-            ::onnx::shape_inference::InferShapes(inferred, ::onnx::OpSchemaRegistry::Instance(), ::onnx::ShapeInferenceOptions(false, 0, true));
-        } catch (const std::exception&) {
-            break;  // what is left unfolded is refused by name when the net needs it
-        }
-        std::map<std::string, std::vector<std::int64_t>> known_dims;
-        for (const auto* list : {&inferred.graph().input(), &inferred.graph().value_info()})
-            for (const auto& v : *list) {
-                if (!v.type().has_tensor_type() || !v.type().tensor_type().has_shape()) continue;
-                std::vector<std::int64_t> dims;
-                for (const auto& d : v.type().tensor_type().shape().dim()) dims.push_back(d.has_dim_value() ? d.dim_value() : -1);
-                if (!dims.empty() && std::all_of(dims.begin() + 1, dims.end(), [](std::int64_t d) { return d > 0; })) known_dims[v.name()] = dims;
-            }
-        // The integer constants, for the arithmetic; float ones never take part.
-        std::map<std::string, OnnxTensor> constants;
-        for (const auto& t : graph.initializer())
-            if (t.data_type() == ::onnx::TensorProto::INT64 || t.data_type() == ::onnx::TensorProto::INT32)
-                constants[t.name()] = tensor_from_proto(t, source + ": initializer '" + t.name() + "'");
-        std::vector<int> folded_nodes;
-        std::vector<std::string> folded_names;
-        for (int i = 0; i < graph.node_size(); ++i) {
-            const NodeProto& n = graph.node(i);
-            const std::string where = source + ": node \"" + (n.name().empty() ? "#" + std::to_string(i) : n.name()) + "\" (" + n.op_type() + ")";
-            if (n.op_type() == "Constant" && n.output_size() == 1) {
-                try {
-                    OnnxTensor t = constant_value(n, where);
-                    if (t.integral) constants[n.output(0)] = std::move(t);
-                } catch (const Error&) {
-                }  // load_graph says what is wrong with it
-                continue;
-            }
-            std::optional<Folded> f = fold_shape_arithmetic(n, constants, marks, known_dims, opset, where);
-            if (!f || n.output(0).empty() || constants.count(n.output(0))) continue;
-            if (!f->batch.empty()) marks[n.output(0)] = f->batch;
-            constants[n.output(0)] = std::move(f->value);
-            folded_nodes.push_back(i);
-            folded_names.push_back(n.output(0));
-        }
-        if (folded_nodes.empty()) break;
-        for (const std::string& name : folded_names) {
-            const OnnxTensor& t = constants.at(name);
-            ::onnx::TensorProto* init = graph.add_initializer();
-            init->set_name(name);
-            init->set_data_type(::onnx::TensorProto::INT64);
-            for (std::int64_t d : t.dims) init->add_dims(d);
-            for (std::int64_t v : t.ints) init->add_int64_data(v);
-        }
-        ::google::protobuf::RepeatedPtrField<NodeProto> kept;
-        for (int i = 0, next = 0; i < graph.node_size(); ++i) {
-            if (next < int(folded_nodes.size()) && folded_nodes[std::size_t(next)] == i) {
-                ++next;
-                continue;
-            }
-            *kept.Add() = graph.node(i);
-        }
-        graph.mutable_node()->Swap(&kept);
-    }
-    return marks;
+bool is_shape_arithmetic(const NodeProto& n) {
+    static const char* const ops[] = {"Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "Add", "Sub", "Mul", "Div", "Slice"};
+    return (n.domain().empty() || n.domain() == "ai.onnx") && n.output_size() == 1 &&
+           std::any_of(std::begin(ops), std::end(ops), [&](const char* op) { return n.op_type() == op; });
 }
 
 }  // namespace kiln::onnx::detail

@@ -1,8 +1,9 @@
 // Shape arithmetic folded at import. Exporters compute a slice's bounds or a reshape's target from
 // the tensor itself (ShuffleNetV2's x.chunk(2, 1): Shape -> Gather -> Add -> Div -> Mul -> Slice);
 // kiln knows every extent but the batch when it declares the net, so such a computation is a
-// constant. Folded here: Shape of a tensor whose extents past the batch are known, and Gather,
-// Unsqueeze, Squeeze, Concat, Cast, Add, Sub, Mul, Div and Slice of integer constants.
+// constant. Folded here: Shape of a tensor (its extents given by the importer's walk, which knows
+// them), and Gather, Unsqueeze, Squeeze, Concat, Cast, Add, Sub, Mul, Div and Slice of integer
+// constants.
 //
 // The batch is the one extent kiln leaves free: a folded value that is Shape's dimension 0 (as
 // `x.view(x.size(0), -1)` exports it) is marked as the batch, whatever the model was exported
@@ -27,20 +28,15 @@ struct Folded {
 };
 
 // Node n's output, if n is shape arithmetic whose inputs are all known: constants (`batch` marks
-// their batch entries), or for Shape a tensor whose extents past the batch `known_dims` holds.
-// Nothing for any other node. A foldable node given inputs it cannot take (an index out of range,
-// a division by zero, arithmetic on the batch) is a kiln::Error naming `where`.
+// their batch entries), or for Shape a tensor whose dims (ONNX's order, the batch first) `dims_of`
+// gives. Nothing for any other node. A foldable node given inputs it cannot take (an index out of
+// range, a division by zero, arithmetic on the batch) is a kiln::Error naming `where`.
 std::optional<Folded> fold_shape_arithmetic(const ::onnx::NodeProto& n, const std::map<std::string, OnnxTensor>& constants,
                                            const std::map<std::string, std::vector<char>>& batch,
-                                           const std::map<std::string, std::vector<std::int64_t>>& known_dims, int opset,
+                                           const std::map<std::string, std::vector<std::int64_t>>& dims_of, int opset,
                                            const std::string& where);
 
-// Folds the model's shape arithmetic into initializers, the folded nodes removed. ONNX's own shape
-// inference (libonnx) gives the extents Shape nodes read; a Reshape whose target was computed gets
-// its output's extents only once that target is a constant, so inference and folding alternate
-// until nothing more folds (ShuffleNetV2: once per unit). Only for a graph with Shape nodes; a
-// model ONNX cannot infer keeps what is left. Returns the batch marks of the initializers written
-// (a batch entry is written as 0, the extent a Reshape copies).
-std::map<std::string, std::vector<char>> fold_shape_arithmetic(::onnx::ModelProto& model, const std::string& source);
+// Whether node n is shape arithmetic this file folds (given known inputs).
+bool is_shape_arithmetic(const ::onnx::NodeProto& n);
 
 }  // namespace kiln::onnx::detail

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "support.hpp"
+#include "nets/convnext.hpp"
 #include "nets/efficientnet.hpp"
 #include "reference/reference_net.hpp"
 
@@ -119,6 +120,34 @@ TEST_CASE("ShuffleNetV2 units (channel slices, concat, channel shuffle) match th
         codegen::JitNet net(spec, codegen::JitOptions{schedule});
         test::check_close(net.run(input, w), want, 1e-5, 0.8);
     }
+}
+
+// ConvNeXt's block, channels-first: depthwise 7x7, layer norm over channels, 1x1 up, GELU, 1x1
+// down, layer scale, the input added; then its downsampling (layer norm, 2x2/2 conv).
+TEST_CASE("ConvNeXt blocks (layer norm, GELU, layer scale) match the reference under fused and unfused") {
+    auto rng = test::rng_for("convnext block");
+    using Blocks = kiln::Net<Input<9, 8, 6>, nets::Block<6>, nets::Block<6>, nets::convnext::Norm, Conv<12, Kernel<2>, Stride<2>>>;
+    static_assert(Blocks::output_shape == Shape{4, 4, 12});
+    const NetSpec spec = describe<Blocks>();
+    Weights w = Weights::for_net(spec);
+    Tensor input = Tensor::for_input<Blocks>(2);
+    w.fill_random(rng());
+    test::fill_uniform(input, rng, -2, 2);
+    const auto want = ref::run_net(spec, w, test::to_ref(input));
+    for (const std::string schedule : {"fused", "unfused"}) {
+        CAPTURE(schedule);
+        codegen::JitNet net(spec, codegen::JitOptions{schedule});
+        test::check_close(net.run(input, w), want, 1e-4, 0.5);
+    }
+}
+
+TEST_CASE("ConvNeXt-Tiny declared by hand describes torchvision's net") {
+    const NetSpec spec = describe<nets::ConvNeXtTiny>();
+    CHECK(spec.param_count == 28589128);
+    int blocks = 0;
+    for (const LayerSpec& l : spec.layers) blocks += std::holds_alternative<ResidualAttrs>(l.attrs);
+    CHECK(blocks == 3 + 3 + 9 + 3);
+    CHECK(spec.layers.size() == 2 + 18 + 3 * 2 + 3);
 }
 
 // The declaration in examples/nets/: its parameter count is checked against torchvision's at compile

@@ -233,10 +233,10 @@ TEST_CASE("training gradients: squeeze-excitation and a per-value gate, under ki
         check_gradients<Gated>(rng, 2, schedule);
     }
 }
-TEST_CASE("training gradients: layer norm over channels, after a conv and after a dense layer") {
+TEST_CASE("training gradients: layer norm over channels (after a conv and after a dense layer) and a channel scale") {
     auto rng = test::rng_for("grad layer norm");
     check_gradients<Net<Input<4, 5, 3>, Conv<4, Kernel<3>, Same>, LayerNorm<>, Silu, Conv<5, Kernel<3>>, LayerNorm<std::ratio<1, 1000>>,
-                        Dense<6>, LayerNorm<>, Tanh, Dense<3>, Softmax>>(rng, 2);
+                        ChannelScale, Dense<6>, LayerNorm<>, Tanh, Dense<3>, Softmax>>(rng, 2);
 }
 
 TEST_CASE("training gradients: channel slices and shuffles (ShuffleNetV2's unit)") {

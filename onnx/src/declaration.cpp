@@ -10,8 +10,8 @@
 namespace kiln::onnx {
 
 // conv, activation, pool, global avg/max pool, dense, softmax, dropout, LRN, batch norm, concat, residual, gate,
-// channel slice, channel shuffle, layer norm
-static_assert(layer_fields_are({9, 13, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0, 0, 2, 1, 2}),
+// channel slice, channel shuffle, layer norm, channel scale
+static_assert(layer_fields_are({9, 13, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0, 0, 2, 1, 2, 0}),
               "a layer kind's fields changed: write the new field as its DSL option in simple_type, so an imported net's "
               "declaration says what the import computes, then update these counts");
 
@@ -109,7 +109,8 @@ std::string simple_type(const LayerSpec& l) {
             [&](const GateAttrs&) { return std::string("kiln::Gate"); },
             [&](const ChannelSliceAttrs& a) { return "kiln::ChannelSlice<" + std::to_string(a.begin) + ", " + std::to_string(a.end) + ">"; },
             [&](const ChannelShuffleAttrs& a) { return "kiln::ChannelShuffle<" + std::to_string(a.groups) + ">"; },
-            [&](const LayerNormAttrs& a) { return "kiln::LayerNorm<" + ratio(a.epsilon_num, a.epsilon_den) + ">"; }},
+            [&](const LayerNormAttrs& a) { return "kiln::LayerNorm<" + ratio(a.epsilon_num, a.epsilon_den) + ">"; },
+            [&](const ChannelScaleAttrs&) { return std::string("kiln::ChannelScale"); }},
         l.attrs);
 }
 

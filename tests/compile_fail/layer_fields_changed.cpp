@@ -5,7 +5,7 @@
 #include "kiln/dsl/layer_fields.hpp"
 
 #ifdef KILN_TWIN
-static_assert(kiln::layer_fields_are({9, 13, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0, 0, 2, 1, 2}), "a layer kind's fields changed");
+static_assert(kiln::layer_fields_are({9, 13, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0, 0, 2, 1, 2, 0}), "a layer kind's fields changed");
 #else
-static_assert(kiln::layer_fields_are({8, 13, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0, 0, 2, 1, 2}), "a layer kind's fields changed");
+static_assert(kiln::layer_fields_are({8, 13, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0, 0, 2, 1, 2, 0}), "a layer kind's fields changed");
 #endif

@@ -348,6 +348,17 @@ inline Tensor layer(const kiln::LayerSpec& l, const Trace& t, const kiln::Weight
                 return dx;
             },
             [&](const ChannelShuffleAttrs& a) { return channel_shuffle(dy, long(a.groups), true); },
+            [&](const ChannelScaleAttrs&) {
+                const std::vector<double> gamma = param("gamma");
+                std::vector<double> dgamma(gamma.size(), 0.0);
+                Tensor dx = dy;
+                for (std::size_t i = 0; i < dy.v.size(); ++i) {
+                    dx.v[i] = dy.v[i] * gamma[i % gamma.size()];
+                    dgamma[i % gamma.size()] += dy.v[i] * t.in.v[i];
+                }
+                accumulate(grad("gamma"), dgamma);
+                return dx;
+            },
             // Per pixel, with xhat the normalized input and g = dy * gamma:
             // dx = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps); dgamma += dy * xhat, dbeta += dy.
             [&](const LayerNormAttrs& a) {

@@ -95,7 +95,8 @@ inline Tensor run_layer(const kiln::LayerSpec& l, const kiln::Weights& w, const 
             [&](const GateAttrs&) { return gate(x, run_layers(l.children.at(0), w, x, mode)); },
             [&](const ChannelSliceAttrs& a) { return channel_slice(x, long(a.begin), long(a.end)); },
             [&](const ChannelShuffleAttrs& a) { return channel_shuffle(x, long(a.groups)); },
-            [&](const LayerNormAttrs& a) { return layer_norm(x, param("gamma"), param("beta"), a.epsilon()); }},
+            [&](const LayerNormAttrs& a) { return layer_norm(x, param("gamma"), param("beta"), a.epsilon()); },
+            [&](const ChannelScaleAttrs&) { return scale_shift(x, param("gamma"), std::vector<double>(std::size_t(x.c), 0.0)); }},
         l.attrs);
 }
 

@@ -1,4 +1,4 @@
-// Element-wise layers: activations, batch norm, layer norm, dropout; batch norm and dropout in
+// Element-wise layers: activations, batch norm, layer norm, channel scale, dropout; batch norm and dropout in
 // inference or training form.
 #include <cmath>
 
@@ -122,6 +122,13 @@ LayerStages lower_layer_norm(const LayerInput& li, const LayerNormAttrs& a) {
     s.funcs = {sum, squares, f};
     s.rdoms = {r};
     return s;
+}
+
+LayerStages lower_channel_scale(const LayerInput& li, const ChannelScaleAttrs&) {
+    const Var &c = li.net.c, &x = li.net.x, &y = li.net.y, &n = li.net.n;
+    Func f(li.name("scaled"));
+    f(c, x, y, n) = li.in(c, x, y, n) * li.param("gamma")(c);
+    return single(f);
 }
 
 // Identity at inference; in training the counter-based mask of dsl/dropout.hpp.

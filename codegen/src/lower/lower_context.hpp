@@ -36,6 +36,7 @@ LayerStages lower_dropout(const LayerInput& li, const DropoutAttrs& a);
 LayerStages lower_softmax(const LayerInput& li, const SoftmaxAttrs& a);
 LayerStages lower_lrn(const LayerInput& li, const LrnAttrs& a);
 LayerStages lower_layer_norm(const LayerInput& li, const LayerNormAttrs& a);
+LayerStages lower_channel_scale(const LayerInput& li, const ChannelScaleAttrs& a);
 LayerStages lower_channel_slice(const LayerInput& li, const ChannelSliceAttrs& a);
 LayerStages lower_channel_shuffle(const LayerInput& li, const ChannelShuffleAttrs& a);
 

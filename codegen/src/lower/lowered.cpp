@@ -132,7 +132,8 @@ LayerStages lower_one(Lowered& net, const LayerSpec& spec, Func in) {
                                  [&](const GateAttrs&) { return lower_gate(net, spec, in); },
                                  [&](const ChannelSliceAttrs& a) { return lower_channel_slice(li, a); },
                                  [&](const ChannelShuffleAttrs& a) { return lower_channel_shuffle(li, a); },
-                                 [&](const LayerNormAttrs& a) { return lower_layer_norm(li, a); }},
+                                 [&](const LayerNormAttrs& a) { return lower_layer_norm(li, a); },
+                                 [&](const ChannelScaleAttrs& a) { return lower_channel_scale(li, a); }},
                       spec.attrs);
 }
 

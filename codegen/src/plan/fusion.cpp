@@ -10,6 +10,7 @@ namespace {
 
 bool is_elementwise(const LayerSpec& s) {
     return std::holds_alternative<ActivationAttrs>(s.attrs) || std::holds_alternative<BatchNormAttrs>(s.attrs) ||
+           std::holds_alternative<ChannelScaleAttrs>(s.attrs) ||
            std::holds_alternative<DropoutAttrs>(s.attrs);
 }
 

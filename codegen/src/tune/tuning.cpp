@@ -112,8 +112,8 @@ void Tuning::save(const std::string& path) const {
 // groups; not an activation's function or kernel flipping (a group differing only there shares a
 // checked, valid plan).
 // conv, activation, pool, global avg/max pool, dense, softmax, dropout, LRN, batch norm, concat, residual, gate,
-// channel slice, channel shuffle, layer norm
-static_assert(layer_fields_are({9, 13, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0, 0, 2, 1, 2}),
+// channel slice, channel shuffle, layer norm, channel scale
+static_assert(layer_fields_are({9, 13, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0, 0, 2, 1, 2, 0}),
               "a layer kind's fields changed: add the new field to tuning_key if plans measured without it may not apply, "
               "then update these counts");
 

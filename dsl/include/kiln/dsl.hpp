@@ -3,6 +3,7 @@
 
 #include "kiln/dsl/activation.hpp"
 #include "kiln/dsl/batch_norm.hpp"
+#include "kiln/dsl/channel_scale.hpp"
 #include "kiln/dsl/channels.hpp"
 #include "kiln/dsl/concat.hpp"
 #include "kiln/dsl/conv.hpp"

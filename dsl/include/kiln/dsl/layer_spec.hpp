@@ -10,6 +10,7 @@
 
 #include "kiln/dsl/activation.hpp"
 #include "kiln/dsl/batch_norm.hpp"
+#include "kiln/dsl/channel_scale.hpp"
 #include "kiln/dsl/channels.hpp"
 #include "kiln/dsl/check_message.hpp"
 #include "kiln/dsl/concat.hpp"
@@ -42,7 +43,7 @@ struct ParamSpec {
 
 using LayerAttrs = std::variant<ConvAttrs, ActivationAttrs, PoolAttrs, GlobalAvgPoolAttrs, GlobalMaxPoolAttrs, DenseAttrs, SoftmaxAttrs,
                                 DropoutAttrs, LrnAttrs, BatchNormAttrs, ConcatAttrs, ResidualAttrs, GateAttrs, ChannelSliceAttrs,
-                                ChannelShuffleAttrs, LayerNormAttrs>;
+                                ChannelShuffleAttrs, LayerNormAttrs, ChannelScaleAttrs>;
 
 struct LayerSpec {
     std::string name;  // identifier-safe: "l3_conv", "l5_b2_l1_conv"

@@ -15,8 +15,8 @@
 namespace kiln {
 
 // conv, activation, pool, global avg/max pool, dense, softmax, dropout, LRN, batch norm, concat, residual, gate,
-// channel slice, channel shuffle, layer norm
-static_assert(layer_fields_are({9, 13, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0, 0, 2, 1, 2}),
+// channel slice, channel shuffle, layer norm, channel scale
+static_assert(layer_fields_are({9, 13, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0, 0, 2, 1, 2, 0}),
               "a layer kind's fields changed: sign the new field in sign_layers (or see that a shape or a tensor already "
               "carries it), then update these counts");
 

@@ -13,8 +13,8 @@
 namespace kiln {
 
 // conv, activation, pool, global avg/max pool, dense, softmax, dropout, LRN, batch norm, concat, residual, gate,
-// channel slice, channel shuffle, layer norm
-static_assert(layer_fields_are({9, 13, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0, 0, 2, 1, 2}),
+// channel slice, channel shuffle, layer norm, channel scale
+static_assert(layer_fields_are({9, 13, 8, 0, 0, 2, 1, 2, 8, 0, 0, 0, 0, 2, 1, 2, 0}),
               "a layer kind's fields changed: show the new field in layer_detail's row (or leave it out on purpose), then "
               "update these counts");
 
@@ -61,7 +61,8 @@ inline std::string layer_detail(const LayerSpec& l) {
                           [](const ResidualAttrs&) {}, [](const GateAttrs&) {},
                           [&](const ChannelSliceAttrs& s) { std::snprintf(buf, sizeof buf, "channels [%lld, %lld)", (long long)s.begin, (long long)s.end); },
                           [&](const ChannelShuffleAttrs& s) { std::snprintf(buf, sizeof buf, "%lld groups", (long long)s.groups); },
-                          [&](const LayerNormAttrs& a) { std::snprintf(buf, sizeof buf, "over channels, epsilon %g", a.epsilon()); }},
+                          [&](const LayerNormAttrs& a) { std::snprintf(buf, sizeof buf, "over channels, epsilon %g", a.epsilon()); },
+                          [](const ChannelScaleAttrs&) {}},
                l.attrs);
     return buf;
 }

@@ -68,8 +68,7 @@ class Splitter {
             // compute inside its tiles (fusion.hpp).
             // And a slice or shuffle of channels stays with the layer that reads through it.
             const bool only_moved = !open.empty() && std::all_of(open.begin(), open.end(), [](const LayerSpec* l) { return moves_channels_only(*l); });
-            const bool gated = !open.empty() && std::holds_alternative<GateAttrs>(open.back()->attrs) && is_pointwise_conv(layer);
-            if (starts_segment(layer) && !may_compute_inside(open, layer) && !only_moved && !gated) close(false);
+            if (starts_segment(layer) && !may_compute_inside(open, layer) && !only_moved) close(false);
             open.push_back(&layer);
         }
         close(true);

@@ -1,8 +1,6 @@
 // The `fused` CPU schedule (see schedule.hpp): each conv group becomes one loop nest, and a
 // depthwise group whose output would not stay in cache is computed inside the pointwise group
 // that reads it (ConvGroupPlan::inside_consumer). Channel slices and shuffles are inlined.
-#include <cstdlib>
-
 #include "schedule/cpu_parts.hpp"
 #include "kiln/codegen/schedule.hpp"
 
@@ -39,12 +37,6 @@ void schedule_fused(Lowered& net, const Halide::Target&, const MachineModel& mac
             // A channel slice or shuffle is read through by its consumer: an index, not a copy.
             const std::size_t layer = groups[g].first();
             if (moves_channels_only(*net.layers[layer].spec) && !is_last_layer(net, layer)) continue;
-            if (std::getenv("KILN_EXPERIMENT_GATE_INLINE") && std::holds_alternative<GateAttrs>(net.layers[layer].spec->attrs) && !is_last_layer(net, layer)) {
-                bool pointwise_next = false;
-                for (const auto& next : groups)
-                    if (next.input_group == g && next.starts_with_conv && is_pointwise_conv(*net.layers[next.first()].spec)) pointwise_next = true;
-                if (pointwise_next) continue;
-            }
             detail::schedule_layer_at_root(net, layer, machine);
             continue;
         }

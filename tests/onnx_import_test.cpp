@@ -645,6 +645,18 @@ TEST_CASE("onnx import: what kiln cannot map is refused naming the node, the ope
         m.output("y");
         CHECK(refused(m).find("node \"difference\" (Sub): the branches from tensor 'x' meet here") != std::string::npos);
     }
+    {
+        Model m({1, 2, 4, 4});  // channels-last work kiln does not map
+        ints(m.node("Transpose", {"x"}, "t", "to_nhwc"), "perm", {0, 2, 3, 1});
+        m.node("MaxPool", {"t"}, "p", "pool_nhwc");
+        m.output("p");
+        CHECK(refused(m).find("node \"pool_nhwc\" (MaxPool): operator MaxPool on a channels-last tensor [N, H, W, C] is not supported") !=
+              std::string::npos);
+        Model w({1, 2, 4, 4});
+        ints(w.node("Transpose", {"x"}, "t", "swap_hw"), "perm", {0, 1, 3, 2});
+        w.output("t");
+        CHECK(refused(w).find("node \"swap_hw\" (Transpose): perm [0, 1, 3, 2] of [1, 2, 4, 4] is not supported") != std::string::npos);
+    }
     const std::string junk = "this is not a protobuf";
     CHECK(test::error_of([&] { ko::import_model_from_memory(junk.data(), junk.size(), {}, "junk"); }).find("junk is not an ONNX model") !=
           std::string::npos);

@@ -7,6 +7,7 @@
 #include "kiln/onnx/import.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -16,6 +17,7 @@
 #include "kiln/dsl/signature.hpp"
 #include "kiln/runtime/error.hpp"
 #include "operators.hpp"
+#include "ratio.hpp"
 
 namespace kiln::onnx {
 
@@ -72,6 +74,7 @@ class Walker {
             }
             if (readers.empty()) throw Error("tensor '" + t + "' is read by no node and is not the graph's output '" + g_.output + "'");
             if (readers.size() == 1) apply(readers[0], t, v, layers, prefix);
+            else if (readers.size() == 2 && (layer_norm(readers, t, v, layers, prefix) || gelu(readers, t, v, layers, prefix))) continue;
             else fork(readers, t, v, layers, prefix);
         }
     }
@@ -125,7 +128,12 @@ class Walker {
                                 "tensor (an Add of two: Residual; a Concat)");
         require_one_output(node);
         if (pending_pad_ && (n.op_type() == "Add" || n.op_type() == "BatchNormalization")) refuse_pending_pad(where);
+        if (n.op_type() == "Transpose") return transpose(node, t, v);
+        if (v.channels_last && !works_channels_last(n.op_type()))
+            throw Error(where + ": operator " + n.op_type() + " on a channels-last tensor [N, H, W, C] is not supported (kiln maps MatMul, Add, "
+                                "Mul, LayerNorm's and GELU's patterns and element-wise activations there)");
         if (n.op_type() == "Add") return add_constant(node, t, v, layers);
+        if (n.op_type() == "Mul") return scale_by_constant(node, t, v, layers, prefix);
         if (n.op_type() == "BatchNormalization") return batch_norm(node, t, v, layers, prefix);
         if (n.op_type() == "Reshape" && !pending_pad_ && channel_shuffle(node, t, v, layers, prefix)) return;
         detail::Mapped m = detail::map_operator(g_, n, where, v);
@@ -223,6 +231,161 @@ class Walker {
         origin(spec, where, v);
         layers.push_back(std::move(spec));
         t = b.output(0);
+        last_producer_ = t;
+        return true;
+    }
+
+    // Transposes between [N, C, H, W] and [N, H, W, C] (ConvNeXt's blocks): kiln's tensors are NHWC,
+    // so only the ONNX view changes; no layer.
+    void transpose(int node, std::string& t, OnnxLayout& v) {
+        const NodeProto& n = *g_.nodes[std::size_t(node)];
+        std::vector<std::int64_t> perm;
+        for (const auto& a : n.attribute()) {
+            if (a.name() != "perm") throw Error(g_.describe(node) + ": attribute '" + a.name() + "' is not supported");
+            perm.assign(a.ints().begin(), a.ints().end());
+        }
+        const bool image = v.rank == 4 && !v.flattened && !pending_pad_;
+        if (image && !v.channels_last && perm == std::vector<std::int64_t>{0, 2, 3, 1}) v.channels_last = true;
+        else if (image && v.channels_last && perm == std::vector<std::int64_t>{0, 3, 1, 2}) v.channels_last = false;
+        else
+            throw Error(g_.describe(node) + ": perm " + dims_text(perm) + " of " + dims_text(v.dims(1)) +
+                        " is not supported: kiln maps a Transpose only from [N, C, H, W] to [N, H, W, C] and back");
+        t = n.output(0);
+    }
+
+    static bool works_channels_last(const std::string& op) {
+        for (const char* ok : {"MatMul", "Add", "Mul", "Transpose", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Clip",
+                               "Identity", "Dropout"})
+            if (op == ok) return true;
+        return false;
+    }
+
+    // A Mul by a constant, per channel or one value: a ChannelScale (ConvNeXt's layer scale).
+    void scale_by_constant(int node, std::string& t, OnnxLayout& v, std::vector<LayerSpec>& layers, const std::string& prefix) {
+        const NodeProto& n = *g_.nodes[std::size_t(node)];
+        const std::string where = g_.describe(node);
+        std::string constant;
+        for (const std::string& in : n.input())
+            if (g_.is_constant(in)) constant = in;
+        if (n.input_size() != 2 || constant.empty() || n.attribute_size() != 0) throw Error(where + ": a Mul needs two inputs, one of them a constant");
+        const auto gamma = detail::channel_bias(g_, n, constant, v);
+        if (!gamma)
+            throw Error(where + ": multiplying by constant '" + constant + "' " + dims_text(g_.constants.at(constant).dims) +
+                        " is supported only per channel or by one value");
+        LayerSpec spec = make(ChannelScaleAttrs{}, v.shape, path_of(layers, prefix), where);
+        store(spec, {{"gamma", *gamma}}, {{"gamma", constant}});
+        origin(spec, where, v);
+        layers.push_back(std::move(spec));
+        t = n.output(0);
+        last_producer_ = t;
+    }
+
+    // The one node reading `tensor`, or -1.
+    int only_reader(const std::string& tensor) const {
+        const std::vector<int> r = readers_of(tensor);
+        return r.size() == 1 && tensor != g_.output ? r[0] : -1;
+    }
+    const NodeProto* node_of(int index, const char* op) const {
+        return index >= 0 && g_.nodes[std::size_t(index)]->op_type() == op ? g_.nodes[std::size_t(index)] : nullptr;
+    }
+    // The float scalar input of a binary node whose other input is `data`, if it has one.
+    std::optional<float> scalar_beside(const NodeProto& n, const std::string& data) const {
+        if (n.input_size() != 2 || n.attribute_size() != 0) return std::nullopt;
+        const std::string& other = n.input(0) == data ? n.input(1) : n.input(1) == data ? n.input(0) : std::string();
+        if (other.empty() || !g_.is_constant(other)) return std::nullopt;
+        const OnnxTensor& c = g_.constants.at(other);
+        if (c.elements() != 1) return std::nullopt;
+        return c.integral ? float(c.ints[0]) : c.floats[0];
+    }
+    std::string constant_beside(const NodeProto& n, const std::string& data) const {
+        if (n.input_size() != 2) return {};
+        const std::string& other = n.input(0) == data ? n.input(1) : n.input(1) == data ? n.input(0) : std::string();
+        return !other.empty() && g_.is_constant(other) ? other : std::string();
+    }
+    bool reduces_channels(const NodeProto& n, const OnnxLayout& v) const {
+        std::vector<std::int64_t> axes;
+        std::int64_t keep = 1;
+        for (const auto& a : n.attribute()) {
+            if (a.name() == "axes") axes.assign(a.ints().begin(), a.ints().end());
+            else if (a.name() == "keepdims") keep = a.i();
+            else return false;
+        }
+        const std::int64_t axis = axes.size() == 1 ? (axes[0] < 0 ? axes[0] + v.rank : axes[0]) : -1;
+        return keep == 1 && n.input_size() == 1 && v.rank == 4 && !v.flattened && axis == v.channel_axis();
+    }
+
+    // LayerNorm as exported before opset 17: mean = ReduceMean(x), d = x - mean,
+    // d / Sqrt(ReduceMean(Pow(d, 2)) + eps) * gamma + beta, over the channels.
+    bool layer_norm(const std::vector<int>& readers, std::string& t, OnnxLayout& v, std::vector<LayerSpec>& layers, const std::string& prefix) {
+        const NodeProto* mean = nullptr;
+        const NodeProto* sub = nullptr;
+        for (int r : readers) {
+            if (const NodeProto* m = node_of(r, "ReduceMean")) mean = m;
+            if (const NodeProto* s = node_of(r, "Sub")) sub = s;
+        }
+        if (!mean || !sub || !reduces_channels(*mean, v) || sub->input_size() != 2 || sub->input(0) != t || sub->input(1) != mean->output(0) ||
+            only_reader(mean->output(0)) < 0)
+            return false;
+        const std::vector<int> centred = readers_of(sub->output(0));
+        if (centred.size() != 2) return false;
+        const NodeProto* pow = nullptr;
+        const NodeProto* div = nullptr;
+        for (int r : centred) {
+            if (const NodeProto* p = node_of(r, "Pow")) pow = p;
+            if (const NodeProto* d = node_of(r, "Div")) div = d;
+        }
+        if (!pow || !div || scalar_beside(*pow, sub->output(0)) != 2.0f || pow->input(0) != sub->output(0)) return false;
+        const NodeProto* variance = node_of(only_reader(pow->output(0)), "ReduceMean");
+        if (!variance || !reduces_channels(*variance, v)) return false;
+        const NodeProto* plus = node_of(only_reader(variance->output(0)), "Add");
+        const std::optional<float> epsilon = plus ? scalar_beside(*plus, variance->output(0)) : std::nullopt;
+        const NodeProto* root = plus ? node_of(only_reader(plus->output(0)), "Sqrt") : nullptr;
+        if (!epsilon || !(*epsilon > 0) || !std::isfinite(*epsilon) || !root || node_of(only_reader(root->output(0)), "Div") != div ||
+            div->input(0) != sub->output(0) || div->input(1) != root->output(0))
+            return false;
+        const NodeProto* scale = node_of(only_reader(div->output(0)), "Mul");
+        const NodeProto* shift = scale ? node_of(only_reader(scale->output(0)), "Add") : nullptr;
+        if (!shift) return false;
+        const std::string gamma_name = constant_beside(*scale, div->output(0)), beta_name = constant_beside(*shift, scale->output(0));
+        if (gamma_name.empty() || beta_name.empty()) return false;
+        const auto gamma = detail::channel_bias(g_, *scale, gamma_name, v), beta = detail::channel_bias(g_, *shift, beta_name, v);
+        if (!gamma || !beta) return false;
+        const detail::Ratio e = detail::ratio_of(*epsilon);
+        const std::string where = g_.describe(readers[0]) + " ... " + "node \"" + shift->name() + "\" (Add): LayerNorm";
+        LayerNormAttrs a;
+        a.epsilon_num = e.num, a.epsilon_den = e.den;
+        LayerSpec spec = make(a, v.shape, path_of(layers, prefix), where);
+        store(spec, {{"gamma", *gamma}, {"beta", *beta}}, {{"gamma", gamma_name}, {"beta", beta_name}});
+        origin(spec, where, v);
+        layers.push_back(std::move(spec));
+        t = shift->output(0);
+        last_producer_ = t;
+        return true;
+    }
+
+    // GELU as exported before opset 20: x * (Erf(x / sqrt 2) + 1) * 0.5.
+    bool gelu(const std::vector<int>& readers, std::string& t, OnnxLayout& v, std::vector<LayerSpec>& layers, const std::string& prefix) {
+        const NodeProto* div = nullptr;
+        const NodeProto* product = nullptr;
+        for (int r : readers) {
+            if (const NodeProto* d = node_of(r, "Div")) div = d;
+            if (const NodeProto* m = node_of(r, "Mul")) product = m;
+        }
+        if (!div || !product || div->input(0) != t) return false;
+        const std::optional<float> root2 = scalar_beside(*div, t);
+        if (!root2 || std::fabs(*root2 - float(M_SQRT2)) > 1e-6f) return false;
+        const NodeProto* erf = node_of(only_reader(div->output(0)), "Erf");
+        const NodeProto* plus = erf ? node_of(only_reader(erf->output(0)), "Add") : nullptr;
+        if (!plus || scalar_beside(*plus, erf->output(0)) != 1.0f || node_of(only_reader(plus->output(0)), "Mul") != product) return false;
+        if (!((product->input(0) == t && product->input(1) == plus->output(0)) || (product->input(1) == t && product->input(0) == plus->output(0))))
+            return false;
+        const NodeProto* half = node_of(only_reader(product->output(0)), "Mul");
+        if (!half || scalar_beside(*half, product->output(0)) != 0.5f) return false;
+        const std::string where = g_.describe(readers[0]) + " ... node \"" + half->name() + "\" (Mul): GELU";
+        LayerSpec spec = make(Gelu::attrs, v.shape, path_of(layers, prefix), where);
+        origin(spec, where, v);
+        layers.push_back(std::move(spec));
+        t = half->output(0);
         last_producer_ = t;
         return true;
     }

@@ -50,7 +50,7 @@ std::int64_t OnnxTensor::elements() const {
 
 std::vector<std::int64_t> OnnxLayout::dims(std::int64_t batch) const {
     switch (rank) {
-    case 4: return {batch, shape.c, shape.h, shape.w};
+    case 4: return channels_last ? std::vector<std::int64_t>{batch, shape.h, shape.w, shape.c} : std::vector<std::int64_t>{batch, shape.c, shape.h, shape.w};
     case 3: return {batch, shape.c, shape.w};
     default: return {batch, shape.h * shape.w * shape.c};
     }
@@ -209,8 +209,12 @@ Tensor to_kiln(const OnnxTensor& t, const OnnxLayout& layout) {
         throw Error("tensor '" + t.name + "' is " + detail::dims_text(t.dims) + " but the net takes " + detail::dims_text(layout.dims(batch)));
     const Shape s = layout.shape;
     Tensor out(batch, s);
-    // NCHW; a rank-2 tensor is a flattened [C, H, W] in the same order, or has H = W = 1.
+    // NCHW; a rank-2 tensor is a flattened [C, H, W] in the same order, or has H = W = 1. NHWC is kiln's.
     std::size_t i = 0;
+    if (layout.channels_last) {
+        std::copy(t.floats.begin(), t.floats.end(), out.values().begin());
+        return out;
+    }
     for (std::int64_t n = 0; n < batch; ++n)
         for (std::int64_t c = 0; c < s.c; ++c)
             for (std::int64_t y = 0; y < s.h; ++y)
@@ -225,6 +229,10 @@ OnnxTensor from_kiln(const Tensor& t, const OnnxLayout& layout) {
     out.dims = layout.dims(t.batch());
     const Shape s = layout.shape;
     out.floats.reserve(t.size());
+    if (layout.channels_last) {
+        out.floats.assign(t.values().begin(), t.values().end());
+        return out;
+    }
     for (std::int64_t n = 0; n < t.batch(); ++n)
         for (std::int64_t c = 0; c < s.c; ++c)
             for (std::int64_t y = 0; y < s.h; ++y)

@@ -358,6 +358,22 @@ Mapped gemm(const Graph& g, const NodeProto& n, const std::string& where, const 
 
 Mapped matmul(const Graph& g, const NodeProto& n, const std::string& where, const OnnxLayout& in) {
     Attributes a(n, where, {});
+    if (in.channels_last) {
+        // [N, H, W, C] x [C, O]: torchvision's Linear on channels-last pixels, a 1x1 conv. B's
+        // [C][O] is kiln's [KH][KW][I][O] for a 1x1 kernel.
+        if (g.is_constant(n.input(0))) throw Error(where + ": a constant times the data is not supported");
+        const OnnxTensor& b = *constant_input(g, n, 1, where, "B", true);
+        if (b.dims.size() != 2 || b.dims[0] != in.shape.c)
+            throw Error(where + ": B " + dims_text(b.dims) + " does not take the input's " + std::to_string(in.shape.c) + " channels");
+        ConvAttrs c;
+        c.filters = b.dims[1], c.kernel = {1, 1}, c.bias = false;
+        Mapped m;
+        m.params["weights"] = float_values(b, where, "B");
+        m.sources["weights"] = b.name;
+        m.attrs = c;
+        m.out = in;
+        return m;
+    }
     require_matrix_input(in, where);
     if (g.is_constant(n.input(0))) throw Error(where + ": a constant times the data is not supported: kiln maps data x constant to Dense");
     const OnnxTensor& b = *constant_input(g, n, 1, where, "B", true);
@@ -637,7 +653,7 @@ std::optional<std::vector<float>> channel_bias(const Graph& g, const NodeProto& 
     for (std::size_t i = 0; i < dims.size(); ++i) {
         const std::size_t axis = offset + i;
         if (dims[i] == 1) continue;
-        if (axis != 1 || dims[i] != channels) return std::nullopt;
+        if (axis != std::size_t(in.channel_axis()) || dims[i] != channels) return std::nullopt;
     }
     std::vector<float> bias(static_cast<std::size_t>(channels));
     for (std::int64_t c = 0; c < channels; ++c) bias[std::size_t(c)] = t.floats[t.floats.size() == 1 ? 0 : std::size_t(c)];

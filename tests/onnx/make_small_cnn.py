@@ -54,6 +54,23 @@ class SqueezeExcite(nn.Module):
         return self.scale(x) * x
 
 
+class ConvNeXtBlock(nn.Module):
+    """ConvNeXt's block as torchvision writes it: depthwise 7x7, then channels-last layer norm,
+    Linear up, GELU, Linear down (between Transposes), a layer scale, the input added."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.dw = nn.Conv2d(c, c, 7, padding=3, groups=c)
+        self.norm = nn.LayerNorm(c, eps=1e-6)
+        self.up, self.down = nn.Linear(c, 4 * c), nn.Linear(4 * c, c)
+        self.scale = nn.Parameter(torch.rand(c, 1, 1) + 0.5)
+
+    def forward(self, x):
+        y = self.dw(x).permute(0, 2, 3, 1)
+        y = self.down(nn.functional.gelu(self.up(self.norm(y)))).permute(0, 3, 1, 2)
+        return x + self.scale * y
+
+
 class SmallCnn(nn.Module):
     def __init__(self):
         super().__init__()
@@ -65,6 +82,7 @@ class SmallCnn(nn.Module):
             nn.Conv2d(16, 16, 3, padding=1, groups=16), nn.ReLU6(),  # depthwise, MobileNet's ReLU6
             SqueezeExcite(16, 4),
             nn.AvgPool2d(2),                                        # 4x4
+            ConvNeXtBlock(16),
             nn.Conv2d(16, 24, 3, stride=2, padding=1), nn.LeakyReLU(0.1),  # 2x2
             nn.Conv2d(24, 24, 1), nn.Hardswish())                   # HardSigmoid * x at opset 13
         self.classifier = nn.Sequential(nn.Dropout(0.25), nn.Linear(24 * 2 * 2, 10))
@@ -91,6 +109,9 @@ def main():
     torch.manual_seed(15)
     net = SmallCnn()
     for m in net.modules():  # non-trivial running statistics, so batch norm computes something
+        if isinstance(m, nn.LayerNorm):
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.2, 0.2)
         if isinstance(m, nn.BatchNorm2d):
             m.running_mean.uniform_(-0.5, 0.5)
             m.running_var.uniform_(0.5, 2.0)

@@ -34,7 +34,11 @@ struct OnnxLayout {
     Shape shape;
     int rank = 4;
     bool flattened = false;
+    // A rank-4 tensor Transposed to [N, H, W, C] (ConvNeXt's blocks work channels-last): kiln's own
+    // NHWC order, so no layer moves a value; only the ONNX view changes.
+    bool channels_last = false;
     std::vector<std::int64_t> dims(std::int64_t batch) const;
+    int channel_axis() const { return channels_last ? 3 : 1; }
 };
 
 // ONNX layout <-> kiln NHWC, checking the dims against the layout (a kiln::Error says which differ).

@@ -25,6 +25,7 @@ MODELS = {
     "mobilenet_v3_small": lambda: torchvision.models.mobilenet_v3_small(),
     "regnet_y_400mf": lambda: torchvision.models.regnet_y_400mf(),
     "shufflenet_v2_x1_0": lambda: torchvision.models.shufflenet_v2_x1_0(),
+    "convnext_tiny": lambda: torchvision.models.convnext_tiny(),
 }
 
 

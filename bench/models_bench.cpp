@@ -35,10 +35,11 @@ namespace {
 using namespace kiln;
 
 // In the order of the report: the residual nets, then the light ones, then the branching ones, then
-// those of today (squeeze-excitation, channel shuffles).
+// those of today (squeeze-excitation, channel shuffles, ConvNeXt's channels-last blocks).
 const std::vector<std::string> model_names = {"resnet18",   "resnet50",      "resnext50_32x4d", "mobilenet_v2",
                                               "mnasnet1_0", "squeezenet1_1", "googlenet",       "densenet121",
-                                              "efficientnet_b0", "mobilenet_v3_small", "regnet_y_400mf", "shufflenet_v2_x1_0"};
+                                              "efficientnet_b0", "mobilenet_v3_small", "regnet_y_400mf", "shufflenet_v2_x1_0",
+                                              "convnext_tiny"};
 const std::vector<int> batches = {1, 8};
 
 struct Model {

@@ -23,7 +23,7 @@ IMPLS = [("kiln", "kiln"), ("kiln-packed", "kiln, packed weights"), ("kiln-tuned
          ("onnxruntime", "ONNX Runtime"), ("pytorch", "PyTorch")]
 MODEL_ORDER = ["resnet18", "resnet50", "resnext50_32x4d", "mobilenet_v2", "mnasnet1_0", "squeezenet1_1", "googlenet",
                "densenet121", "efficientnet_b0", "mobilenet_v3_small", "regnet_y_400mf",
-               "shufflenet_v2_x1_0"]
+               "shufflenet_v2_x1_0", "convnext_tiny"]
 DASH = "—"
 
 

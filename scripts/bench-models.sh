@@ -10,7 +10,7 @@ models=build/bench-models
 peers=build/bench-peers
 tune_seconds="${KILN_BENCH_TUNE_SECONDS:-20}"
 names=(resnet18 resnet50 resnext50_32x4d mobilenet_v2 mnasnet1_0 squeezenet1_1 googlenet densenet121 efficientnet_b0 mobilenet_v3_small
-       regnet_y_400mf shufflenet_v2_x1_0)
+       regnet_y_400mf shufflenet_v2_x1_0 convnext_tiny)
 steps=$(( 4 + (tune_seconds != 0 ? 1 : 0) ))
 step=0
 start=$SECONDS

@@ -112,6 +112,22 @@ class ShuffleUnit(nn.Module):
         return y.view(n, 2, c // 2, hh, ww).transpose(1, 2).contiguous().view(n, -1, hh, ww)
 
 
+class ConvNeXtBlock(nn.Module):
+    """ConvNeXt's block: Transposes to channels-last and back, layer norm and GELU as their exported
+    patterns, Linear on channels, a layer scale."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.dw = nn.Conv2d(c, c, 7, padding=3, groups=c)
+        self.norm = nn.LayerNorm(c, eps=1e-6)
+        self.up, self.down = nn.Linear(c, 4 * c), nn.Linear(4 * c, c)
+        self.scale = nn.Parameter(torch.full((c, 1, 1), 0.5))
+
+    def forward(self, x):
+        y = self.down(nn.functional.gelu(self.up(self.norm(self.dw(x).permute(0, 2, 3, 1))))).permute(0, 3, 1, 2)
+        return x + self.scale * y
+
+
 def head(c, classes=10):
     return nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, classes))
 
@@ -123,6 +139,7 @@ MODELS = {
     "inception_concat": lambda: nn.Sequential(cbr(3, 8), Inception(8), nn.AvgPool2d(2), head(32)),
     "shared_weights": lambda: nn.Sequential(cbr(3, 8), Shared(8), head(8)),
     "efficientnet_mbconv": lambda: nn.Sequential(cbr(3, 8, 3, 2, act=nn.Hardswish), MBConv(8, 4), head(8)),
+    "convnext_block": lambda: nn.Sequential(nn.Conv2d(3, 8, 4, 4), ConvNeXtBlock(8), head(8)),
     "shufflenet_units": lambda: nn.Sequential(cbr(3, 16, 3, 2), ShuffleUnit(16), ShuffleUnit(16), head(16)),
 }
 

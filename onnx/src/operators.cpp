@@ -511,6 +511,10 @@ Mapped slice(const Graph& g, const NodeProto& n, const std::string& where, const
     for (std::size_t i = 0; i < axes.size(); ++i) {
         const std::int64_t axis = axes[i] < 0 ? axes[i] + in.rank : axes[i];
         if (axis < 0 || axis >= in.rank) throw Error(where + ": axis " + std::to_string(axes[i]) + " is not an axis of the input");
+        // The batch is free: only a slice that keeps all of any batch leaves it alone.
+        if (axis == 0 && (starts[i] != 0 || ends[i] < std::numeric_limits<std::int32_t>::max() || (!steps.empty() && steps[i] != 1)))
+            throw Error(where + ": slices the batch axis; kiln's nets take any batch");
+        if (axis == 0) continue;
         const std::int64_t size = dims[std::size_t(axis)];
         const auto bound = [&](std::int64_t b) { return std::clamp(b < 0 ? b + size : b, std::int64_t(0), size); };
         const std::int64_t begin = bound(starts[i]), end = bound(ends[i]);

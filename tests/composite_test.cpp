@@ -20,6 +20,20 @@ ref::Tensor conv_ref(const ref::Tensor& x, const Weights& w, const std::string& 
 ref::Tensor relu(const ref::Tensor& x) {
     return ref::map(x, [](double v) { return std::max(v, 0.0); });
 }
+
+// `spec` run under `fused` and `unfused` on random weights and inputs in [lo, hi], against the reference.
+void check_both_schedules(const NetSpec& spec, std::mt19937_64& rng, long batch, float lo, float hi, double tol, double max_zero) {
+    Weights w = Weights::for_net(spec);
+    Tensor input(batch, spec.input);
+    w.fill_random(rng());
+    test::fill_uniform(input, rng, lo, hi);
+    const auto want = ref::run_net(spec, w, test::to_ref(input));
+    for (const std::string schedule : {"fused", "unfused"}) {
+        CAPTURE(schedule);
+        codegen::JitNet net(spec, codegen::JitOptions{schedule});
+        test::check_close(net.run(input, w), want, tol, max_zero);
+    }
+}
 }  // namespace
 
 TEST_CASE("an inception module (Concat of four branches) matches the reference") {
@@ -84,16 +98,7 @@ TEST_CASE("gates (squeeze-excitation and a per-value branch) match the reference
     const NetSpec spec = describe<Block>();
     CHECK(spec.layers[4].children.at(0).size() == 5);
     CHECK(spec.layers[4].children[0][1].name == "l5_b1_2_conv");
-    Weights w = Weights::for_net(spec);
-    Tensor input = Tensor::for_input<Block>(3);
-    w.fill_random(rng());
-    test::fill_uniform(input, rng, -2, 2);
-    const auto want = ref::run_net(spec, w, test::to_ref(input));
-    for (const std::string schedule : {"fused", "unfused"}) {
-        CAPTURE(schedule);
-        codegen::JitNet net(spec, codegen::JitOptions{schedule});
-        test::check_close(net.run(input, w), want, 1e-5, 0.5);
-    }
+    check_both_schedules(spec, rng, 3, -2, 2, 1e-5, 0.5);
 }
 
 // ShuffleNetV2's units: the stride-1 one splits the channels in halves, passes one through and
@@ -109,17 +114,7 @@ TEST_CASE("ShuffleNetV2 units (channel slices, concat, channel shuffle) match th
                                    Branch<ChannelSlice<6, 12>, Conv<6, Kernel<1>>, Relu, DepthwiseConv<6, Kernel<3>, Same>, Conv<6, Kernel<1>>, Relu>>,
                             ChannelShuffle<3>, ChannelSlice<2, 11>>;
     static_assert(Units::output_shape == Shape{4, 4, 9});
-    const NetSpec spec = describe<Units>();
-    Weights w = Weights::for_net(spec);
-    Tensor input = Tensor::for_input<Units>(2);
-    w.fill_random(rng());
-    test::fill_uniform(input, rng);
-    const auto want = ref::run_net(spec, w, test::to_ref(input));
-    for (const std::string schedule : {"fused", "unfused"}) {
-        CAPTURE(schedule);
-        codegen::JitNet net(spec, codegen::JitOptions{schedule});
-        test::check_close(net.run(input, w), want, 1e-5, 0.8);
-    }
+    check_both_schedules(describe<Units>(), rng, 2, -1, 1, 1e-5, 0.8);
 }
 
 // ConvNeXt's block, channels-first: depthwise 7x7, layer norm over channels, 1x1 up, GELU, 1x1
@@ -128,17 +123,7 @@ TEST_CASE("ConvNeXt blocks (layer norm, GELU, layer scale) match the reference u
     auto rng = test::rng_for("convnext block");
     using Blocks = kiln::Net<Input<9, 8, 6>, nets::Block<6>, nets::Block<6>, nets::convnext::Norm, Conv<12, Kernel<2>, Stride<2>>>;
     static_assert(Blocks::output_shape == Shape{4, 4, 12});
-    const NetSpec spec = describe<Blocks>();
-    Weights w = Weights::for_net(spec);
-    Tensor input = Tensor::for_input<Blocks>(2);
-    w.fill_random(rng());
-    test::fill_uniform(input, rng, -2, 2);
-    const auto want = ref::run_net(spec, w, test::to_ref(input));
-    for (const std::string schedule : {"fused", "unfused"}) {
-        CAPTURE(schedule);
-        codegen::JitNet net(spec, codegen::JitOptions{schedule});
-        test::check_close(net.run(input, w), want, 1e-4, 0.5);
-    }
+    check_both_schedules(describe<Blocks>(), rng, 2, -2, 2, 1e-4, 0.5);
 }
 
 TEST_CASE("ConvNeXt-Tiny declared by hand describes torchvision's net") {

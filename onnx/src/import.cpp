@@ -288,19 +288,18 @@ class Walker {
     const NodeProto* node_of(int index, const char* op) const {
         return index >= 0 && g_.nodes[std::size_t(index)]->op_type() == op ? g_.nodes[std::size_t(index)] : nullptr;
     }
-    // The float scalar input of a binary node whose other input is `data`, if it has one.
-    std::optional<float> scalar_beside(const NodeProto& n, const std::string& data) const {
-        if (n.input_size() != 2 || n.attribute_size() != 0) return std::nullopt;
-        const std::string& other = n.input(0) == data ? n.input(1) : n.input(1) == data ? n.input(0) : std::string();
-        if (other.empty() || !g_.is_constant(other)) return std::nullopt;
-        const OnnxTensor& c = g_.constants.at(other);
-        if (c.elements() != 1) return std::nullopt;
-        return c.integral ? float(c.ints[0]) : c.floats[0];
-    }
+    // The constant input of a binary node whose other input is `data`, or "".
     std::string constant_beside(const NodeProto& n, const std::string& data) const {
-        if (n.input_size() != 2) return {};
+        if (n.input_size() != 2 || n.attribute_size() != 0) return {};
         const std::string& other = n.input(0) == data ? n.input(1) : n.input(1) == data ? n.input(0) : std::string();
         return !other.empty() && g_.is_constant(other) ? other : std::string();
+    }
+    // That constant's value when it is one number.
+    std::optional<float> scalar_beside(const NodeProto& n, const std::string& data) const {
+        const std::string other = constant_beside(n, data);
+        if (other.empty() || g_.constants.at(other).elements() != 1) return std::nullopt;
+        const OnnxTensor& c = g_.constants.at(other);
+        return c.integral ? float(c.ints[0]) : c.floats[0];
     }
     bool reduces_channels(const NodeProto& n, const OnnxLayout& v) const {
         std::vector<std::int64_t> axes;

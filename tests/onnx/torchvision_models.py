@@ -17,6 +17,9 @@ import onnx.numpy_helper
 import torch
 import torchvision
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+from export_models import randomised  # noqa: E402  batch-norm statistics as a trained net has them
+
 MODELS = {
     "resnet18": lambda: torchvision.models.resnet18(),
     "resnet50": lambda: torchvision.models.resnet50(),
@@ -35,20 +38,6 @@ MODELS = {
     "convnext_tiny": lambda: torchvision.models.convnext_tiny(),
     "shufflenet_v2_x1_0": lambda: torchvision.models.shufflenet_v2_x1_0(),
 }
-
-
-def randomised(net):
-    """Batch-norm statistics as a trained net has them, not the identity a fresh one holds: a wrong
-    scale or shift then changes the output."""
-    generator = torch.Generator().manual_seed(1)
-    for m in net.modules():
-        if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.BatchNorm1d)):
-            n = m.num_features
-            m.running_mean.copy_(torch.randn(n, generator=generator) * 0.1)
-            m.running_var.copy_(torch.rand(n, generator=generator) * 0.5 + 0.75)
-            m.weight.data.copy_(torch.rand(n, generator=generator) * 0.5 + 0.75)
-            m.bias.data.copy_(torch.randn(n, generator=generator) * 0.1)
-    return net
 
 
 def run(name, importer, work):

@@ -383,6 +383,41 @@ TEST_CASE("onnx import: the batch read by Shape is kiln's free batch, and a flat
     CHECK(test::error_of([&] { doubled.import(); }).find("node \"twice_the_batch\" (Mul): computes with the batch extent") != std::string::npos);
 }
 
+// ConvNeXt's layer norm as opset 17 writes it: one LayerNormalization on the channels-last tensor
+// between two Transposes.
+TEST_CASE("onnx import: LayerNormalization over the channels of a channels-last tensor is a LayerNorm") {
+    auto rng = test::rng_for("onnx layer normalization");
+    const std::int64_t C = 5, H = 2, W = 3, P = H * W;
+    Model m({1, C, H, W}, 17);
+    const auto gamma = random_values(rng, std::size_t(C)), beta = random_values(rng, std::size_t(C));
+    m.weights("gamma", {C}, gamma), m.weights("beta", {C}, beta);
+    ints(m.node("Transpose", {"x"}, "nhwc"), "perm", {0, 2, 3, 1});
+    auto& ln = m.node("LayerNormalization", {"nhwc", "gamma", "beta"}, "normed", "ln");
+    integer(ln, "axis", -1);
+    real(ln, "epsilon", 1e-6f);
+    ints(m.node("Transpose", {"normed"}, "y"), "perm", {0, 3, 1, 2});
+    m.output("y");
+    const ko::ImportedNet net = m.import();
+    REQUIRE(net.spec.layers.size() == 1);
+    CHECK(std::get<kiln::LayerNormAttrs>(net.spec.layers[0].attrs).epsilon_den == 1000000);
+    ko::OnnxTensor x{"x", {1, C, H, W}, false, random_values(rng, std::size_t(C * P)), {}};
+    std::vector<double> want(x.floats.size());
+    for (std::int64_t p = 0; p < P; ++p) {
+        double mean = 0, var = 0;
+        for (std::int64_t c = 0; c < C; ++c) mean += x.floats[std::size_t(c * P + p)] / double(C);
+        for (std::int64_t c = 0; c < C; ++c) var += std::pow(x.floats[std::size_t(c * P + p)] - mean, 2) / double(C);
+        for (std::int64_t c = 0; c < C; ++c)
+            want[std::size_t(c * P + p)] = (x.floats[std::size_t(c * P + p)] - mean) / std::sqrt(var + 1e-6) * gamma[std::size_t(c)] + beta[std::size_t(c)];
+    }
+    for (const auto& got : run_both(net, x)) check_near(got, want, 1e-5);
+    Model nchw({1, C, H, W}, 17);  // over C, H and W at once: not kiln's LayerNorm
+    nchw.weights("gamma", {C, H, W}, std::vector<float>(std::size_t(C * P), 1.0f));
+    integer(nchw.node("LayerNormalization", {"x", "gamma"}, "y", "ln_chw"), "axis", 1);
+    nchw.output("y");
+    CHECK(test::error_of([&] { nchw.import(); }).find("node \"ln_chw\" (LayerNormalization): normalizes [1, 5, 2, 3] from axis 1") !=
+          std::string::npos);
+}
+
 TEST_CASE("onnx import: a Mul that kiln cannot join is refused naming it") {
     Model m({1, 2, 3, 3});
     m.node("Relu", {"x"}, "a");

@@ -134,6 +134,7 @@ class Walker {
                                 "Mul, LayerNorm's and GELU's patterns and element-wise activations there)");
         if (n.op_type() == "Add") return add_constant(node, t, v, layers);
         if (n.op_type() == "Mul") return scale_by_constant(node, t, v, layers, prefix);
+        if (n.op_type() == "LayerNormalization") return layer_normalization(node, t, v, layers, prefix);
         if (n.op_type() == "BatchNormalization") return batch_norm(node, t, v, layers, prefix);
         if (n.op_type() == "Reshape" && !pending_pad_ && channel_shuffle(node, t, v, layers, prefix)) return;
         detail::Mapped m = detail::map_operator(g_, n, where, v);
@@ -254,7 +255,7 @@ class Walker {
     }
 
     static bool works_channels_last(const std::string& op) {
-        for (const char* ok : {"MatMul", "Add", "Mul", "Transpose", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Clip",
+        for (const char* ok : {"MatMul", "Add", "Mul", "Transpose", "LayerNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Clip",
                                "Identity", "Dropout"})
             if (op == ok) return true;
         return false;
@@ -274,6 +275,44 @@ class Walker {
                         " is supported only per channel or by one value");
         LayerSpec spec = make(ChannelScaleAttrs{}, v.shape, path_of(layers, prefix), where);
         store(spec, {{"gamma", *gamma}}, {{"gamma", constant}});
+        origin(spec, where, v);
+        layers.push_back(std::move(spec));
+        t = n.output(0);
+        last_producer_ = t;
+    }
+
+    // LayerNormalization (opset 17) over exactly the channels: the last axis of a channels-last
+    // tensor, or of [N, C]; of [N, C, 1, 1] from axis 1.
+    void layer_normalization(int node, std::string& t, OnnxLayout& v, std::vector<LayerSpec>& layers, const std::string& prefix) {
+        const NodeProto& n = *g_.nodes[std::size_t(node)];
+        const std::string where = g_.describe(node);
+        std::int64_t axis = -1;
+        float epsilon = 1e-5f;
+        for (const auto& a : n.attribute()) {
+            if (a.name() == "axis") axis = a.i();
+            else if (a.name() == "epsilon") epsilon = a.f();
+            else if (a.name() != "stash_type") throw Error(where + ": attribute '" + a.name() + "' is not supported");
+        }
+        if (axis < 0) axis += v.rank;
+        const bool channels = v.channels_last ? axis == 3 : v.rank == 2 ? axis == 1 && !v.flattened : v.rank == 4 && axis == 1 && v.shape.h * v.shape.w == 1;
+        if (!channels)
+            throw Error(where + ": normalizes " + dims_text(v.dims(1)) + " from axis " + std::to_string(axis) +
+                        "; kiln's LayerNorm normalizes each pixel's channels (the last axis of [N, H, W, C])");
+        if (!(epsilon > 0) || !std::isfinite(epsilon)) throw Error(where + ": epsilon must be a positive number");
+        const auto per_channel = [&](int index, const char* role) -> std::vector<float> {
+            if (index >= n.input_size() || n.input(index).empty()) return std::vector<float>(std::size_t(v.shape.c), index == 1 ? 1.0f : 0.0f);
+            if (!g_.is_constant(n.input(index))) throw Error(where + ": " + role + " is computed by the graph; kiln needs a constant");
+            const OnnxTensor& c = g_.constants.at(n.input(index));
+            if (c.integral || c.elements() != v.shape.c)
+                throw Error(where + ": " + role + " " + dims_text(c.dims) + " does not hold one float per channel (" + std::to_string(v.shape.c) + ")");
+            return c.floats;
+        };
+        const std::vector<float> gamma = per_channel(1, "Scale"), beta = per_channel(2, "B");
+        const detail::Ratio e = detail::ratio_of(epsilon);
+        LayerNormAttrs a;
+        a.epsilon_num = e.num, a.epsilon_den = e.den;
+        LayerSpec spec = make(a, v.shape, path_of(layers, prefix), where);
+        store(spec, {{"gamma", gamma}, {"beta", beta}}, {{"gamma", n.input_size() > 1 ? n.input(1) : ""}, {"beta", n.input_size() > 2 ? n.input(2) : ""}});
         origin(spec, where, v);
         layers.push_back(std::move(spec));
         t = n.output(0);
@@ -706,7 +745,8 @@ ImportedNet import_graph(const ::onnx::ModelProto& model, const ImportOptions& o
 const std::vector<std::string>& supported_operators() {
     static const std::vector<std::string> ops = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Relu", "LeakyRelu",
                                                  "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Clip", "Softmax", "LogSoftmax", "Gemm", "MatMul", "Add", "Mul (a tensor by a branch of it: Gate, SiLU, HardSwish)",
-                                                 "BatchNormalization", "LRN", "Concat", "Dropout", "Identity", "Flatten", "Reshape", "Slice (of channels)", "Reshape -> Transpose -> Reshape (a channel shuffle)", "Pad (of zeros)", "ReduceMean and ReduceMax (over H and W)", "Constant",
+                                                 "BatchNormalization", "LRN", "Concat", "Dropout", "Identity", "Flatten", "Reshape", "Slice (of channels)", "Reshape -> Transpose -> Reshape (a channel shuffle)", "Pad (of zeros)", "ReduceMean and ReduceMax (over H and W)", "Constant", "Transpose (to [N, H, W, C] and back)",
+                                                 "LayerNormalization (over channels), and LayerNorm's and GELU's exported patterns",
                                                  "Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, Add, Sub, Mul, Div, Slice (integer shape arithmetic, folded)"};
     return ops;
 }

@@ -1,8 +1,8 @@
 // ONNX in, standalone kernel out: the small CNN tests/onnx/make_small_cnn.py defines in PyTorch and
 // exports (conv with SiLU, max pool, a residual block, an inception-style concat, a depthwise conv
 // with ReLU6, squeeze-excitation with a hard sigmoid, an average pool, a ConvNeXt block (layer norm,
-// Linear and GELU channels-last, layer scale), a strided conv with leaky ReLU, a 1x1 conv with
-// HardSwish, flatten, linear, log-softmax), built by
+// Linear and GELU channels-last, layer scale), a ShuffleNetV2 unit (channel halves, the shuffle), a
+// strided conv with leaky ReLU, a 1x1 conv with HardSwish, flatten, linear, log-softmax), built by
 // kiln_add_onnx_net into an AOT kernel, run on the script's input with the weights kiln-import
 // wrote, and compared with PyTorch's output. Links the kernel, kiln::runtime and kiln::onnx (to
 // read the TensorProto files), not libHalide.

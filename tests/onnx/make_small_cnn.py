@@ -71,6 +71,22 @@ class ConvNeXtBlock(nn.Module):
         return x + self.scale * y
 
 
+class ShuffleUnit(nn.Module):
+    """ShuffleNetV2's unit: half the channels passed through, half filtered (chunk: Slices whose bounds
+    the exporter computes from Shape), concatenated, then shuffled (Reshape -> Transpose -> Reshape)."""
+
+    def __init__(self, c):
+        super().__init__()
+        h = c // 2
+        self.branch = nn.Sequential(nn.Conv2d(h, h, 1), nn.ReLU(), nn.Conv2d(h, h, 3, padding=1, groups=h), nn.Conv2d(h, h, 1), nn.ReLU())
+
+    def forward(self, x):
+        a, b = x.chunk(2, dim=1)
+        y = torch.cat((a, self.branch(b)), 1)
+        n, c, h, w = y.size()
+        return y.view(n, 2, c // 2, h, w).transpose(1, 2).contiguous().view(n, -1, h, w)
+
+
 class SmallCnn(nn.Module):
     def __init__(self):
         super().__init__()
@@ -83,6 +99,7 @@ class SmallCnn(nn.Module):
             SqueezeExcite(16, 4),
             nn.AvgPool2d(2),                                        # 4x4
             ConvNeXtBlock(16),
+            ShuffleUnit(16),
             nn.Conv2d(16, 24, 3, stride=2, padding=1), nn.LeakyReLU(0.1),  # 2x2
             nn.Conv2d(24, 24, 1), nn.Hardswish())                   # HardSigmoid * x at opset 13
         self.classifier = nn.Sequential(nn.Dropout(0.25), nn.Linear(24 * 2 * 2, 10))

@@ -104,6 +104,12 @@ std::string Graph::describe(int node) const {
            "\" (" + n.op_type() + ")";
 }
 
+void Graph::store_folded(const std::string& tensor, Folded folded) {
+    folded.value.name = tensor;
+    constants[tensor] = std::move(folded.value);
+    if (!folded.batch.empty()) batch_entries[tensor] = std::move(folded.batch);
+}
+
 void Graph::reached(const std::string& tensor, const OnnxLayout& view) {
     if (waiting.empty() || reached_dims.count(tensor)) return;
     reached_dims[tensor] = view.dims(0);
@@ -114,9 +120,7 @@ void Graph::reached(const std::string& tensor, const OnnxLayout& view) {
             const std::string where = "node \"" + (n->name().empty() ? n->output(0) : n->name()) + "\" (" + n->op_type() + ")";
             std::optional<Folded> f = fold_shape_arithmetic(*n, constants, batch_entries, reached_dims, opset, where);
             if (!f) continue;
-            f->value.name = n->output(0);
-            constants[n->output(0)] = std::move(f->value);
-            if (!f->batch.empty()) batch_entries[n->output(0)] = std::move(f->batch);
+            store_folded(n->output(0), std::move(*f));
             progress = true;
         }
     }
@@ -210,9 +214,7 @@ Graph load_graph(const ::onnx::ModelProto& model, const ImportOptions& options, 
         if (is_shape_arithmetic(n) && !n.output(0).empty()) {
             if (defined.count(n.output(0)) || g.is_constant(n.output(0))) throw Error(where + " writes '" + n.output(0) + "', which is already defined");
             if (std::optional<Folded> f = fold_shape_arithmetic(n, g.constants, g.batch_entries, {}, g.opset, where)) {
-                f->value.name = n.output(0);
-                g.constants[n.output(0)] = std::move(f->value);
-                if (!f->batch.empty()) g.batch_entries[n.output(0)] = std::move(f->batch);
+                g.store_folded(n.output(0), std::move(*f));
                 continue;
             }
             bool waits = false, known = true;

@@ -9,6 +9,7 @@
 
 #include "kiln/onnx/import.hpp"
 #include "proto.hpp"
+#include "shape_arithmetic.hpp"
 
 namespace kiln::onnx::detail {
 
@@ -33,6 +34,8 @@ struct Graph {
     bool is_constant(const std::string& tensor) const { return constants.count(tensor) > 0; }
     // The walk has reached `tensor`, laid out as `view`: folds the shape arithmetic that waited for it.
     void reached(const std::string& tensor, const OnnxLayout& view);
+    // Keeps the value of `tensor`, computed by folding shape arithmetic, with its batch marks.
+    void store_folded(const std::string& tensor, Folded folded);
     // The node's inputs that are data (not constants, not left out), in order.
     std::vector<std::string> data_inputs(const ::onnx::NodeProto& n) const;
     // 'node "Conv_0" (Conv)', or '#3' in place of an empty name.

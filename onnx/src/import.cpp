@@ -120,6 +120,16 @@ class Walker {
         out_.origins[spec.path] = LayerOrigin{nodes, out.dims(1)};
     }
 
+    // Appends a layer made from nodes `where` that leaves the view `v` as it is; `output` becomes the
+    // walk's tensor, produced by that layer.
+    void append(LayerSpec spec, const std::string& where, const OnnxLayout& v, std::vector<LayerSpec>& layers, std::string& t,
+                const std::string& output) {
+        origin(spec, where, v);
+        layers.push_back(std::move(spec));
+        t = output;
+        last_producer_ = t;
+    }
+
     void apply(int node, std::string& t, OnnxLayout& v, std::vector<LayerSpec>& layers, const std::string& prefix) {
         const NodeProto& n = *g_.nodes[std::size_t(node)];
         const std::string where = g_.describe(node);
@@ -229,10 +239,7 @@ class Walker {
         ChannelShuffleAttrs shuffle;
         shuffle.groups = groups;
         LayerSpec spec = make(shuffle, in, path_of(layers, prefix), where);
-        origin(spec, where, v);
-        layers.push_back(std::move(spec));
-        t = b.output(0);
-        last_producer_ = t;
+        append(std::move(spec), where, v, layers, t, b.output(0));
         return true;
     }
 
@@ -275,10 +282,7 @@ class Walker {
                         " is supported only per channel or by one value");
         LayerSpec spec = make(ChannelScaleAttrs{}, v.shape, path_of(layers, prefix), where);
         store(spec, {{"gamma", *gamma}}, {{"gamma", constant}});
-        origin(spec, where, v);
-        layers.push_back(std::move(spec));
-        t = n.output(0);
-        last_producer_ = t;
+        append(std::move(spec), where, v, layers, t, n.output(0));
     }
 
     // LayerNormalization (opset 17) over exactly the channels: the last axis of a channels-last
@@ -313,10 +317,7 @@ class Walker {
         a.epsilon_num = e.num, a.epsilon_den = e.den;
         LayerSpec spec = make(a, v.shape, path_of(layers, prefix), where);
         store(spec, {{"gamma", gamma}, {"beta", beta}}, {{"gamma", n.input_size() > 1 ? n.input(1) : ""}, {"beta", n.input_size() > 2 ? n.input(2) : ""}});
-        origin(spec, where, v);
-        layers.push_back(std::move(spec));
-        t = n.output(0);
-        last_producer_ = t;
+        append(std::move(spec), where, v, layers, t, n.output(0));
     }
 
     // The one node reading `tensor`, or -1.
@@ -394,10 +395,7 @@ class Walker {
         a.epsilon_num = e.num, a.epsilon_den = e.den;
         LayerSpec spec = make(a, v.shape, path_of(layers, prefix), where);
         store(spec, {{"gamma", *gamma}, {"beta", *beta}}, {{"gamma", gamma_name}, {"beta", beta_name}});
-        origin(spec, where, v);
-        layers.push_back(std::move(spec));
-        t = shift->output(0);
-        last_producer_ = t;
+        append(std::move(spec), where, v, layers, t, shift->output(0));
         return true;
     }
 
@@ -421,10 +419,7 @@ class Walker {
         if (!half || scalar_beside(*half, product->output(0)) != 0.5f) return false;
         const std::string where = g_.describe(readers[0]) + " ... node \"" + half->name() + "\" (Mul): GELU";
         LayerSpec spec = make(Gelu::attrs, v.shape, path_of(layers, prefix), where);
-        origin(spec, where, v);
-        layers.push_back(std::move(spec));
-        t = half->output(0);
-        last_producer_ = t;
+        append(std::move(spec), where, v, layers, t, half->output(0));
         return true;
     }
 

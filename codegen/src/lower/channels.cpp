@@ -9,10 +9,7 @@ LayerStages lower_channel_slice(const LayerInput& li, const ChannelSliceAttrs& a
     const Var &c = li.net.c, &x = li.net.x, &y = li.net.y, &n = li.net.n;
     Func f(li.name("slice"));
     f(c, x, y, n) = li.in(c + int(a.begin), x, y, n);
-    LayerStages s;
-    s.funcs = {f};
-    s.output = f;
-    return s;
+    return single(f);
 }
 
 LayerStages lower_channel_shuffle(const LayerInput& li, const ChannelShuffleAttrs& a) {
@@ -21,10 +18,7 @@ LayerStages lower_channel_shuffle(const LayerInput& li, const ChannelShuffleAttr
     Func f(li.name("shuffle"));
     // Clamped so that bounds inference sees the input's channels, not the arithmetic's range.
     f(c, x, y, n) = li.in(clamp(c % groups * per_group + c / groups, 0, int(li.spec.in.c) - 1), x, y, n);
-    LayerStages s;
-    s.funcs = {f};
-    s.output = f;
-    return s;
+    return single(f);
 }
 
 }  // namespace kiln::codegen::detail

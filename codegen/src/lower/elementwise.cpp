@@ -10,12 +10,6 @@ namespace kiln::codegen::detail {
 using namespace Halide;
 
 namespace {
-LayerStages single(Func f) {
-    LayerStages s;
-    s.funcs = {f};
-    s.output = f;
-    return s;
-}
 // max(v, 0), but a NaN stays NaN as in PyTorch: x86's max returns its second operand when either
 // is NaN, and Halide simplifies select(v < 0, 0, v) to that max. Tested on the bits instead: the
 // numbers to clear are those whose bits, as a signed integer, are at most -infinity's (negative

@@ -14,6 +14,14 @@ struct LayerInput {
     std::string name(const std::string& stage) const { return spec.name + "_" + stage; }
 };
 
+// The stages of a layer that defines one Func.
+inline LayerStages single(Halide::Func f) {
+    LayerStages s;
+    s.funcs = {f};
+    s.output = f;
+    return s;
+}
+
 // in extended to rows [-rows.begin, h + rows.end) and columns likewise, filled with `fill`; the
 // clamp keeps bounds inference inside the input.
 Halide::Func pad_spatial(const LayerInput& li, Pads rows, Pads cols, Halide::Expr fill);

@@ -30,8 +30,6 @@ struct ChannelShuffleAttrs {
         if (groups < 1 || in.c % groups != 0) return fail(Rule::shuffle_groups_not_dividing_channels, in.c, groups);
         return check_ok();
     }
-    // The input channel that output channel k reads.
-    constexpr extent_t source(Shape in, extent_t k) const { return k % groups * (in.c / groups) + k / groups; }
     constexpr Shape output(Shape in) const { return in; }
     constexpr ParamShapes param_shapes(Shape) const { return no_params(); }
     constexpr extent_t macs(Shape) const { return 0; }

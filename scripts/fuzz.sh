@@ -70,7 +70,7 @@ for h in "${harnesses[@]}"; do
     # Models the importer accepts: kiln's end-to-end CNN, small nets shaped like real exports
     # (tests/fuzz/make_onnx_corpus.py) and ONNX's node tests of the operators it maps.
     cp tests/data/onnx/*.onnx tests/fuzz/corpus/onnx/*.onnx "$work"/
-    for m in /usr/share/libonnx-testdata/data/node/test_{conv,maxpool_2d,averagepool_2d,gemm,batchnorm,lrn,softmax,clip,leakyrelu,hardsigmoid,hardswish,slice,shape}*/model.onnx; do
+    for m in /usr/share/libonnx-testdata/data/node/test_{conv,maxpool_2d,averagepool_2d,gemm,batchnorm,lrn,softmax,clip,leakyrelu,hardsigmoid,hardswish,slice,split,shape}*/model.onnx; do
       [ -f "$m" ] && cp "$m" "$work/$(basename "$(dirname "$m")").onnx"
     done
     max_len=65536 dict=()

@@ -329,6 +329,144 @@ TEST_CASE("onnx import: channel halves from shape arithmetic, Concat, and Reshap
     for (const auto& got : run_both(net, x)) check_near(got, want);
 }
 
+// torch.split(x, [2, 3, 1], 1) as one Split node (opset 13: the sizes an input), its parts read in
+// another order by the Concat; an opset-11 Split into equal halves (sizes as an attribute, left out
+// here); a Split of which one part is read is one ChannelSlice.
+TEST_CASE("onnx import: Split of the channels is one ChannelSlice per part, branches that meet at the Concat") {
+    auto rng = test::rng_for("onnx split");
+    const std::int64_t C = 6, H = 2, W = 3, P = H * W;
+    const auto w = random_values(rng, std::size_t(2 * 3)), b = random_values(rng, 2);
+    ko::OnnxTensor x{"x", {1, C, H, W}, false, random_values(rng, std::size_t(C * P)), {}};
+    const auto at = [&](std::int64_t c, std::int64_t p) { return double(x.floats[std::size_t(c * P + p)]); };
+
+    Model m({1, C, H, W});
+    m.weights("w", {2, 3, 1, 1}, w), m.weights("b", {2}, b);
+    auto* sizes = m.proto().mutable_graph()->add_initializer();
+    sizes->set_name("sizes"), sizes->set_data_type(::onnx::TensorProto::INT64), sizes->add_dims(3);
+    for (std::int64_t v : {2, 3, 1}) sizes->add_int64_data(v);
+    auto& split = m.node("Split", {"x", "sizes"}, "p0", "split_three");
+    split.add_output("p1"), split.add_output("p2");
+    integer(split, "axis", 1);
+    m.node("Relu", {"p0"}, "r0");
+    m.node("Conv", {"p1", "w", "b"}, "c1");
+    integer(m.node("Concat", {"p2", "r0", "c1"}, "y"), "axis", 1);
+    m.output("y");
+    const ko::ImportedNet net = m.import();
+    REQUIRE(net.spec.layers.size() == 1);
+    const auto& parts = net.spec.layers[0].children;
+    REQUIRE(parts.size() == 3);  // in the Concat's order: p2, p0, p1
+    CHECK(std::get<kiln::ChannelSliceAttrs>(parts[0].at(0).attrs).begin == 5);
+    CHECK(std::get<kiln::ChannelSliceAttrs>(parts[1].at(0).attrs).end == 2);
+    CHECK(std::get<kiln::ChannelSliceAttrs>(parts[2].at(0).attrs).begin == 2);
+    const std::string text = ko::declaration(net, {});
+    CAPTURE(text);
+    CHECK(text.find("kiln::ChannelSlice<2, 5>,                           // node \"split_three\" (Split), output 1") != std::string::npos);
+    std::vector<double> want(std::size_t((1 + 2 + 2) * P));
+    for (std::int64_t p = 0; p < P; ++p) {
+        want[std::size_t(p)] = at(5, p);
+        for (std::int64_t k = 0; k < 2; ++k) want[std::size_t((1 + k) * P + p)] = std::max(0.0, at(k, p));
+        for (std::int64_t o = 0; o < 2; ++o) {
+            double acc = b[std::size_t(o)];
+            for (std::int64_t i = 0; i < 3; ++i) acc += double(w[std::size_t(o * 3 + i)]) * at(2 + i, p);
+            want[std::size_t((3 + o) * P + p)] = acc;
+        }
+    }
+    for (const auto& got : run_both(net, x)) check_near(got, want);
+
+    // Opset 11, equal halves, the second half read alone.
+    Model halves({1, C, H, W}, 11);
+    auto& two = halves.node("Split", {"x"}, "first", "halves");
+    two.add_output("second");
+    integer(two, "axis", -3);
+    halves.node("Sigmoid", {"second"}, "y");
+    halves.output("y");
+    const ko::ImportedNet half = halves.import();
+    REQUIRE(half.spec.layers.size() == 2);
+    CHECK(std::get<kiln::ChannelSliceAttrs>(half.spec.layers[0].attrs).begin == 3);
+    CHECK(half.spec.layers[1].out.c == 3);
+    std::vector<double> sig(std::size_t(3 * P));
+    for (std::int64_t c = 0; c < 3; ++c)
+        for (std::int64_t p = 0; p < P; ++p) sig[std::size_t(c * P + p)] = 1 / (1 + std::exp(-at(3 + c, p)));
+    for (const auto& got : run_both(half, x)) check_near(got, sig);
+
+    // Refused naming the node: sizes that do not add up, a spatial axis, parts that do not divide.
+    const auto refused = [&](std::vector<std::int64_t> part_sizes, std::int64_t axis, int outputs, const char* says) {
+        Model bad({1, C, H, W}, part_sizes.empty() ? 11 : 13);
+        if (!part_sizes.empty()) {
+            auto* t = bad.proto().mutable_graph()->add_initializer();
+            t->set_name("sizes"), t->set_data_type(::onnx::TensorProto::INT64), t->add_dims(std::int64_t(part_sizes.size()));
+            for (std::int64_t v : part_sizes) t->add_int64_data(v);
+        }
+        auto& n = bad.node("Split", part_sizes.empty() ? std::vector<std::string>{"x"} : std::vector<std::string>{"x", "sizes"}, "o0", "bad_split");
+        for (int k = 1; k < outputs; ++k) n.add_output("o" + std::to_string(k));
+        integer(n, "axis", axis);
+        bad.node("Relu", {"o0"}, "y");
+        bad.output("y");
+        try {
+            (void)bad.import();
+            FAIL("imported a Split kiln cannot map: " << says);
+        } catch (const kiln::Error& e) {
+            const std::string message = e.what();
+            CAPTURE(message);
+            CHECK(message.find("\"bad_split\" (Split)") != std::string::npos);
+            CHECK(message.find(says) != std::string::npos);
+        }
+    };
+    refused({2, 3}, 1, 2, "add up to 5, not the input's 6 channels");
+    refused({3, 3}, 2, 2, "kiln splits only channels");
+    refused({}, 1, 4, "6 channels do not split into 4 equal parts");
+    refused({7, -1}, 1, 2, "do not divide the input's 6 channels");
+}
+
+// F.gelu(x, approximate="tanh") and F.mish(x) as torch 1.13 exports them at opset 13: the nodes
+// below, in its order, with its constants.
+TEST_CASE("onnx import: GELU's tanh form and Mish, exported as element-wise nodes, are one layer each") {
+    auto rng = test::rng_for("onnx gelu tanh mish");
+    const std::int64_t C = 4, H = 3, W = 2, P = H * W;
+    Model m({1, C, H, W});
+    const auto scalar = [&](const std::string& name, float value) {
+        auto* t = m.proto().mutable_graph()->add_initializer();
+        t->set_name(name), t->set_data_type(::onnx::TensorProto::FLOAT), t->add_float_data(value);
+    };
+    scalar("cubic", 0.044715f), scalar("root", 0.7978845834732056f), scalar("one", 1.0f), scalar("half", 0.5f);
+    m.node("Mul", {"x", "x"}, "square");
+    m.node("Mul", {"x", "square"}, "cube");
+    m.node("Mul", {"cubic", "cube"}, "cubic_term");
+    m.node("Add", {"x", "cubic_term"}, "inner");
+    m.node("Mul", {"root", "inner"}, "scaled");
+    m.node("Tanh", {"scaled"}, "th");
+    m.node("Add", {"one", "th"}, "plus");
+    m.node("Mul", {"x", "plus"}, "product");
+    m.node("Mul", {"half", "product"}, "g", "gelu_end");
+    m.node("Softplus", {"g"}, "soft");
+    m.node("Tanh", {"soft"}, "soft_tanh");
+    m.node("Mul", {"g", "soft_tanh"}, "y", "mish_end");
+    m.output("y");
+    const ko::ImportedNet net = m.import();
+    REQUIRE(net.spec.layers.size() == 2);
+    CHECK(std::get<kiln::ActivationAttrs>(net.spec.layers[0].attrs).function == kiln::ActivationFunction::gelu_tanh);
+    CHECK(std::get<kiln::ActivationAttrs>(net.spec.layers[1].attrs).function == kiln::ActivationFunction::mish);
+    const std::string text = ko::declaration(net, {});
+    CAPTURE(text);
+    CHECK(text.find("kiln::GeluTanh,") != std::string::npos);
+    CHECK(text.find("(Mul): Mish") != std::string::npos);
+
+    ko::OnnxTensor x{"x", {1, C, H, W}, false, random_values(rng, std::size_t(C * P)), {}};
+    for (float& value : x.floats) value *= 3;  // into both tails of the tanh
+    std::vector<double> want(x.floats.size());
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        const double v = x.floats[i];
+        const double g = 0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)));
+        want[i] = g * std::tanh(std::log1p(std::exp(g)));
+    }
+    for (const auto& got : run_both(net, x)) check_near(got, want);
+
+    // Another constant is not GELU: the nodes stay nodes, and their fork is refused by name.
+    auto& cubic = *m.proto().mutable_graph()->mutable_initializer(0);
+    cubic.set_float_data(0, 0.05f);
+    CHECK_THROWS_WITH_AS(m.import(), doctest::Contains("are branches from tensor 'x'"), kiln::Error);
+}
+
 // x.view(x.size(0), -1) before a Linear, as exported with a free batch (Shape -> Gather(0) ->
 // Unsqueeze -> Concat with [-1]) and as an exporter folds it at batch 1 ([1, -1]); both flatten and
 // run at batch 3. Arithmetic on the batch extent cannot be a constant and is refused.

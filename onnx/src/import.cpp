@@ -74,7 +74,10 @@ class Walker {
             }
             if (readers.empty()) throw Error("tensor '" + t + "' is read by no node and is not the graph's output '" + g_.output + "'");
             if (readers.size() == 1) apply(readers[0], t, v, layers, prefix);
-            else if (readers.size() == 2 && (layer_norm(readers, t, v, layers, prefix) || gelu(readers, t, v, layers, prefix))) continue;
+            else if (readers.size() == 2 && (layer_norm(readers, t, v, layers, prefix) || gelu(readers, t, v, layers, prefix) ||
+                                             mish(readers, t, v, layers, prefix)))
+                continue;
+            else if (gelu_tanh(readers, t, v, layers, prefix)) continue;
             else fork(readers, t, v, layers, prefix);
         }
     }
@@ -136,6 +139,10 @@ class Walker {
         if (g_.data_inputs(n).size() != 1)
             throw Error(where + ": joins tensor '" + t + "' with tensors from elsewhere; kiln joins only branches that fork from one "
                                 "tensor (an Add of two: Residual; a Concat)");
+        if (n.op_type() == "Split") {  // several outputs, each a part of the channels
+            if (pending_pad_) refuse_pending_pad(where);
+            return split(node, t, v, layers, prefix);
+        }
         require_one_output(node);
         if (pending_pad_ && (n.op_type() == "Add" || n.op_type() == "BatchNormalization")) refuse_pending_pad(where);
         if (n.op_type() == "Transpose") return transpose(node, t, v);
@@ -423,6 +430,63 @@ class Walker {
         return true;
     }
 
+    // Whether n multiplies (or adds) exactly tensors a and b, in either order.
+    static bool reads_pair(const NodeProto* n, const std::string& a, const std::string& b) {
+        return n && n->input_size() == 2 && n->attribute_size() == 0 &&
+               ((n->input(0) == a && n->input(1) == b) || (n->input(0) == b && n->input(1) == a));
+    }
+
+    // GELU's tanh form as torch exports it: x * (Tanh(sqrt(2 / pi) * (x + 0.044715 * x * x * x)) + 1) * 0.5,
+    // x read by Mul(x, x), Mul(x, x^2), the Add and the product.
+    bool gelu_tanh(const std::vector<int>& readers, std::string& t, OnnxLayout& v, std::vector<LayerSpec>& layers, const std::string& prefix) {
+        if (readers.size() != 5) return false;
+        const NodeProto* square = nullptr;
+        for (int r : readers)
+            if (reads_pair(node_of(r, "Mul"), t, t)) square = g_.nodes[std::size_t(r)];
+        const NodeProto* cube = square ? node_of(only_reader(square->output(0)), "Mul") : nullptr;
+        if (!reads_pair(cube, t, square->output(0))) return false;
+        const NodeProto* cubic = node_of(only_reader(cube->output(0)), "Mul");
+        const std::optional<float> c = cubic ? scalar_beside(*cubic, cube->output(0)) : std::nullopt;
+        if (!c || std::fabs(*c - 0.044715f) > 1e-6f) return false;
+        const NodeProto* inner = node_of(only_reader(cubic->output(0)), "Add");
+        if (!reads_pair(inner, t, cubic->output(0))) return false;
+        const NodeProto* scaled = node_of(only_reader(inner->output(0)), "Mul");
+        const std::optional<float> k = scaled ? scalar_beside(*scaled, inner->output(0)) : std::nullopt;
+        if (!k || std::fabs(*k - float(std::sqrt(2 / M_PI))) > 1e-6f) return false;
+        const NodeProto* th = node_of(only_reader(scaled->output(0)), "Tanh");
+        const NodeProto* plus = th ? node_of(only_reader(th->output(0)), "Add") : nullptr;
+        if (!plus || scalar_beside(*plus, th->output(0)) != 1.0f) return false;
+        const NodeProto* product = node_of(only_reader(plus->output(0)), "Mul");
+        if (!reads_pair(product, t, plus->output(0))) return false;
+        const NodeProto* half = node_of(only_reader(product->output(0)), "Mul");
+        if (!half || scalar_beside(*half, product->output(0)) != 0.5f) return false;
+        std::vector<const NodeProto*> read, want{square, square, cube, inner, product};
+        for (int r : readers) read.push_back(g_.nodes[std::size_t(r)]);
+        std::sort(read.begin(), read.end()), std::sort(want.begin(), want.end());
+        if (read != want) return false;
+        const std::string where = g_.describe(readers[0]) + " ... node \"" + half->name() + "\" (Mul): GELU (tanh form)";
+        LayerSpec spec = make(GeluTanh::attrs, v.shape, path_of(layers, prefix), where);
+        append(std::move(spec), where, v, layers, t, half->output(0));
+        return true;
+    }
+
+    // Mish as torch exports it: x * Tanh(Softplus(x)).
+    bool mish(const std::vector<int>& readers, std::string& t, OnnxLayout& v, std::vector<LayerSpec>& layers, const std::string& prefix) {
+        const NodeProto* softplus = nullptr;
+        const NodeProto* product = nullptr;
+        for (int r : readers) {
+            if (const NodeProto* n = node_of(r, "Softplus")) softplus = n;
+            if (const NodeProto* n = node_of(r, "Mul")) product = n;
+        }
+        if (!softplus || !product || softplus->attribute_size() != 0 || softplus->input_size() != 1) return false;
+        const NodeProto* th = node_of(only_reader(softplus->output(0)), "Tanh");
+        if (!th || !reads_pair(product, t, th->output(0)) || node_of(only_reader(th->output(0)), "Mul") != product) return false;
+        const std::string where = g_.describe(readers[0]) + " ... node \"" + product->name() + "\" (Mul): Mish";
+        LayerSpec spec = make(Mish::attrs, v.shape, path_of(layers, prefix), where);
+        append(std::move(spec), where, v, layers, t, product->output(0));
+        return true;
+    }
+
     // A Pad of zeros not read by exactly one Conv or counting AveragePool.
     [[noreturn]] void refuse_pending_pad(const std::string& next, const PendingPad* pad = nullptr) {
         const PendingPad& p = pad ? *pad : *pending_pad_;
@@ -503,11 +567,22 @@ class Walker {
         return seen;
     }
 
-    // Tensor t read by several nodes: branches that must meet at one Add (Residual) or Concat.
-    void fork(const std::vector<int>& readers, std::string& t, OnnxLayout& v, std::vector<LayerSpec>& layers, const std::string& prefix) {
+    struct Branch {
+        std::vector<LayerSpec> layers;
+        std::string end;
+        OnnxLayout view;
+    };
+
+    // The first node that every one of `starts` (sets of nodes) reaches: where branches from tensor t
+    // meet, checked to be a join kiln maps reading exactly `branches` tensors.
+    int find_join(const std::vector<std::vector<int>>& starts, const std::string& t) const {
         std::vector<char> common(g_.nodes.size(), 1);
-        for (int r : readers) {
-            const std::vector<char> seen = reachable(r);
+        for (const std::vector<int>& start : starts) {
+            std::vector<char> seen(g_.nodes.size(), 0);
+            for (int r : start) {
+                const std::vector<char> from = reachable(r);
+                for (std::size_t i = 0; i < seen.size(); ++i) seen[i] = seen[i] || from[i];
+            }
             for (std::size_t i = 0; i < common.size(); ++i) common[i] = common[i] && seen[i];
         }
         const auto first = std::find(common.begin(), common.end(), 1);
@@ -515,21 +590,23 @@ class Walker {
         const int join = int(first - common.begin());
         const NodeProto& j = *g_.nodes[std::size_t(join)];
         const std::string where = g_.describe(join);
-        const bool residual = j.op_type() == "Add", concat = j.op_type() == "Concat", gate = j.op_type() == "Mul";
-        if (!residual && !concat && !gate)
+        if (j.op_type() != "Add" && j.op_type() != "Concat" && j.op_type() != "Mul")
             throw Error(where + ": the branches from tensor '" + t + "' meet here; kiln joins branches by Add (Residual), Concat, or a Mul of "
                                 "the tensor by a branch computed from it (Gate)");
-        const std::vector<std::string> joined = g_.data_inputs(j);
-        if (joined.size() != readers.size() || j.input_size() != int(joined.size()))
-            throw Error(where + ": joins " + std::to_string(j.input_size()) + " tensors, of which " + std::to_string(readers.size()) +
+        const std::size_t joined = g_.data_inputs(j).size();
+        if (joined != starts.size() || j.input_size() != int(joined))
+            throw Error(where + ": joins " + std::to_string(j.input_size()) + " tensors, of which " + std::to_string(starts.size()) +
                         " are branches from tensor '" + t + "'; kiln joins exactly the branches of one fork");
         require_one_output(join);
+        return join;
+    }
+
+    // Tensor t read by several nodes: branches that must meet at one Add (Residual), Concat or Mul (Gate).
+    void fork(const std::vector<int>& readers, std::string& t, OnnxLayout& v, std::vector<LayerSpec>& layers, const std::string& prefix) {
+        std::vector<std::vector<int>> starts;
+        for (int r : readers) starts.push_back({r});
+        const int join = find_join(starts, t);
         const std::string path = path_of(layers, prefix);
-        struct Branch {
-            std::vector<LayerSpec> layers;
-            std::string end;
-            OnnxLayout view;
-        };
         std::vector<Branch> branches;
         for (std::size_t b = 0; b < readers.size(); ++b) {
             Branch br{{}, t, v};
@@ -540,6 +617,62 @@ class Walker {
             }
             branches.push_back(std::move(br));
         }
+        join_branches(join, std::move(branches), t, v, layers, path);
+    }
+
+    // Split of the channels into parts that meet again (ShuffleNetV2's halves): each part is a
+    // branch that begins with a ChannelSlice. One part in use is one ChannelSlice.
+    void split(int node, std::string& t, OnnxLayout& v, std::vector<LayerSpec>& layers, const std::string& prefix) {
+        const NodeProto& n = *g_.nodes[std::size_t(node)];
+        const std::string where = g_.describe(node);
+        const std::vector<std::pair<extent_t, extent_t>> ranges = detail::split_channels(g_, n, where, v);
+        std::vector<int> used;
+        for (int k = 0; k < n.output_size(); ++k)
+            if (!n.output(k).empty() && (g_.consumers.count(n.output(k)) || n.output(k) == g_.output)) used.push_back(k);
+        const auto sliced = [&](int k, const std::string& path) {
+            LayerSpec spec = make(ChannelSliceAttrs{ranges[std::size_t(k)].first, ranges[std::size_t(k)].second}, v.shape, path,
+                                  where + ", output " + std::to_string(k));
+            OnnxLayout view = v;
+            view.shape = spec.out;
+            origin(spec, where + ", output " + std::to_string(k), view);
+            return std::make_pair(std::move(spec), view);
+        };
+        if (used.empty()) throw Error(where + ": none of its outputs is read");
+        if (used.size() == 1) {
+            auto [spec, view] = sliced(used[0], path_of(layers, prefix));
+            layers.push_back(std::move(spec));
+            v = view;
+            t = n.output(used[0]);
+            last_producer_ = t;
+            return;
+        }
+        std::vector<std::vector<int>> starts;
+        for (int k : used) {
+            if (n.output(k) == g_.output) throw Error(where + ": output " + std::to_string(k) + " is the graph's output; kiln nets have one output");
+            starts.push_back(readers_of(n.output(k)));
+        }
+        const int join = find_join(starts, t);
+        const std::string path = path_of(layers, prefix);
+        std::vector<Branch> branches;
+        for (std::size_t b = 0; b < used.size(); ++b) {
+            const std::string branch_prefix = path + "/b" + std::to_string(b + 1);
+            auto [spec, view] = sliced(used[b], branch_prefix + "/1");
+            Branch br{{}, n.output(used[b]), view};
+            br.layers.push_back(std::move(spec));
+            last_producer_ = br.end;
+            walk(br.end, br.view, br.layers, branch_prefix, join);
+            branches.push_back(std::move(br));
+        }
+        join_branches(join, std::move(branches), t, v, layers, path);
+    }
+
+    // Joins the branches that meet at node `join` into one Residual, Concat or Gate at `path`.
+    void join_branches(int join, std::vector<Branch> branches, std::string& t, OnnxLayout& v, std::vector<LayerSpec>& layers,
+                       const std::string& path) {
+        const NodeProto& j = *g_.nodes[std::size_t(join)];
+        const std::string where = g_.describe(join);
+        const bool residual = j.op_type() == "Add", gate = j.op_type() == "Mul";
+        const std::vector<std::string> joined = g_.data_inputs(j);
         // Branches in the order the join reads them (a Concat's channel order); renamed to match.
         std::vector<Branch> ordered;
         std::vector<char> used(branches.size(), 0);
@@ -740,7 +873,7 @@ ImportedNet import_graph(const ::onnx::ModelProto& model, const ImportOptions& o
 const std::vector<std::string>& supported_operators() {
     static const std::vector<std::string> ops = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Relu", "LeakyRelu",
                                                  "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Clip", "Softmax", "LogSoftmax", "Gemm", "MatMul", "Add", "Mul (a tensor by a branch of it: Gate, SiLU, HardSwish)",
-                                                 "BatchNormalization", "LRN", "Concat", "Dropout", "Identity", "Flatten", "Reshape", "Slice (of channels)", "Reshape -> Transpose -> Reshape (a channel shuffle)", "Pad (of zeros)", "ReduceMean and ReduceMax (over H and W)", "Constant", "Transpose (to [N, H, W, C] and back)",
+                                                 "BatchNormalization", "LRN", "Concat", "Dropout", "Identity", "Flatten", "Reshape", "Slice and Split (of channels)", "Reshape -> Transpose -> Reshape (a channel shuffle)", "Pad (of zeros)", "ReduceMean and ReduceMax (over H and W)", "Constant", "Transpose (to [N, H, W, C] and back)",
                                                  "LayerNormalization (over channels), and LayerNorm's and GELU's exported patterns",
                                                  "Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, Add, Sub, Mul, Div, Slice (integer shape arithmetic, folded)"};
     return ops;

@@ -689,4 +689,42 @@ ScaleShift batch_norm_scale_shift(const Graph& g, const NodeProto& n, const std:
     return s;
 }
 
+std::vector<std::pair<extent_t, extent_t>> split_channels(const Graph& g, const NodeProto& n, const std::string& where, const OnnxLayout& in) {
+    // The sizes: attribute `split` before opset 13, input 1 from 13; equal parts without them
+    // (opset 18's num_outputs names their count; a last part may then be smaller).
+    Attributes a(n, where, {"axis", "split", "num_outputs"});
+    std::vector<std::int64_t> sizes = a.ints("split");
+    if (const OnnxTensor* t = constant_input(g, n, 1, where, "split", false)) {
+        if (!t->integral || t->dims.size() != 1) throw Error(where + ": split must be a 1-D integer tensor");
+        sizes = t->ints;
+    }
+    std::int64_t axis = a.i("axis", 0);
+    if (axis < 0) axis += in.rank;
+    if (in.flattened || axis != in.channel_axis())
+        throw Error(where + ": splits axis " + std::to_string(a.i("axis", 0)) + " of " + dims_text(in.dims(1)) +
+                    "; kiln splits only channels (axis 1 of [N, C, H, W] or [N, C], axis 3 of [N, H, W, C])");
+    const std::int64_t channels = in.shape.c, parts = n.output_size();
+    if (parts < 1) throw Error(where + ": has no outputs");
+    if (sizes.empty()) {
+        const std::int64_t part = g.opset >= 18 ? (channels + parts - 1) / parts : channels / parts;
+        if (g.opset < 18 && channels % parts != 0)
+            throw Error(where + ": " + std::to_string(channels) + " channels do not split into " + std::to_string(parts) + " equal parts");
+        for (std::int64_t k = 0; k < parts; ++k) sizes.push_back(std::min(part, channels - k * part));
+    }
+    if (std::int64_t(sizes.size()) != parts)
+        throw Error(where + ": split gives " + std::to_string(sizes.size()) + " sizes for " + std::to_string(parts) + " outputs");
+    std::vector<std::pair<extent_t, extent_t>> ranges;
+    std::int64_t begin = 0;
+    for (std::int64_t size : sizes) {
+        if (size < 1 || size > channels - begin)
+            throw Error(where + ": split sizes " + dims_text(sizes) + " do not divide the input's " + std::to_string(channels) + " channels");
+        ranges.emplace_back(extent_t(begin), extent_t(begin + size));
+        begin += size;
+    }
+    if (begin != channels)
+        throw Error(where + ": split sizes " + dims_text(sizes) + " add up to " + std::to_string(begin) + ", not the input's " +
+                    std::to_string(channels) + " channels");
+    return ranges;
+}
+
 }  // namespace kiln::onnx::detail

@@ -26,6 +26,10 @@ struct Mapped {
 // naming the node, the operator and the attribute or input that kiln cannot map, and why.
 Mapped map_operator(const Graph& g, const ::onnx::NodeProto& node, const std::string& where, const OnnxLayout& in);
 
+// Split of the channel axis: [begin, end) of each output, in order. Other axes are refused.
+std::vector<std::pair<extent_t, extent_t>> split_channels(const Graph& g, const ::onnx::NodeProto& node, const std::string& where,
+                                                          const OnnxLayout& in);
+
 // A constant added to a layer's output, as a bias over the channel axis, or nothing when the
 // constant does not broadcast that way (Add of [C, 1, 1] to [N, C, H, W], of [U] to [N, U]).
 std::optional<std::vector<float>> channel_bias(const Graph& g, const ::onnx::NodeProto& node, const std::string& constant,

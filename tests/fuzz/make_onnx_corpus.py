@@ -112,6 +112,20 @@ class ShuffleUnit(nn.Module):
         return y.view(n, 2, c // 2, hh, ww).transpose(1, 2).contiguous().view(n, -1, hh, ww)
 
 
+class SplitUnit(nn.Module):
+    """Channels split by torch.split into unequal parts (one Split node), read in another order by
+    the Concat."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.sizes = (c // 4, c - c // 4)
+        self.branch = nn.Sequential(cbr(self.sizes[1], self.sizes[1], 1), cbr(self.sizes[1], self.sizes[1], 3, groups=self.sizes[1], act=None))
+
+    def forward(self, x):
+        a, b = torch.split(x, self.sizes, dim=1)
+        return torch.cat((self.branch(b), a), 1)
+
+
 class ConvNeXtBlock(nn.Module):
     """ConvNeXt's block: Transposes to channels-last and back, layer norm and GELU as their exported
     patterns, Linear on channels, a layer scale."""
@@ -141,6 +155,7 @@ MODELS = {
     "efficientnet_mbconv": lambda: nn.Sequential(cbr(3, 8, 3, 2, act=nn.Hardswish), MBConv(8, 4), head(8)),
     "convnext_block": lambda: nn.Sequential(nn.Conv2d(3, 8, 4, 4), ConvNeXtBlock(8), head(8)),
     "shufflenet_units": lambda: nn.Sequential(cbr(3, 16, 3, 2), ShuffleUnit(16), ShuffleUnit(16), head(16)),
+    "split_units": lambda: nn.Sequential(cbr(3, 16, 3, 2), SplitUnit(16), SplitUnit(16), head(16)),
 }
 
 

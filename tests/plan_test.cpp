@@ -168,16 +168,20 @@ TEST_CASE("conv group plans keep their rules on every machine, ISA, batch and re
                             CHECK(plan.tasks() >= 8 * m.cores);
                         }
                         ++checked;
-                        if (plan.loop == ConvGroupPlan::Loop::channel_rows) {
-                            CHECK(conv.out.c % plan.vector_lanes != 0);
-                            CHECK((plan.vector_lanes == m.vector_lanes || conv.out.c % 8 != 0));
-                            continue;
-                        }
                         // The tile: accumulators, its weight vectors, one broadcast input and one
                         // spare register; accumulators at most 3/4 of them, but for a pointwise
                         // conv's tile as wide as its row; at most one load per FMA.
                         const int v = plan.tile_vectors, cols = plan.tile_columns;
                         CHECK(v * cols + v + 2 <= m.vector_registers);
+                        if (plan.loop == ConvGroupPlan::Loop::channel_rows) {
+                            // Ragged channels: tiles of up to all the row's vectors, the last partly
+                            // past the channels.
+                            CHECK(conv.out.c % plan.vector_lanes != 0);
+                            CHECK((plan.vector_lanes == m.vector_lanes || conv.out.c % 8 != 0));
+                            CHECK(v * plan.vector_lanes < conv.out.c + plan.vector_lanes);
+                            CHECK(cols <= conv.out.w);
+                            continue;
+                        }
                         if (!(codegen::is_pointwise_conv(conv) && cols == conv.out.w)) CHECK(v * cols <= m.vector_registers * 3 / 4);
                         // At most one load per FMA, but for one-vector tiles (1, 7 or 13 channel
                         // vectors), which must load one more: those fill at least half the

@@ -275,7 +275,7 @@ TEST_CASE("random conv blocks: every plan loop, forced by the machine model, mat
         const char* loop;
     } cases[] = {{&block, "host,l2=16KiB", "reduction blocks of "},
                  {&block, "host,l2=16MiB,cores=64", "register tiles "},
-                 {&ragged, "host,cores=5", "channel rows "}};
+                 {&ragged, "host,cores=5", "a row at a time, register tiles "}};
     for (const auto& c : cases) {
         for (int batch_estimate : {1, 8}) {
             codegen::JitOptions options{"fused", batch_estimate};

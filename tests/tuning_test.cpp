@@ -252,7 +252,8 @@ TEST_CASE("tuned plans: a file from before 24 channels took 8-lane tiles still s
     old_plan.tile_vectors = old_plan.tile_columns = old_plan.channel_blocks = 1;
     options.tuning.entries[codegen::tuning_key(m, net, group)] = {old_plan};
     const codegen::JitNet jit(describe<TwentyFour>(), options);
-    CHECK(jit.lowered().schedule_plan.find("channel rows (" + std::to_string(m.vector_lanes) + "-lane vectors") != std::string::npos);
+    CHECK(jit.lowered().schedule_plan.find("a row at a time, register tiles " + std::to_string(m.vector_lanes) + " ch x 1 cols (" +
+                                          std::to_string(m.vector_lanes) + "-lane vectors, the last guarded)") != std::string::npos);
     check_against_reference(jit, 2, "a 24-channel plan from an older file");
 }
 

@@ -121,17 +121,22 @@ ConvGroupLoops inside_consumer(Group& g, const ConvGroupLoops& inside) {
     return {};
 }
 
-// No whole vectors of output channels: parallel over row bands, the conv computed a row at a time,
-// vectorized with a guard.
+// No whole vectors of output channels: parallel over row bands, the conv computed a row at a time
+// in register tiles; the row's last channel block is guarded, its lanes past the channels masked.
 ConvGroupLoops channel_rows(Group& g) {
-    const Var &c = g.net.c, &y = g.net.y, &n = g.net.n;
+    const Var &c = g.net.c, &x = g.net.x, &y = g.net.y, &n = g.net.n;
     g.root.split(y, g.yo, g.yi, g.plan.band_rows, TailStrategy::ShiftInwards).fuse(g.yo, n, g.t).parallel(g.t);
     g.root.vectorize(c, g.vec, TailStrategy::GuardWithIf);
     if (g.pool) g.tiled.store_at(g.root, g.t).compute_at(g.root, g.yi).vectorize(c, g.vec, TailStrategy::GuardWithIf);
     g.padded_input_per_row(g.t, g.yi);
     pack_weights(g.stages, g.vec, g.root, g.t);
     g.conv.compute_at(g.tiled, g.pool ? y : g.yi).vectorize(c, g.vec, TailStrategy::GuardWithIf);
-    g.conv.update().vectorize(c, g.vec, TailStrategy::GuardWithIf);
+    g.conv.update()
+        .split(c, g.cb, g.cbi, g.plan.channel_block(), TailStrategy::GuardWithIf)
+        .split(g.cbi, g.cv, g.cl, g.vec)
+        .split(x, g.xo, g.xi, g.plan.tile_columns, column_tail)
+        .reorder(g.cl, g.cv, g.xi, g.r().x, g.r().y, g.r().z, g.xo, g.cb, y, n);
+    g.unroll_tile(g.conv.update(), g.xi, g.xo);
     return {g.root, g.yi, g.t, g.t};
 }
 

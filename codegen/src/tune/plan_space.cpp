@@ -40,9 +40,10 @@ std::vector<ConvGroupPlan> valid_distinct(const Lowered& net, const FusionGroup&
 std::vector<Scored> tile_variants(const Lowered& net, const FusionGroup& group, const MachineModel& machine,
                                   const ConvGroupPlan& from) {
     std::vector<Scored> out;
-    if (from.loop == ConvGroupPlan::Loop::channel_rows) return out;
     const LayerSpec& conv = *net.layers[group.first()].spec;
-    const int channel_vectors = int(conv.out.c) / from.vector_lanes, width = int(conv.out.w), rows = stored_rows(net, group);
+    const bool ragged = from.loop == ConvGroupPlan::Loop::channel_rows;  // the last vector partly past the channels
+    const int channel_vectors = int(conv.out.c + from.vector_lanes - 1) / from.vector_lanes, width = int(conv.out.w),
+              rows = stored_rows(net, group);
     const int registers = machine.vector_registers;
     for (int v = 1; v <= std::min(4, channel_vectors); ++v) {
         if (channel_vectors % v) continue;
@@ -51,7 +52,7 @@ std::vector<Scored> tile_variants(const Lowered& net, const FusionGroup& group, 
             ConvGroupPlan p = from;
             p.tile_vectors = v;
             p.tile_columns = cols;
-            p.channel_blocks = channel_vectors / v;
+            p.channel_blocks = ragged ? 1 : channel_vectors / v;  // a ragged row's blocks are a loop inside its task
             set_bands(p, rows, row_bands(rows, p.batch * p.parallel_channel_blocks(), machine.cores));
             p.fold_rows = padded_input_fold_for(net, group, p.band_rows);
             set_images_per_task(p, machine.cores);

@@ -15,7 +15,9 @@ namespace kiln::codegen {
 
 struct ConvGroupPlan {
     enum class Loop {
-        // Output channels are not whole vectors: a conv row at a time, vectorized with a guard.
+        // Output channels are not whole vectors: a conv row at a time, in register tiles of
+        // tile_vectors x vector_lanes channels x tile_columns columns, the row's last channel
+        // block guarded (its lanes past the last channel computed by no one).
         channel_rows,
         // Register tiles of tile_vectors x vector_lanes channels x tile_columns columns, their
         // accumulators in registers; under a pool, the conv rows slide down each band.
@@ -32,7 +34,7 @@ struct ConvGroupPlan {
     };
     Loop loop = Loop::channel_rows;
     int vector_lanes = 8;
-    int tile_vectors = 1, tile_columns = 1;  // the register tile (not channel_rows)
+    int tile_vectors = 1, tile_columns = 1;  // the register tile
     int channel_blocks = 1;                  // blocks of tile_vectors * vector_lanes channels, parallel unless serial_channel_blocks
     int row_bands = 1, band_rows = 1;        // parallel bands of the stored stage's rows
     int reduction_block = 0;                 // input channels per reduction slice (reduction_blocks)

@@ -144,3 +144,24 @@ TEST_CASE("schedules: GoogLeNet (inception modules), fused") {
     // (README, status table); the other schedules are covered on the nets above within CI's budget.
     check_every_schedule(describe<nets::GoogLeNet>(), 1, "schedules googlenet", {"fused"});
 }
+
+// Channels that end mid-vector under a pool, on a 4-lane target (SSE 4.1, the AOT kernels'
+// baseline): the stored stage's last vector once went guarded, and Halide 14 dropped the channel
+// loop's index from the pool's loads and stores (the first 4 channels written twice, the fifth
+// never). The 1x1 case computes the conv over whole vectors with zero-extended weights.
+TEST_CASE("schedules: ragged channels on 4-lane vectors, under a pool and alone, match the reference") {
+    using Pooled = Net<Input<6, 7, 12>, Conv<5, Kernel<3>, Stride<2>>, Relu, MaxPool<Window<2>>>;
+    using Pointwise = Net<Input<5, 6, 16>, Conv<7, Kernel<1>>, Relu, Conv<13, Kernel<3>, Same>>;
+    for (const NetSpec& spec : {describe<Pooled>(), describe<Pointwise>()}) {
+        auto rng = test::rng_for("ragged sse");
+        Weights w = Weights::for_net(spec);
+        w.fill_random(rng());
+        Tensor input(2, spec.input);
+        test::fill_uniform(input, rng);
+        codegen::JitOptions options{"fused", 2};
+        options.target = "x86-64-linux-sse41";
+        const codegen::JitNet net(spec, options);
+        CHECK(net.lowered().schedule_plan.find("4-lane vectors, the last guarded") != std::string::npos);
+        test::check_close(net.run(input, w), ref::run_net(spec, w, test::to_ref(input)), 1e-5);
+    }
+}

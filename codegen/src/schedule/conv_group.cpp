@@ -126,7 +126,10 @@ ConvGroupLoops inside_consumer(Group& g, const ConvGroupLoops& inside) {
 ConvGroupLoops channel_rows(Group& g) {
     const Var &c = g.net.c, &x = g.net.x, &y = g.net.y, &n = g.net.n;
     g.root.split(y, g.yo, g.yi, g.plan.band_rows, TailStrategy::ShiftInwards).fuse(g.yo, n, g.t).parallel(g.t);
-    g.root.vectorize(c, g.vec, TailStrategy::GuardWithIf);
+    // The stored stage's last vector shifted inwards, not guarded, where it holds a whole vector:
+    // with 4-lane vectors (SSE) Halide 14 dropped the guarded channel loop's index from a pool's
+    // loads and stores, computing its first vector twice and the rest never.
+    g.root.vectorize(c, g.vec, g.spec.out.c >= extent_t(g.vec) ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf);
     if (g.pool) g.tiled.store_at(g.root, g.t).compute_at(g.root, g.yi).vectorize(c, g.vec, TailStrategy::GuardWithIf);
     g.padded_input_per_row(g.t, g.yi);
     pack_weights(g.stages, g.vec, g.root, g.t);

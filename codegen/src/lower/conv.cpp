@@ -104,19 +104,32 @@ LayerStages lower_conv(const LayerInput& li, const ConvAttrs& a) {
         if (skips_padded_columns(li.spec)) r.where(ix >= 0 && ix < int(in.w));
     }
 
-    Func conv(li.name("conv"));
-    conv(c, x, y, n) = a.bias ? li.param("bias")(c) : Expr(0.0f);
     // Packed, a register tile's channels are c = block * b + j with j < block (the schedule splits
     // c by the same block), so the div and mod fold away.
     int block = 0;
     for (const auto& p : li.spec.params)
         if (p.role == "weights" && li.net.packed_weight_blocks.count(p.name)) block = li.net.packed_weight_blocks.at(p.name);
-    Expr weight = block > 0 ? w(c % block, r.x, kx, ky, c / block) : w(c, r.x, kx, ky);
+    const int out_channels = int(li.spec.out.c);
+    Func zero_extended;
+    if (!li.net.training && a.groups == 1 && block == 0 && out_channels % 8 != 0) {
+        Var o("o"), i("i"), u("u"), v("v");
+        zero_extended = Func(li.name("weights_zero_extended"));
+        zero_extended(o, i, u, v) = select(o < out_channels, w(clamp(o, 0, out_channels - 1), i, u, v), 0.0f);
+    }
+    const auto bias = [&] {
+        if (!a.bias) return Expr(0.0f);
+        if (!zero_extended.defined()) return li.param("bias")(c);
+        return select(c < out_channels, li.param("bias")(clamp(c, 0, out_channels - 1)), 0.0f);
+    };
+    Func conv(li.name("conv"));
+    conv(c, x, y, n) = bias();
+    Expr weight = block > 0 ? w(c % block, r.x, kx, ky, c / block) : zero_extended.defined() ? zero_extended(c, r.x, kx, ky) : w(c, r.x, kx, ky);
     conv(c, x, y, n) += weight * padded(ic, ix, iy, n);
 
     const bool padded_copy = has_padding(li.spec) && !reads_input_unpadded(li.spec, li.net.training);
     LayerStages s;
     if (padded_copy) s.funcs.push_back(padded), s.padded_input = padded;
+    if (zero_extended.defined()) s.funcs.push_back(zero_extended), s.zero_extended_weights = zero_extended;
     s.funcs.push_back(conv);
     s.rdoms.push_back(r);
     s.output = conv;

@@ -91,6 +91,7 @@ ConvGroupStages conv_group_stages(Lowered& net, const FusionGroup& group) {
             const auto packed = net.packed_weight_blocks.find(p.name);
             if (packed != net.packed_weight_blocks.end()) s.packed_weight_block = packed->second;
         }
+    s.zero_extended_weights = conv_layer.zero_extended_weights;
     s.skips_padded_columns = skips_padded_columns(*conv_layer.spec);
     s.conv_input = conv_layer.padded_input;  // undefined when the conv pads nothing
     s.pool = group.ends_with_pool ? &net.layers[group.last()] : nullptr;

@@ -19,7 +19,7 @@ namespace {
 template <class Loop>
 void pack_weights(const ConvGroupStages& stages, int vec, const Func& at, const Loop& loop) {
     if (stages.packed_weight_block > 0) return;
-    Func packed = ImageParam(stages.weights).in(stages.conv);
+    Func packed = stages.zero_extended_weights.defined() ? stages.zero_extended_weights : ImageParam(stages.weights).in(stages.conv);
     packed.vectorize(packed.args()[0], vec, TailStrategy::GuardWithIf).compute_at(at, loop);
 }
 
@@ -122,7 +122,10 @@ ConvGroupLoops inside_consumer(Group& g, const ConvGroupLoops& inside) {
 }
 
 // No whole vectors of output channels: parallel over row bands, the conv computed a row at a time
-// in register tiles; the row's last channel block is guarded, its lanes past the channels masked.
+// in register tiles. Where the lowering extended the weights with zeros, the conv row is computed
+// over whole vectors (the last lanes' zeros never stored); else the row's last channel block is
+// guarded, its lanes past the channels masked on every FMA (grouped and depthwise convs, whose
+// extra lanes would read input channels that do not exist).
 ConvGroupLoops channel_rows(Group& g) {
     const Var &c = g.net.c, &x = g.net.x, &y = g.net.y, &n = g.net.n;
     g.root.split(y, g.yo, g.yi, g.plan.band_rows, TailStrategy::ShiftInwards).fuse(g.yo, n, g.t).parallel(g.t);
@@ -133,9 +136,10 @@ ConvGroupLoops channel_rows(Group& g) {
     if (g.pool) g.tiled.store_at(g.root, g.t).compute_at(g.root, g.yi).vectorize(c, g.vec, TailStrategy::GuardWithIf);
     g.padded_input_per_row(g.t, g.yi);
     pack_weights(g.stages, g.vec, g.root, g.t);
-    g.conv.compute_at(g.tiled, g.pool ? y : g.yi).vectorize(c, g.vec, TailStrategy::GuardWithIf);
+    const TailStrategy channel_tail = g.stages.zero_extended_weights.defined() ? TailStrategy::RoundUp : TailStrategy::GuardWithIf;
+    g.conv.compute_at(g.tiled, g.pool ? y : g.yi).vectorize(c, g.vec, channel_tail);
     g.conv.update()
-        .split(c, g.cb, g.cbi, g.plan.channel_block(), TailStrategy::GuardWithIf)
+        .split(c, g.cb, g.cbi, g.plan.channel_block(), channel_tail)
         .split(g.cbi, g.cv, g.cl, g.vec)
         .split(x, g.xo, g.xi, g.plan.tile_columns, column_tail)
         .reorder(g.cl, g.cv, g.xi, g.r().x, g.r().y, g.r().z, g.xo, g.cb, y, n);

@@ -60,6 +60,7 @@ struct ConvGroupStages {
     Halide::ImageParam weights;    // the conv's weights, dims (output channel, input channel, kx, ky)
     std::string weights_name;      // their ParamSpec name
     int packed_weight_block = 0;   // read packed in blocks of this many channels (Lowered::packed_weight_blocks); 0: not
+    Halide::Func zero_extended_weights;  // read instead of `weights` when defined (LayerStages)
     bool skips_padded_columns = false;  // the reduction tests each column tap (see lowered.hpp)
     Halide::Func conv_input;       // the zero-padded input; undefined when the conv has no padding
     const LayerStages* pool = nullptr;  // the group's pooling layer, if any

@@ -24,6 +24,10 @@ struct LayerStages {
     // Conv and pool: the zero- (or -inf-) padded copy of the input the window reads; undefined when
     // the layer pads nothing. Schedules place it by this name, never by its position in `funcs`.
     Halide::Func padded_input;
+    // Conv: its weights extended with zeros past the last output channel, which the conv reads
+    // instead of the ImageParam, so a schedule may compute whole vectors of channels where the
+    // channels end mid-vector (inference, groups of 1, channels no multiple of 8); else undefined.
+    Halide::Func zero_extended_weights;
     std::vector<std::size_t> children;  // indices into Lowered::layers of the layers in its branches
 };
 

@@ -461,6 +461,15 @@ TEST_CASE("onnx import: GELU's tanh form and Mish, exported as element-wise node
     }
     for (const auto& got : run_both(net, x)) check_near(got, want);
 
+    // Five readers of one tensor that are no GELU: a Concat of five branches, imported as one.
+    Model five({1, C, H, W});
+    for (const char* b : {"a", "b", "c", "d", "e"}) five.node("Relu", {"x"}, b);
+    integer(five.node("Concat", {"a", "b", "c", "d", "e"}, "y"), "axis", 1);
+    five.output("y");
+    const ko::ImportedNet joined = five.import();
+    REQUIRE(joined.spec.layers.size() == 1);
+    CHECK(joined.spec.layers[0].children.size() == 5);
+
     // Another constant is not GELU: the nodes stay nodes, and their fork is refused by name.
     auto& cubic = *m.proto().mutable_graph()->mutable_initializer(0);
     cubic.set_float_data(0, 0.05f);

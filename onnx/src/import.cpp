@@ -406,34 +406,43 @@ class Walker {
         return true;
     }
 
+    // Whether n multiplies (or adds) exactly tensors a and b, in either order.
+    static bool reads_pair(const NodeProto* n, const std::string& a, const std::string& b) {
+        return n && n->input_size() == 2 && n->attribute_size() == 0 &&
+               ((n->input(0) == a && n->input(1) == b) || (n->input(0) == b && n->input(1) == a));
+    }
+
+    // The last of `readers` whose operator is `op`, or null.
+    const NodeProto* reader_of(const std::vector<int>& readers, const char* op) const {
+        const NodeProto* found = nullptr;
+        for (int r : readers)
+            if (const NodeProto* n = node_of(r, op)) found = n;
+        return found;
+    }
+
+    // An activation matched from several nodes, from the readers of t to `last`: one layer.
+    bool matched(const ActivationAttrs& a, const char* what, const std::vector<int>& readers, const NodeProto& last, std::string& t,
+                 OnnxLayout& v, std::vector<LayerSpec>& layers, const std::string& prefix) {
+        const std::string where = g_.describe(readers[0]) + " ... node \"" + last.name() + "\" (" + last.op_type() + "): " + what;
+        append(make(a, v.shape, path_of(layers, prefix), where), where, v, layers, t, last.output(0));
+        return true;
+    }
+
     // GELU as exported before opset 20: x * (Erf(x / sqrt 2) + 1) * 0.5.
     bool gelu(const std::vector<int>& readers, std::string& t, OnnxLayout& v, std::vector<LayerSpec>& layers, const std::string& prefix) {
-        const NodeProto* div = nullptr;
-        const NodeProto* product = nullptr;
-        for (int r : readers) {
-            if (const NodeProto* d = node_of(r, "Div")) div = d;
-            if (const NodeProto* m = node_of(r, "Mul")) product = m;
-        }
+        const NodeProto* div = reader_of(readers, "Div");
+        const NodeProto* product = reader_of(readers, "Mul");
         if (!div || !product || div->input(0) != t) return false;
         const std::optional<float> root2 = scalar_beside(*div, t);
         if (!root2 || std::fabs(*root2 - float(M_SQRT2)) > 1e-6f) return false;
         const NodeProto* erf = node_of(only_reader(div->output(0)), "Erf");
         const NodeProto* plus = erf ? node_of(only_reader(erf->output(0)), "Add") : nullptr;
-        if (!plus || scalar_beside(*plus, erf->output(0)) != 1.0f || node_of(only_reader(plus->output(0)), "Mul") != product) return false;
-        if (!((product->input(0) == t && product->input(1) == plus->output(0)) || (product->input(1) == t && product->input(0) == plus->output(0))))
+        if (!plus || scalar_beside(*plus, erf->output(0)) != 1.0f || node_of(only_reader(plus->output(0)), "Mul") != product ||
+            !reads_pair(product, t, plus->output(0)))
             return false;
         const NodeProto* half = node_of(only_reader(product->output(0)), "Mul");
         if (!half || scalar_beside(*half, product->output(0)) != 0.5f) return false;
-        const std::string where = g_.describe(readers[0]) + " ... node \"" + half->name() + "\" (Mul): GELU";
-        LayerSpec spec = make(Gelu::attrs, v.shape, path_of(layers, prefix), where);
-        append(std::move(spec), where, v, layers, t, half->output(0));
-        return true;
-    }
-
-    // Whether n multiplies (or adds) exactly tensors a and b, in either order.
-    static bool reads_pair(const NodeProto* n, const std::string& a, const std::string& b) {
-        return n && n->input_size() == 2 && n->attribute_size() == 0 &&
-               ((n->input(0) == a && n->input(1) == b) || (n->input(0) == b && n->input(1) == a));
+        return matched(Gelu::attrs, "GELU", readers, *half, t, v, layers, prefix);
     }
 
     // GELU's tanh form as torch exports it: x * (Tanh(sqrt(2 / pi) * (x + 0.044715 * x * x * x)) + 1) * 0.5,
@@ -443,7 +452,8 @@ class Walker {
         const NodeProto* square = nullptr;
         for (int r : readers)
             if (reads_pair(node_of(r, "Mul"), t, t)) square = g_.nodes[std::size_t(r)];
-        const NodeProto* cube = square ? node_of(only_reader(square->output(0)), "Mul") : nullptr;
+        if (!square) return false;
+        const NodeProto* cube = node_of(only_reader(square->output(0)), "Mul");
         if (!reads_pair(cube, t, square->output(0))) return false;
         const NodeProto* cubic = node_of(only_reader(cube->output(0)), "Mul");
         const std::optional<float> c = cubic ? scalar_beside(*cubic, cube->output(0)) : std::nullopt;
@@ -464,27 +474,17 @@ class Walker {
         for (int r : readers) read.push_back(g_.nodes[std::size_t(r)]);
         std::sort(read.begin(), read.end()), std::sort(want.begin(), want.end());
         if (read != want) return false;
-        const std::string where = g_.describe(readers[0]) + " ... node \"" + half->name() + "\" (Mul): GELU (tanh form)";
-        LayerSpec spec = make(GeluTanh::attrs, v.shape, path_of(layers, prefix), where);
-        append(std::move(spec), where, v, layers, t, half->output(0));
-        return true;
+        return matched(GeluTanh::attrs, "GELU (tanh form)", readers, *half, t, v, layers, prefix);
     }
 
     // Mish as torch exports it: x * Tanh(Softplus(x)).
     bool mish(const std::vector<int>& readers, std::string& t, OnnxLayout& v, std::vector<LayerSpec>& layers, const std::string& prefix) {
-        const NodeProto* softplus = nullptr;
-        const NodeProto* product = nullptr;
-        for (int r : readers) {
-            if (const NodeProto* n = node_of(r, "Softplus")) softplus = n;
-            if (const NodeProto* n = node_of(r, "Mul")) product = n;
-        }
+        const NodeProto* softplus = reader_of(readers, "Softplus");
+        const NodeProto* product = reader_of(readers, "Mul");
         if (!softplus || !product || softplus->attribute_size() != 0 || softplus->input_size() != 1) return false;
         const NodeProto* th = node_of(only_reader(softplus->output(0)), "Tanh");
         if (!th || !reads_pair(product, t, th->output(0)) || node_of(only_reader(th->output(0)), "Mul") != product) return false;
-        const std::string where = g_.describe(readers[0]) + " ... node \"" + product->name() + "\" (Mul): Mish";
-        LayerSpec spec = make(Mish::attrs, v.shape, path_of(layers, prefix), where);
-        append(std::move(spec), where, v, layers, t, product->output(0));
-        return true;
+        return matched(Mish::attrs, "Mish", readers, *product, t, v, layers, prefix);
     }
 
     // A Pad of zeros not read by exactly one Conv or counting AveragePool.

@@ -110,19 +110,16 @@ LayerStages lower_conv(const LayerInput& li, const ConvAttrs& a) {
     for (const auto& p : li.spec.params)
         if (p.role == "weights" && li.net.packed_weight_blocks.count(p.name)) block = li.net.packed_weight_blocks.at(p.name);
     const int out_channels = int(li.spec.out.c);
-    Func zero_extended;
-    if (!li.net.training && a.groups == 1 && block == 0 && out_channels % 8 != 0) {
-        Var o("o"), i("i"), u("u"), v("v");
-        zero_extended = Func(li.name("weights_zero_extended"));
-        zero_extended(o, i, u, v) = select(o < out_channels, w(clamp(o, 0, out_channels - 1), i, u, v), 0.0f);
-    }
-    const auto bias = [&] {
-        if (!a.bias) return Expr(0.0f);
-        if (!zero_extended.defined()) return li.param("bias")(c);
-        return select(c < out_channels, li.param("bias")(clamp(c, 0, out_channels - 1)), 0.0f);
-    };
+    // Ragged output channels (no multiple of 8) of an ungrouped conv: weights and bias read as zero
+    // past the last channel, so a schedule may compute whole vectors (same numbers: only lanes it
+    // never stores see the zeros). Grouped convs' extra lanes would read input channels that do not exist.
+    const bool zero_extends = !li.net.training && a.groups == 1 && block == 0 && out_channels % 8 != 0;
+    const Range channels(0, out_channels), whole;  // whole: an undefined Range leaves a dimension unbounded
+    Func zero_extended = zero_extends ? BoundaryConditions::constant_exterior(w, 0.0f, {channels, whole, whole, whole}) : Func();
     Func conv(li.name("conv"));
-    conv(c, x, y, n) = bias();
+    if (!a.bias) conv(c, x, y, n) = 0.0f;
+    else if (zero_extends) conv(c, x, y, n) = BoundaryConditions::constant_exterior(li.param("bias"), 0.0f, {channels})(c);
+    else conv(c, x, y, n) = li.param("bias")(c);
     Expr weight = block > 0 ? w(c % block, r.x, kx, ky, c / block) : zero_extended.defined() ? zero_extended(c, r.x, kx, ky) : w(c, r.x, kx, ky);
     conv(c, x, y, n) += weight * padded(ic, ix, iy, n);
 

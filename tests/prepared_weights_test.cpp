@@ -48,7 +48,7 @@ TEST_CASE("prepared weights: the packed layout is (o % B, i, kx, ky, o / B), zer
     for (float& v : w) v = std::uniform_real_distribution<float>(-1, 1)(rng);
     for (int block : {1, 8, 16, 32}) {
         INFO("block " << block);
-        const Halide::Buffer<float> p = codegen::pack_conv_weights(w, spec, block);
+        const Halide::Buffer<float> p = codegen::pack_conv_weights(w, spec, codegen::WeightPacking{block});
         REQUIRE(p.dimensions() == 5);
         CHECK(p.dim(0).extent() == block);
         CHECK(p.dim(4).extent() == (37 + block - 1) / block);
@@ -63,7 +63,7 @@ TEST_CASE("prepared weights: the packed layout is (o % B, i, kx, ky, o / B), zer
                     }
         CHECK(mismatches == 0);
     }
-    CHECK_THROWS_WITH_AS(codegen::pack_conv_weights(w, spec, 0), doctest::Contains("block 0"), Error);
+    CHECK_THROWS_WITH_AS(codegen::pack_conv_weights(w, spec, codegen::WeightPacking{0}), doctest::Contains("block 0"), Error);
 }
 
 TEST_CASE("prepared weights: packed nets compute the reference's answer, prepared or not") {
@@ -78,13 +78,13 @@ TEST_CASE("prepared weights: packed nets compute the reference's answer, prepare
             const codegen::JitNet net(spec, packed(schedule, batch_estimate));
             // Some conv reads packed weights, and the 7-channel conv does not.
             const codegen::Lowered& lowered = net.lowered();
-            CHECK(!lowered.plan_weight_blocks.empty());
+            CHECK(!lowered.plan_weight_packing.empty());
             int narrow = 0;
             for (const codegen::LayerStages& layer : lowered.layers) {
                 const auto* conv = std::get_if<ConvAttrs>(&layer.spec->attrs);
                 if (!conv || conv->filters != 7) continue;
                 ++narrow;
-                for (const ParamSpec& p : layer.spec->params) CHECK(lowered.plan_weight_blocks.count(p.name) == 0);
+                for (const ParamSpec& p : layer.spec->params) CHECK(lowered.plan_weight_packing.count(p.name) == 0);
             }
             CHECK(narrow == 1);
             const codegen::PreparedWeights prepared = net.prepare(w);

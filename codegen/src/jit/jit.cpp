@@ -64,14 +64,15 @@ bool per_segment(const JitOptions& options, const Target& target) {
 }
 
 // With packed weights, the net is lowered twice: once for the plans to say which block each conv
-// group reads its weights in (Lowered::plan_weight_blocks), and again reading them packed so.
+// group reads its weights in (Lowered::plan_weight_packing), and again reading them packed so.
 // Lowering and planning take milliseconds; only the second net is compiled.
 Lowered scheduled(const NetSpec& spec, const JitOptions& options, const Target& target, const MachineModel& machine,
                   int output_pixel_stride = 0) {
     Lowered net = lower(spec, options.batch_estimate, output_pixel_stride);
+    net.weights_prepared = options.packed_weights;
     apply_schedule(net, options.schedule, target, machine, options.tuning);
-    if (!options.packed_weights || net.plan_weight_blocks.empty()) return net;
-    Lowered packed = lower(spec, options.batch_estimate, output_pixel_stride, false, net.plan_weight_blocks);
+    if (!options.packed_weights || net.plan_weight_packing.empty()) return net;
+    Lowered packed = lower(spec, options.batch_estimate, output_pixel_stride, false, net.plan_weight_packing);
     apply_schedule(packed, options.schedule, target, machine, options.tuning);
     return packed;
 }
@@ -109,8 +110,8 @@ JitNet::JitNet(const NetSpec& spec, const JitOptions& options) : state_(std::mak
         for (std::size_t i = 0; i < compiled.size(); ++i) st.stages[i].compiled = std::move(compiled[i]);
         st.layout = st.signature;
         for (std::size_t i = 0; i < st.stages.size(); ++i)
-            for (const auto& [name, block] : st.stages[i].compiled->net.packed_weight_blocks) {
-                st.layout += "\n" + std::to_string(i) + " " + name + " " + std::to_string(block);
+            for (const auto& [name, packing] : st.stages[i].compiled->net.packed_weights) {
+                st.layout += "\n" + std::to_string(i) + " " + name + " " + std::to_string(packing.block) + " " + std::to_string(packing.winograd_tile);
                 st.packed = true;
             }
     } catch (const Halide::Error& e) {
@@ -241,8 +242,8 @@ PreparedWeights JitNet::prepare(const Weights& weights) const {
         std::vector<Buffer<float>>& buffers = prepared.stages_.emplace_back();
         for (std::size_t p = 0; p < params.size(); ++p) {
             const std::vector<float>& values = weights[stage.param_names[p]];
-            const auto packed = net.packed_weight_blocks.find(params[p].name);
-            buffers.push_back(packed == net.packed_weight_blocks.end() ? detail::param_view(values, params[p]).copy()
+            const auto packed = net.packed_weights.find(params[p].name);
+            buffers.push_back(packed == net.packed_weights.end() ? detail::param_view(values, params[p]).copy()
                                                                        : pack_conv_weights(values, params[p], packed->second));
         }
     }

@@ -18,7 +18,10 @@ namespace {
 
 std::string packed_text(const Lowered& net) {
     std::string text;
-    for (const auto& [name, block] : net.packed_weight_blocks) text += "\n" + name + " packed in blocks of " + std::to_string(block);
+    for (const auto& [name, packing] : net.packed_weights) {
+        text += "\n" + name + " packed in blocks of " + std::to_string(packing.block);
+        if (packing.winograd_tile) text += ", Winograd F(" + std::to_string(packing.winograd_tile) + ", 3)";
+    }
     return text;
 }
 

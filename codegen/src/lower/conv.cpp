@@ -79,6 +79,11 @@ namespace kiln::codegen::detail {
 using namespace Halide;
 
 LayerStages lower_conv(const LayerInput& li, const ConvAttrs& a) {
+    for (const auto& p : li.spec.params) {
+        const auto packed = li.net.packed_weights.find(p.name);
+        if (p.role == "weights" && packed != li.net.packed_weights.end() && packed->second.winograd_tile)
+            return lower_conv_winograd(li, a, packed->second);
+    }
     const Shape in = li.spec.in;
     const Pads rows = a.rows(in), cols = a.cols(in);
     Func padded = pad_spatial(li, rows, cols, 0.0f);
@@ -108,7 +113,7 @@ LayerStages lower_conv(const LayerInput& li, const ConvAttrs& a) {
     // c by the same block), so the div and mod fold away.
     int block = 0;
     for (const auto& p : li.spec.params)
-        if (p.role == "weights" && li.net.packed_weight_blocks.count(p.name)) block = li.net.packed_weight_blocks.at(p.name);
+        if (p.role == "weights" && li.net.packed_weights.count(p.name)) block = li.net.packed_weights.at(p.name).block;
     const int out_channels = int(li.spec.out.c);
     // Ragged output channels (no multiple of 8) of an ungrouped conv: weights and bias read as zero
     // past the last channel, so a schedule may compute whole vectors (same numbers: only lanes it

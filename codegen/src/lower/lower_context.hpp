@@ -34,6 +34,7 @@ Halide::Expr nan_propagating_max(Halide::Expr a, Halide::Expr b);
 Halide::Expr is_nan_bits(Halide::Expr v);
 
 LayerStages lower_conv(const LayerInput& li, const ConvAttrs& a);
+LayerStages lower_conv_winograd(const LayerInput& li, const ConvAttrs& a, WeightPacking packing);
 LayerStages lower_pool(const LayerInput& li, const PoolAttrs& a);
 LayerStages lower_global_avg_pool(const LayerInput& li, const GlobalAvgPoolAttrs& a);
 LayerStages lower_global_max_pool(const LayerInput& li, const GlobalMaxPoolAttrs& a);

@@ -177,26 +177,32 @@ void fix_bounds(OutputImageParam p, const std::vector<extent_t>& dims, int batch
 }  // namespace
 }  // namespace detail
 
-std::vector<extent_t> packed_weight_dims(const ParamSpec& weights, int block) {
+std::vector<extent_t> packed_weight_dims(const ParamSpec& weights, WeightPacking packing) {
+    const int block = packing.block;
     if (weights.dims.size() != 4 || block < 1) throw Error("packed weights: " + weights.name + " is not a conv's weights, or block " + std::to_string(block) + " < 1");
     const extent_t o = weights.dims[0];
-    return {extent_t(block), weights.dims[1], weights.dims[2], weights.dims[3], (o + block - 1) / block};
+    if (packing.winograd_tile == 0) return {extent_t(block), weights.dims[1], weights.dims[2], weights.dims[3], (o + block - 1) / block};
+    if (weights.dims[2] != 3 || weights.dims[3] != 3)
+        throw Error("packed weights: " + weights.name + " is no 3x3 kernel, which Winograd's F(m x m, 3 x 3) needs");
+    const extent_t side = packing.winograd_tile + 2;
+    return {extent_t(block), weights.dims[1], side, side, (o + block - 1) / block};
 }
 
 Lowered lower(const NetSpec& spec, int batch_estimate, int output_pixel_stride, bool training,
-              const std::map<std::string, int>& packed_weight_blocks) {
+              const std::map<std::string, WeightPacking>& packed_weights) {
     Lowered net;
     net.spec = spec;
     net.training = training;
-    net.packed_weight_blocks = packed_weight_blocks;
+    net.packed_weights = packed_weights;
+    net.weights_prepared = !packed_weights.empty();
     net.batch_estimate = batch_estimate;
     net.output_pixel_stride = output_pixel_stride > 0 ? output_pixel_stride : int(spec.output.c);
     const Shape in = net.spec.input, out = net.spec.output;
     net.input = ImageParam(Float(32), 4, "input");
     detail::fix_bounds(net.input, {in.c, in.w, in.h}, batch_estimate);
     for (const auto& p : all_params(net.spec)) {
-        const auto packed = packed_weight_blocks.find(p.name);
-        const std::vector<extent_t> dims = packed == packed_weight_blocks.end() ? p.dims : packed_weight_dims(p, packed->second);
+        const auto packed = packed_weights.find(p.name);
+        const std::vector<extent_t> dims = packed == packed_weights.end() ? p.dims : packed_weight_dims(p, packed->second);
         ImageParam ip(Float(32), int(dims.size()), halide_name(p.name));
         detail::fix_bounds(ip, dims);
         net.params.emplace(p.name, ip);

@@ -88,10 +88,13 @@ ConvGroupStages conv_group_stages(Lowered& net, const FusionGroup& group) {
         if (p.role == "weights") {
             s.weights = net.params.at(p.name);
             s.weights_name = p.name;
-            const auto packed = net.packed_weight_blocks.find(p.name);
-            if (packed != net.packed_weight_blocks.end()) s.packed_weight_block = packed->second;
+            const auto packed = net.packed_weights.find(p.name);
+            if (packed != net.packed_weights.end()) s.packed_weight_block = packed->second.block;
         }
     s.zero_extended_weights = conv_layer.zero_extended_weights;
+    s.winograd_tile = conv_layer.winograd_tile;
+    s.winograd_input = conv_layer.winograd_input;
+    s.winograd_products = conv_layer.winograd_products;
     s.skips_padded_columns = skips_padded_columns(*conv_layer.spec);
     s.conv_input = conv_layer.padded_input;  // undefined when the conv pads nothing
     s.pool = group.ends_with_pool ? &net.layers[group.last()] : nullptr;

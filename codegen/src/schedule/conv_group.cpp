@@ -214,20 +214,78 @@ ConvGroupLoops register_tiles(Group& g) {
     return {g.root, g.yi, image_loop, g.t};
 }
 
+// Winograd's F(m x m, 3 x 3): the stored stage in tiles of m x m outputs, parallel over channel
+// blocks x bands of tile rows x batch. Each task transforms its band's input tiles (every input
+// channel), then multiplies them by its channel block's prepared kernels one transformed value at a
+// time, in register tiles of channel vectors x tiles, so each value's kernels (block x input
+// channels) are read from L2 by every tile of the band; the output transform reads the products
+// from the band's buffer, with bias and the element-wise layers applied on the way out.
+ConvGroupLoops winograd_tiles(Group& g) {
+    const Var &c = g.net.c, &x = g.net.x, &y = g.net.y, &n = g.net.n;
+    const int m = g.plan.winograd_tile;
+    Func tiles = g.stages.winograd_input, products = g.stages.winograd_products;
+    const std::vector<Var> args = products.args();  // (c, b, a, tx, ty, n)
+    const Var &b = args[1], &a = args[2], &tx = args[3], &ty = args[4];
+    const int side = m + 2;
+    Var ym(g.root.name() + "_ym"), xm(g.root.name() + "_xm"), tyi(g.root.name() + "_tyi"), txc(g.root.name() + "_tx");
+    // x and y split by m before the bands, so x % m and y % m are constants in every unrolled copy
+    // and each copy reads its own products; edge tiles guarded, never shifted off the tile grid.
+    g.root.split(c, g.cb, g.cbi, g.plan.channel_block(), TailStrategy::RoundUp)
+        .split(g.cbi, g.cv, g.cl, g.vec)
+        .split(y, g.yo, ym, m, TailStrategy::GuardWithIf)
+        .split(g.yo, g.yo, tyi, g.plan.band_rows / m, TailStrategy::GuardWithIf)
+        .split(x, txc, xm, m, TailStrategy::GuardWithIf)
+        .reorder(g.cl, g.cv, xm, ym, txc, tyi, g.cb, g.yo, n)
+        .vectorize(g.cl)
+        .unroll(g.cv)
+        .unroll(xm)
+        .unroll(ym)
+        .fuse(g.cb, g.yo, g.t)
+        .fuse(g.t, n, g.t)
+        .parallel(g.t);
+    tiles.compute_at(g.root, g.t).bound(b, 0, side).bound(a, 0, side).vectorize(c, g.vec, TailStrategy::GuardWithIf).unroll(b).unroll(a);
+    products.compute_at(g.root, g.t).bound(b, 0, side).bound(a, 0, side);
+    Var pv(products.name() + "_cv"), pl(products.name() + "_cl"), to(products.name() + "_to"), ti(products.name() + "_ti");
+    products.split(c, pv, pl, g.vec).reorder(pl, pv, b, a, tx).vectorize(pl).unroll(pv);
+    // One transformed value (b, a) at a time: its kernels, read once per tile of the band, stay in L2.
+    products.update()
+        .split(c, pv, pl, g.vec)
+        .split(tx, to, ti, g.plan.tile_columns, column_tail)
+        .reorder(pl, pv, ti, g.r().x, to, ty, b, a, n)
+        .vectorize(pl)
+        .unroll(pv)
+        .unroll(ti);
+    return {};
+}
+
 }  // namespace
 
-ConvGroupLoops schedule_conv_group(Lowered& net, const FusionGroup& group, const ConvGroupPlan& plan, const ConvGroupLoops* inside) {
-    check_conv_group_plan(net, group, plan);
+ConvGroupLoops schedule_conv_group(Lowered& net, const FusionGroup& group, const ConvGroupPlan& chosen, const ConvGroupLoops* inside) {
+    check_conv_group_plan(net, group, chosen);
+    const LayerStages& conv_layer = net.layers[group.first()];
+    if (chosen.loop == ConvGroupPlan::Loop::winograd && inside) throw Error("layer " + conv_layer.spec->name + ": a Winograd group has no rows to compute another group inside");
+    if (conv_layer.winograd_tile && (chosen.loop != ConvGroupPlan::Loop::winograd || chosen.winograd_tile != conv_layer.winograd_tile))
+        throw Error("layer " + conv_layer.spec->name + ": lowered for Winograd's F(" + std::to_string(conv_layer.winograd_tile) +
+                    ", 3) but its plan (" + chosen.describe() + ") is not");
+    // The net lowered for planning computes the conv directly: it schedules the same tiles
+    // directly, and records the Winograd packing the plan needs for the net lowered again.
+    ConvGroupPlan plan = chosen;
+    const bool planning_winograd = chosen.loop == ConvGroupPlan::Loop::winograd && !conv_layer.winograd_tile;
+    if (planning_winograd) plan.loop = ConvGroupPlan::Loop::register_tiles, plan.winograd_tile = 0;
     Group g(net, group, plan);
     // Channel blocks split the conv's channels at multiples of channel_block(): packed in those
     // blocks, a tile's weights are one contiguous run. Row plans split nothing: their weights stay.
-    if (plan.loop != ConvGroupPlan::Loop::channel_rows) net.plan_weight_blocks[g.stages.weights_name] = plan.channel_block();
+    if (plan.loop != ConvGroupPlan::Loop::channel_rows) net.plan_weight_packing[g.stages.weights_name] = {plan.channel_block(), chosen.winograd_tile};
     if (g.stages.packed_weight_block > 0 && (plan.loop == ConvGroupPlan::Loop::channel_rows || g.stages.packed_weight_block != plan.channel_block()))
         throw Error("layer " + g.spec.name + ": its weights are packed in blocks of " + std::to_string(g.stages.packed_weight_block) +
                     " channels but its plan (" + plan.describe() + ") reads " +
                     (plan.loop == ConvGroupPlan::Loop::channel_rows ? "rows of channels" : std::to_string(plan.channel_block()) + "-channel blocks"));
     g.vectorize_padded_input();
     if (inside) return inside_consumer(g, *inside);
+    if (plan.loop == ConvGroupPlan::Loop::winograd) {
+        g.root.compute_root().bound(net.c, 0, int(g.spec.out.c)).bound(net.x, 0, g.columns()).bound(net.y, 0, g.rows());
+        return winograd_tiles(g);
+    }
     // The stored stage is computed over exactly its declared shape, so the band and tile splits
     // below, derived from that shape, always fit. Its consumer may need less: a pool whose stride
     // exceeds its window never reads the last conv row, and ShiftInwards then moved the one band of

@@ -69,7 +69,12 @@ void schedule_net_output(Lowered& net, const MachineModel& machine) {
 
 ConvGroupPlan choose_conv_group_plan(const Lowered& net, const FusionGroup& group, const MachineModel& machine, const Tuning& tuning,
                                      std::string& source) {
-    const TunedPlan* tuned = tuning.find(tuning_key(machine, net, group));
+    const TunedPlan* found = tuning.find(tuning_key(machine, net, group));
+    // A Winograd plan tuned for prepared weights does not apply to a net that reads its weights as
+    // they are: the cost model plans that one.
+    const bool needs_preparing = found && found->plan.loop == ConvGroupPlan::Loop::winograd &&
+                                 !winograd_may_compute(net, group, found->plan.vector_lanes);
+    const TunedPlan* tuned = needs_preparing ? nullptr : found;
     const ConvGroupPlan cost_model = plan_conv_group(net, group, machine);
     const ConvGroupPlan plan = tuned ? tuned->plan : cost_model;
     const std::string& layer = net.layers[group.first()].spec->name;
@@ -83,7 +88,7 @@ ConvGroupPlan choose_conv_group_plan(const Lowered& net, const FusionGroup& grou
     if (tuned && plan.batch != std::max(1, net.batch_estimate))
         throw Error("tuned plan for layer " + layer + " was made for batch " + std::to_string(plan.batch) + ", the net plans for " +
                     std::to_string(std::max(1, net.batch_estimate)));
-    source = !tuned ? "cost model" : plan == cost_model ? "tuned: the cost model's plan measured best" : "tuned";
+    source = needs_preparing ? "cost model; the tuned Winograd plan needs prepared weights" : !tuned ? "cost model" : plan == cost_model ? "tuned: the cost model's plan measured best" : "tuned";
     return plan;
 }
 

@@ -31,6 +31,11 @@ struct ConvGroupPlan {
         // load over), the slices of a channel-block split streamed in at a third of the rate.
         // Parallel over row bands x batch only; not under a pool.
         serial_channel_blocks,
+        // A 3x3 conv by Winograd's F(m x m, 3 x 3), m = winograd_tile (lower/winograd.hpp), from
+        // prepared weights: each task transforms its band's input tiles, multiplies them by its
+        // channel block's kernels in register tiles of tile_vectors x vector_lanes channels x
+        // tile_columns tiles, and transforms them back. band_rows is a multiple of m. Not under a pool.
+        winograd,
     };
     Loop loop = Loop::channel_rows;
     int vector_lanes = 8;
@@ -48,6 +53,7 @@ struct ConvGroupPlan {
     // only). Where that group's plan splits its channel blocks among tasks, so a row would be
     // computed once per task, the schedule stores it instead and says so.
     int inside_consumer = 0;
+    int winograd_tile = 0;  // outputs per tile side (2 or 4) under Loop::winograd; 0 otherwise
 
     int channel_block() const { return tile_vectors * vector_lanes; }
     int parallel_channel_blocks() const { return loop == Loop::serial_channel_blocks ? 1 : channel_blocks; }
@@ -76,7 +82,7 @@ struct ConvGroupPlanField {
     int min;                // the smallest valid value
     bool optional = false;  // absent from tuning files written before the field existed: the default
 };
-inline constexpr std::array<ConvGroupPlanField, 11> conv_group_plan_fields{{
+inline constexpr std::array<ConvGroupPlanField, 12> conv_group_plan_fields{{
     {"vector_lanes", &ConvGroupPlan::vector_lanes, 1},
     {"tile_vectors", &ConvGroupPlan::tile_vectors, 1},
     {"tile_columns", &ConvGroupPlan::tile_columns, 1},
@@ -88,13 +94,21 @@ inline constexpr std::array<ConvGroupPlanField, 11> conv_group_plan_fields{{
     {"batch", &ConvGroupPlan::batch, 1},
     {"images_per_task", &ConvGroupPlan::images_per_task, 1, true},
     {"inside_consumer", &ConvGroupPlan::inside_consumer, 0, true},
+    {"winograd_tile", &ConvGroupPlan::winograd_tile, 0, true},
 }};
 // The loop's name in tuning files and messages, and back (nothing for an unknown name).
 const char* loop_name(ConvGroupPlan::Loop loop);
 std::optional<ConvGroupPlan::Loop> loop_from_name(const std::string& name);
 
-// The plan the cost rules choose for `group` of `net` (its batch_estimate) on `machine`.
+// The plan the cost rules choose for `group` of `net` (its batch_estimate) on `machine`: Winograd
+// where the net's weights are prepared and it is estimated to win, else the direct conv's.
 ConvGroupPlan plan_conv_group(const Lowered& net, const FusionGroup& group, const MachineModel& machine);
+// The direct conv's plan, which the net lowered for planning schedules where the plan is Winograd's.
+ConvGroupPlan plan_direct_conv_group(const Lowered& net, const FusionGroup& group, const MachineModel& machine);
+// Whether Loop::winograd may compute the group: prepared weights, a 3x3 stride-1 conv of one group
+// (lower/winograd.hpp), whole vectors of output channels, no pool.
+bool winograd_may_compute(const Lowered& net, const FusionGroup& group, int vector_lanes);
+
 
 // Throws kiln::Error when `plan` cannot schedule `group` (a tile that does not divide the channels,
 // bands that do not cover the rows...): a plan from a tuning file is checked before it is applied.

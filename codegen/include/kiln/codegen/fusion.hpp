@@ -55,11 +55,15 @@ bool is_last_layer(const Lowered& net, std::size_t layer);
 
 // The stages a schedule places for a group that starts with a conv.
 struct ConvGroupStages {
-    Halide::Func conv;             // the accumulating conv stage
-    Halide::RDom reduction;        // its reduction: (input channel, kernel column, kernel row)
+    Halide::Func conv;             // the accumulating conv stage; Winograd's output transform
+    Halide::RDom reduction;        // its reduction: (input channel, kernel column, kernel row); Winograd's: (input channel)
+    // Winograd's F(m x m, 3 x 3), m = winograd_tile (0: a direct conv): the transformed input
+    // tiles and their products summed over input channels (LayerStages).
+    int winograd_tile = 0;
+    Halide::Func winograd_input, winograd_products;
     Halide::ImageParam weights;    // the conv's weights, dims (output channel, input channel, kx, ky)
     std::string weights_name;      // their ParamSpec name
-    int packed_weight_block = 0;   // read packed in blocks of this many channels (Lowered::packed_weight_blocks); 0: not
+    int packed_weight_block = 0;   // read packed in blocks of this many channels (Lowered::packed_weights); 0: not
     Halide::Func zero_extended_weights;  // read instead of `weights` when defined (LayerStages)
     bool skips_padded_columns = false;  // the reduction tests each column tap (see lowered.hpp)
     Halide::Func conv_input;       // the zero-padded input; undefined when the conv has no padding

@@ -16,6 +16,16 @@
 
 namespace kiln::codegen {
 
+// How a conv's weights are read packed (Lowered::packed_weights): output channels in blocks of
+// `block`, dims (o % block, i, kx, ky, o / block), zero past the last channel. With a winograd_tile
+// m, each kernel is first transformed for Winograd's F(m x m, 3 x 3) (lower/winograd.hpp): its
+// (m + 2) x (m + 2) values take the place of the 3 x 3 taps.
+struct WeightPacking {
+    int block = 0;
+    int winograd_tile = 0;
+    bool operator==(const WeightPacking& o) const { return block == o.block && winograd_tile == o.winograd_tile; }
+};
+
 struct LayerStages {
     const LayerSpec* spec = nullptr;  // points into Lowered::spec
     std::vector<Halide::Func> funcs;  // every Func the layer defined, in definition order
@@ -28,6 +38,11 @@ struct LayerStages {
     // instead of the ImageParam, so a schedule may compute whole vectors of channels where the
     // channels end mid-vector (inference, groups of 1, channels no multiple of 8); else undefined.
     Halide::Func zero_extended_weights;
+    // Conv computed by Winograd's F(m x m, 3 x 3), m = winograd_tile (0: directly): its transformed
+    // input tiles, dims (c, b, a, tx, ty, n), and their products with the kernels summed over input
+    // channels, dims (c, b, a, tx, ty, n), which `output` transforms back.
+    int winograd_tile = 0;
+    Halide::Func winograd_input, winograd_products;
     std::vector<std::size_t> children;  // indices into Lowered::layers of the layers in its branches
 };
 
@@ -44,11 +59,13 @@ struct Lowered {
     Halide::ImageParam input;                         // dims (c, x, y, n)
     Halide::Func input_values;                        // the input as a Func: the first layer's input
     std::map<std::string, Halide::ImageParam> params;  // by ParamSpec name
-    // Conv weights the net reads packed, by ParamSpec name: output channels in blocks of this
-    // many, dims (o % block, i, kx, ky, o / block), zero past the last channel. A conv group's
+    // Conv weights the net reads packed, by ParamSpec name (WeightPacking). A conv group's
     // register tiles then read their channel block's weights in order, straight from the tensor
     // PreparedWeights holds (prepared_weights.hpp), instead of copying them per task and call.
-    std::map<std::string, int> packed_weight_blocks;
+    std::map<std::string, WeightPacking> packed_weights;
+    // Set before scheduling by a caller that prepares the weights once (JitOptions::packed_weights):
+    // plans may then choose what only prepared weights can hold, Winograd's transformed kernels.
+    bool weights_prepared = false;
     std::vector<LayerStages> layers;                  // depth first, declaration order
     Halide::Func output;                              // the net's result, dims (c, x, y, n)
     int batch_estimate = 1;                           // the batch schedules plan for
@@ -84,10 +101,10 @@ struct Lowered {
     // The last layer of each conv group the schedule computes inside the next group's tiles
     // instead of storing (ConvGroupPlan::inside_consumer), for the inspector.
     std::vector<std::size_t> computed_inside_next_group;
-    // The block (ConvGroupPlan::channel_block) each conv group's plan reads its weights in, by the
+    // How each conv group's plan reads its weights (its channel block, its Winograd tile), by the
     // weights' ParamSpec name; absent for plans without whole vectors of channels. A net lowered
-    // with these as packed_weight_blocks and scheduled again reads its weights packed.
-    std::map<std::string, int> plan_weight_blocks;
+    // with these as packed_weights and scheduled again reads its weights packed.
+    std::map<std::string, WeightPacking> plan_weight_packing;
 
     // Every learned tensor in the order all_params(spec) lists them.
     std::vector<Halide::ImageParam> param_list() const;
@@ -107,11 +124,11 @@ bool skips_padded_columns(const LayerSpec& conv);
 // Lowers the net; `batch_estimate` is the batch the autoschedulers plan for. The output buffer's
 // pixels are `output_pixel_stride` floats apart (0: the output's channels, a dense tensor).
 Lowered lower(const NetSpec& spec, int batch_estimate = 1, int output_pixel_stride = 0, bool training = false,
-              const std::map<std::string, int>& packed_weight_blocks = {});
+              const std::map<std::string, WeightPacking>& packed_weights = {});
 
-// The dims of a conv's weights packed in blocks of `block` output channels (Lowered::packed_weight_blocks):
-// {block, I, KW, KH, ceil(O / block)} for weights of dims {O, I, KW, KH}.
-std::vector<extent_t> packed_weight_dims(const ParamSpec& weights, int block);
+// The dims of a conv's weights packed so (Lowered::packed_weights): {block, I, KW, KH, ceil(O / block)}
+// for weights of dims {O, I, KW, KH}, KW and KH being m + 2 with a Winograd tile m.
+std::vector<extent_t> packed_weight_dims(const ParamSpec& weights, WeightPacking packing);
 
 // The Halide-safe identifier of a ParamSpec name ("l3_conv.weights" -> "l3_conv_weights").
 std::string halide_name(const std::string& name);

@@ -1,5 +1,5 @@
 // Weights prepared once for a compiled net: every conv's weights packed into the layout its conv
-// group's plan reads (output channels in the plan's channel blocks, Lowered::packed_weight_blocks),
+// group's plan reads (output channels in the plan's channel blocks, Lowered::packed_weights),
 // so a call reads them as they are instead of copying each task's slice again on every call.
 //
 //   JitOptions options;  options.packed_weights = true;
@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "kiln/codegen/lowered.hpp"
 #include "kiln/dsl/layer_spec.hpp"
 #include "kiln/runtime/weights.hpp"
 
@@ -36,8 +37,9 @@ class PreparedWeights {
     std::vector<std::vector<Halide::Buffer<float>>> stages_;  // per pipeline, per parameter in its order
 };
 
-// `weights` (dims {O, I, KW, KH}, the first fastest) packed in blocks of `block` output channels:
-// dims {block, I, KW, KH, ceil(O / block)}, zero past the last channel (lowered.hpp).
-Halide::Buffer<float> pack_conv_weights(const std::vector<float>& weights, const ParamSpec& spec, int block);
+// `weights` (dims {O, I, KW, KH}, the first fastest) packed in blocks of `packing.block` output
+// channels: dims {block, I, KW, KH, ceil(O / block)}, zero past the last channel, each kernel
+// transformed first where packing has a Winograd tile (lowered.hpp: WeightPacking).
+Halide::Buffer<float> pack_conv_weights(const std::vector<float>& weights, const ParamSpec& spec, WeightPacking packing);
 
 }  // namespace kiln::codegen

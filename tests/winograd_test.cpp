@@ -1,0 +1,102 @@
+// Winograd's F(m x m, 3 x 3) convs (ConvGroupPlan::Loop::winograd, from prepared weights) against
+// the reference evaluator's plain loops on fresh random data: tiles cut by the edges of odd maps,
+// padded and unpadded convs, residual blocks, batches other than the planned one; and the plans a
+// Winograd conv cannot take refused by name.
+#include "kiln/codegen/conv_group_plan.hpp"
+#include "kiln/codegen/jit.hpp"
+#include "reference/reference_net.hpp"
+#include "support.hpp"
+
+using namespace kiln;
+
+namespace {
+
+codegen::JitOptions prepared_options(const std::string& schedule, int batch_estimate) {
+    codegen::JitOptions options{schedule, batch_estimate};
+    options.packed_weights = true;
+    return options;
+}
+
+int count_of(const std::string& text, const std::string& what) {
+    int count = 0;
+    for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++count;
+    return count;
+}
+
+// 13 x 18 outputs (w x h): the last tile of each row holds 1 of 4 columns, the last tile row 2 of
+// 4 rows; the unpadded conv's 11 x 16 outputs take 2 x 2 tiles, its last cut by the edge.
+using FourByFour = Net<Input<18, 13, 16>, Conv<32, Kernel<3>, Same>, Relu,
+                       Residual<Body<Conv<32, Kernel<3>, Same>, Relu, Conv<32, Kernel<3>, Same>>>, Relu, Conv<48, Kernel<3>>>;
+// 10 x 9 outputs: too few 4-wide tiles a row, so 2 x 2 tiles, the last tile row cut by the edge.
+using TwoByTwo = Net<Input<10, 9, 24>, Conv<32, Kernel<3>, Same>, Relu, Conv<16, Kernel<3>, Same, NoBias>>;
+
+// Each net's convs run as `f4` F(4x4, 3x3) plans and `f2` F(2x2, 3x3) ones, prepared or
+// transformed on the call, and match the plain loops. F(4x4, 3x3)'s transforms scale values by up to 8 and 1/24, so
+// its float error is larger than a direct conv's (measured ~1e-5 of the largest output on
+// 512-channel ResNet convs); 1e-4 still fails a tile read one row or channel off (errors near 1).
+template <class N>
+void check_winograd_net(const char* test_name, int f4, int f2) {
+    const NetSpec spec = describe<N>();
+    auto rng = test::rng_for(test_name);
+    Weights w = Weights::for_net(spec);
+    w.fill_random(rng());
+    Tensor input(3, spec.input);
+    test::fill_uniform(input, rng);
+    const ref::Tensor want = ref::run_net(spec, w, test::to_ref(input));
+    for (const std::string schedule : {"fused", "unfused"})
+        for (int batch_estimate : {1, 8}) {
+            INFO("schedule " << schedule << ", planned for batch " << batch_estimate);
+            const codegen::JitNet net(spec, prepared_options(schedule, batch_estimate));
+            INFO(net.lowered().schedule_plan);
+            CHECK(count_of(net.lowered().schedule_plan, "Winograd F(4x4, 3x3)") == f4);
+            CHECK(count_of(net.lowered().schedule_plan, "Winograd F(2x2, 3x3)") == f2);
+            test::check_close(net.run(input, net.prepare(w)), want, 1e-4);
+            test::check_close(net.run(input, w), want, 1e-4);  // transformed on the call
+        }
+    // The same net without prepared weights computes every conv directly.
+    const codegen::JitNet direct(spec, codegen::JitOptions{"fused", 1});
+    CHECK(count_of(direct.lowered().schedule_plan, "Winograd") == 0);
+    test::check_close(direct.run(input, w), want, 2e-5);
+}
+
+}  // namespace
+
+TEST_CASE("winograd: F(4x4, 3x3) convs, residual block and an unpadded conv, match the plain loops") {
+    check_winograd_net<FourByFour>("winograd 4x4", 3, 1);
+}
+
+TEST_CASE("winograd: F(2x2, 3x3) convs on a map too narrow for 4x4 tiles, without bias, match the plain loops") {
+    check_winograd_net<TwoByTwo>("winograd 2x2", 0, 2);
+}
+
+TEST_CASE("winograd: plans it cannot compute are refused by name") {
+    using Mixed = Net<Input<16, 16, 16>, Conv<32, Kernel<3>, Same>, Relu, MaxPool<Window<2>, Stride<2>>, Conv<32, Kernel<1>>, Relu,
+                      Conv<32, Kernel<3>, Stride<2>, Same>>;
+    codegen::Lowered net = codegen::lower(describe<Mixed>());
+    net.weights_prepared = true;
+    const std::vector<codegen::FusionGroup> groups = codegen::fusion_groups(net);
+    const codegen::MachineModel machine = codegen::MachineModel::for_target(Halide::get_host_target());
+    auto winograd = [&](const codegen::FusionGroup& group, int m) {
+        codegen::ConvGroupPlan plan = codegen::plan_conv_group(net, group, machine);
+        plan.loop = codegen::ConvGroupPlan::Loop::winograd;
+        plan.winograd_tile = m;
+        return test::error_of([&] { codegen::check_conv_group_plan(net, group, plan); });
+    };
+    REQUIRE(groups.size() >= 3);
+    CHECK(winograd(groups[0], 4).find("not under a pool") != std::string::npos);  // conv..pool
+    CHECK(winograd(groups[1], 4).find("3x3 stride-1 conv") != std::string::npos);  // 1x1
+    CHECK(winograd(groups[2], 2).find("3x3 stride-1 conv") != std::string::npos);  // stride 2
+    // A conv Winograd can compute, with a tile it has no matrices for; and without prepared weights.
+    using Plain = Net<Input<16, 16, 16>, Conv<32, Kernel<3>, Same>>;
+    codegen::Lowered plain = codegen::lower(describe<Plain>());
+    plain.weights_prepared = true;
+    const codegen::FusionGroup group = codegen::fusion_groups(plain).front();
+    codegen::ConvGroupPlan plan = codegen::plan_conv_group(plain, group, machine);
+    CHECK(plan.loop == codegen::ConvGroupPlan::Loop::winograd);
+    plan.winograd_tile = 3;
+    CHECK(test::error_of([&] { codegen::check_conv_group_plan(plain, group, plan); }).find("winograd_tile must be 2 or 4") != std::string::npos);
+    plan.winograd_tile = 4;
+    plain.weights_prepared = false;
+    CHECK(test::error_of([&] { codegen::check_conv_group_plan(plain, group, plan); }).find("needs prepared weights") != std::string::npos);
+    CHECK(codegen::plan_conv_group(plain, group, machine).loop != codegen::ConvGroupPlan::Loop::winograd);
+}

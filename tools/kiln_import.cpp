@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
     CLI::App app("kiln-import: an ONNX model as a kiln net declaration and its weights", "kiln-import");
     kiln::tools::add_version(app);
     std::string model, out, name, ns = "imported", run, output, schedule = "default";
-    bool fold = false;
+    bool fold = false, prepared = false;
     app.add_option("model", model, "the ONNX model (.onnx)")->required()->check(CLI::ExistingFile);
     app.add_option("--out", out, "write DIR/NAME.hpp and DIR/NAME.safetensors");
     app.add_option("--name", name, "the net's C++ name (default: the graph's)")->check(cpp_identifier("--name"));
@@ -72,11 +72,17 @@ int main(int argc, char** argv) {
     app.add_option("--run", run, "JIT-compile the net and run it on this TensorProto (.pb)")->check(CLI::ExistingFile);
     app.add_option("--schedule", schedule, "schedule for --run")->check(kiln::tools::one_of(kiln::codegen::schedule_names(), "schedule"));
     app.add_option("--output", output, "with --run: write the output as a TensorProto");
-    const std::string usage = "kiln-import MODEL.onnx (--out DIR [--name N] [--namespace NS] [--fold-batch-norm] | --run INPUT.pb [--output OUT.pb])";
+    app.add_flag("--prepared-weights", prepared,
+                 "with --run: prepare the weights once (packed, Winograd-transformed where the plan says), as a deployed net would");
+    const std::string usage = "kiln-import MODEL.onnx (--out DIR [--name N] [--namespace NS] [--fold-batch-norm] | --run INPUT.pb [--output OUT.pb] [--prepared-weights])";
     if (const int rc = kiln::tools::parse(app, argc, argv, usage); rc >= 0) return rc;
     if (out.empty() && run.empty()) {
         std::fprintf(stderr, "kiln-import: nothing to do: give --out DIR, --run INPUT.pb or both\nusage: %s (--help for more)\n", usage.c_str());
         return kiln::tools::usage_error;
+    }
+    if (prepared && run.empty()) {
+        std::fprintf(stderr, "kiln-import: --prepared-weights needs --run\nusage: %s (--help for more)\n", usage.c_str());
+        return 2;
     }
     if (!output.empty() && run.empty()) {
         std::fprintf(stderr, "kiln-import: --output needs --run\nusage: %s (--help for more)\n", usage.c_str());
@@ -93,8 +99,11 @@ int main(int argc, char** argv) {
         if (!out.empty()) write_outputs(net, model, out, ns);
         if (!run.empty()) {
             const kiln::Tensor input = kiln::onnx::to_kiln(kiln::onnx::read_tensor_file(run), net.input);
-            const kiln::codegen::JitNet compiled(net.spec, kiln::codegen::JitOptions{schedule});
-            kiln::onnx::OnnxTensor result = kiln::onnx::from_kiln(compiled.run(input, net.weights), net.output);
+            kiln::codegen::JitOptions options{schedule};
+            options.packed_weights = prepared;
+            const kiln::codegen::JitNet compiled(net.spec, options);
+            const kiln::Tensor computed = prepared ? compiled.run(input, compiled.prepare(net.weights)) : compiled.run(input, net.weights);
+            kiln::onnx::OnnxTensor result = kiln::onnx::from_kiln(computed, net.output);
             result.name = net.output_name;
             if (!output.empty()) {
                 kiln::onnx::write_tensor_file(result, output);

@@ -5,7 +5,10 @@ by kiln-import --run (JIT, no compiler), and compared with PyTorch's output. Pri
 model: imported and within 1e-4 of PyTorch's largest output, or the importer's reason. Exits 1
 when an imported model computes something else (a refusal is information, a wrong answer a bug).
 
-    python3 tests/onnx/torchvision_models.py KILN_IMPORT WORK_DIR [MODEL ...]
+    python3 tests/onnx/torchvision_models.py KILN_IMPORT WORK_DIR [--prepared-weights] [MODEL ...]
+
+--prepared-weights runs each model as a deployed net would, its weights prepared once (packed, and
+transformed for the convs whose plans take Winograd's algorithm).
 """
 import os
 import subprocess
@@ -40,7 +43,7 @@ MODELS = {
 }
 
 
-def run(name, importer, work):
+def run(name, importer, work, flags):
     torch.manual_seed(0)
     net = randomised(MODELS[name]()).eval()
     x = torch.rand(1, 3, 224, 224)
@@ -53,7 +56,7 @@ def run(name, importer, work):
             f.write(onnx.numpy_helper.from_array(tensor).SerializeToString())
     start = time.time()
     result = subprocess.run([importer, model, "--run", os.path.join(work, name + ".input.pb"), "--output",
-                             os.path.join(work, name + ".kiln.pb")], capture_output=True, text=True,
+                             os.path.join(work, name + ".kiln.pb")] + flags, capture_output=True, text=True,
                             env=dict(os.environ, KILN_QUIET="1"))
     seconds = time.time() - start
     if result.returncode != 0:
@@ -70,10 +73,11 @@ def run(name, importer, work):
 def main():
     importer, work = sys.argv[1], sys.argv[2]
     os.makedirs(work, exist_ok=True)
-    names = sys.argv[3:] or list(MODELS)
+    flags = [a for a in sys.argv[3:] if a.startswith("--")]
+    names = [a for a in sys.argv[3:] if not a.startswith("--")] or list(MODELS)
     failures = 0
     for name in names:
-        ok, line = run(name, importer, work)
+        ok, line = run(name, importer, work, flags)
         failures += not ok
         print("%-20s %s" % (name, line), flush=True)
     sys.exit(1 if failures else 0)

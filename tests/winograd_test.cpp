@@ -4,6 +4,7 @@
 // Winograd conv cannot take refused by name.
 #include "kiln/codegen/conv_group_plan.hpp"
 #include "kiln/codegen/jit.hpp"
+#include "kiln/codegen/plan_space.hpp"
 #include "reference/reference_net.hpp"
 #include "support.hpp"
 
@@ -99,4 +100,32 @@ TEST_CASE("winograd: plans it cannot compute are refused by name") {
     plain.weights_prepared = false;
     CHECK(test::error_of([&] { codegen::check_conv_group_plan(plain, group, plan); }).find("needs prepared weights") != std::string::npos);
     CHECK(codegen::plan_conv_group(plain, group, machine).loop != codegen::ConvGroupPlan::Loop::winograd);
+}
+
+TEST_CASE("winograd: the tuner's algorithm axis offers the direct conv and both tiles, only with prepared weights") {
+    using Plain = Net<Input<16, 16, 16>, Conv<32, Kernel<3>, Same>, Relu>;
+    codegen::Lowered net = codegen::lower(describe<Plain>());
+    const codegen::FusionGroup group = codegen::fusion_groups(net).front();
+    const codegen::MachineModel machine = codegen::MachineModel::for_target(Halide::get_host_target());
+    const codegen::ConvGroupPlan direct = codegen::plan_conv_group(net, group, machine);
+    CHECK(codegen::plan_variants(net, group, machine, direct, codegen::PlanAxis::algorithm).empty());
+    net.weights_prepared = true;
+    const codegen::ConvGroupPlan chosen = codegen::plan_conv_group(net, group, machine);
+    REQUIRE(chosen.loop == codegen::ConvGroupPlan::Loop::winograd);
+    const std::vector<codegen::ConvGroupPlan> variants = codegen::plan_variants(net, group, machine, chosen, codegen::PlanAxis::algorithm);
+    REQUIRE(variants.size() == 2);  // the other tile and the direct conv; every one a valid plan
+    int direct_plans = 0, tiles = chosen.winograd_tile;
+    for (const codegen::ConvGroupPlan& p : variants) {
+        if (p.loop == codegen::ConvGroupPlan::Loop::winograd) tiles += p.winograd_tile;
+        else ++direct_plans;
+        CHECK_NOTHROW(codegen::check_conv_group_plan(net, group, p));
+    }
+    CHECK(direct_plans == 1);
+    CHECK(tiles == 6);  // 2 and 4
+    // Tile and band variants of a Winograd plan stay Winograd plans with whole tile rows a band.
+    for (const codegen::PlanAxis axis : {codegen::PlanAxis::register_tile, codegen::PlanAxis::row_bands})
+        for (const codegen::ConvGroupPlan& p : codegen::plan_variants(net, group, machine, chosen, axis)) {
+            CHECK(p.loop == codegen::ConvGroupPlan::Loop::winograd);
+            CHECK((p.band_rows % p.winograd_tile == 0 || p.band_rows == 16));
+        }
 }

@@ -1,7 +1,7 @@
 // kiln-tune: measures each conv group's plans on this machine and writes the winners to a tuning
 // file that JitOptions::tuning, kiln-inspect --tuning and kiln_add_net(... TUNING) read.
 //
-//   kiln-tune NET [--out FILE] [--seconds S] [--schedule fused|unfused] [--batch B] [--target T]
+//   kiln-tune NET [--out FILE] [--seconds S] [--schedule fused|unfused] [--batch B] [--target T] [--packed-weights]
 //                 [--machine M] [--candidates N]
 //
 // An existing FILE is read first: its entries are kept and their groups not tuned again, so one
@@ -36,8 +36,10 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--candidates", options.max_candidates, "plans measured per group, the cost model's included")
         ->check(kiln::tools::number_in(1, 1000))->capture_default_str();
+    app.add_flag("--packed-weights", options.packed_weights,
+                 "tune for prepared weights (JitOptions::packed_weights): 3x3 convs may take Winograd's algorithm");
     const std::string usage = "kiln-tune NET [--out FILE] [--seconds S] [--schedule fused|unfused] [--batch B] [--target T] "
-                              "[--machine M] [--candidates N]";
+                              "[--machine M] [--candidates N] [--packed-weights]";
     if (const int done = kiln::tools::parse(app, argc, argv, usage); done >= 0) return done;
 
     if (out.empty()) out = kiln::tools::net_file_stem(name) + ".tuning.json";

@@ -297,15 +297,30 @@ bool winograd_may_compute(const Lowered& net, const FusionGroup& group, int vect
            conv_layer.out.c % vector_lanes == 0;
 }
 
-namespace {
+namespace detail {
 
-// The Winograd plan for tiles of m x m outputs: register tiles over a tile row's tiles, as a direct
-// conv's over a row's columns; bands of whole tile rows, few enough for the cores, each holding its
-// products (channel block x (m + 2)^2 x band's tiles) in a quarter of L2.
+void set_winograd_bands(ConvGroupPlan& plan, const Lowered& net, const FusionGroup& group, const MachineModel& machine, int bands) {
+    const LayerSpec& conv_layer = *net.layers[group.first()].spec;
+    const int m = plan.winograd_tile, side = m + 2;
+    const int tile_columns = int((conv_layer.out.w + m - 1) / m), tile_rows = int((conv_layer.out.h + m - 1) / m);
+    if (bands < 1) {
+        const long row_products = 4L * plan.channel_block() * side * side * tile_columns;
+        const int max_band_tiles = int(std::max(1L, machine.l2_bytes / 4 / row_products));
+        bands = std::max(row_bands(tile_rows, plan.batch * plan.channel_blocks, machine.cores), (tile_rows + max_band_tiles - 1) / max_band_tiles);
+    }
+    ConvGroupPlan tiles = plan;
+    set_bands(tiles, tile_rows, std::min(bands, tile_rows));
+    plan.band_rows = std::min(int(conv_layer.out.h), tiles.band_rows * m);
+    plan.row_bands = tiles.row_bands;
+}
+
+// Register tiles over a tile row's tiles, as a direct conv's over a row's columns; bands of whole
+// tile rows, few enough for the cores, each holding its products (channel block x (m + 2)^2 x
+// band's tiles) in a quarter of L2.
 ConvGroupPlan winograd_plan(const Lowered& net, const FusionGroup& group, const MachineModel& machine, int m, const ConvGroupPlan& direct) {
     const LayerSpec& conv_layer = *net.layers[group.first()].spec;
-    const int channels = int(conv_layer.out.c), vec = direct.vector_lanes, side = m + 2;
-    const int tile_columns = int((conv_layer.out.w + m - 1) / m), tile_rows = int((conv_layer.out.h + m - 1) / m);
+    const int channels = int(conv_layer.out.c), vec = direct.vector_lanes;
+    const int tile_columns = int((conv_layer.out.w + m - 1) / m);
     ConvGroupPlan plan = direct;
     plan.loop = ConvGroupPlan::Loop::winograd;
     plan.winograd_tile = m;
@@ -316,14 +331,7 @@ ConvGroupPlan winograd_plan(const Lowered& net, const FusionGroup& group, const 
     plan.tile_vectors = tile.vectors;
     plan.tile_columns = tile.columns;
     plan.channel_blocks = channels / plan.channel_block();
-    const long row_products = 4L * plan.channel_block() * side * side * tile_columns;
-    const int max_band_tiles = int(std::max(1L, machine.l2_bytes / 4 / row_products));
-    const int bands = std::max(row_bands(tile_rows, plan.batch * plan.channel_blocks, machine.cores),
-                               (tile_rows + max_band_tiles - 1) / max_band_tiles);
-    ConvGroupPlan tiles = plan;
-    set_bands(tiles, tile_rows, bands);
-    plan.band_rows = std::min(int(conv_layer.out.h), tiles.band_rows * m);
-    plan.row_bands = tiles.row_bands;
+    set_winograd_bands(plan, net, group, machine);
     return plan;
 }
 
@@ -339,7 +347,8 @@ double winograd_cost(const LayerSpec& conv, int batch, int m) {
     const double kernels = double(conv.out.c) * conv.in.c;
     return kernels * side * side * tiles * 1.17 + kernels * (side * side - 9) * 8;
 }
-}  // namespace
+
+}  // namespace detail
 
 ConvGroupPlan plan_conv_group(const Lowered& net, const FusionGroup& group, const MachineModel& machine) {
     const ConvGroupPlan direct = plan_direct_conv_group(net, group, machine);

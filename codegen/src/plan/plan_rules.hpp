@@ -32,6 +32,16 @@ void set_bands(ConvGroupPlan& plan, int rows, int bands);
 // Images a task computes in turn under register tiles (1 under other loops): a divisor of the
 // batch leaving 8 tasks a core.
 void set_images_per_task(ConvGroupPlan& plan, int cores);
+// The Winograd plan of tile m for the group, completed from the direct plan `direct` (its vectors
+// and batch): register tile over a tile row's tiles, bands of whole tile rows (set_winograd_bands).
+ConvGroupPlan winograd_plan(const Lowered& net, const FusionGroup& group, const MachineModel& machine, int m, const ConvGroupPlan& direct);
+// A Winograd plan's bands, `bands` of whole tile rows (0: as many as the cores and a quarter of L2
+// for the band's products need).
+void set_winograd_bands(ConvGroupPlan& plan, const Lowered& net, const FusionGroup& group, const MachineModel& machine, int bands = 0);
+// The cost rule's estimates (multiply-adds a call, in FMA lanes) of the group's conv computed
+// directly and by Winograd's F(m x m, 3 x 3); the cost model takes Winograd below 3/4 of direct.
+double direct_cost(const LayerSpec& conv, int batch);
+double winograd_cost(const LayerSpec& conv, int batch, int m);
 // The padded input rows a task keeps under a pool (a power of two); 0: no fold.
 int padded_input_fold(const ConvAttrs& conv, const PoolAttrs& pool);
 // The group's fold for bands of `band_rows` pooled rows: 0 where a band's padded input rows fit

@@ -42,7 +42,9 @@ std::vector<Scored> tile_variants(const Lowered& net, const FusionGroup& group, 
     std::vector<Scored> out;
     const LayerSpec& conv = *net.layers[group.first()].spec;
     const bool ragged = from.loop == ConvGroupPlan::Loop::channel_rows;  // the last vector partly past the channels
-    const int channel_vectors = int(conv.out.c + from.vector_lanes - 1) / from.vector_lanes, width = int(conv.out.w),
+    // A Winograd plan's register tile spans tiles of a tile row, not columns of a row.
+    const int m = from.loop == ConvGroupPlan::Loop::winograd ? from.winograd_tile : 1;
+    const int channel_vectors = int(conv.out.c + from.vector_lanes - 1) / from.vector_lanes, width = int(conv.out.w + m - 1) / m,
               rows = stored_rows(net, group);
     const int registers = machine.vector_registers;
     for (int v = 1; v <= std::min(4, channel_vectors); ++v) {
@@ -53,9 +55,13 @@ std::vector<Scored> tile_variants(const Lowered& net, const FusionGroup& group, 
             p.tile_vectors = v;
             p.tile_columns = cols;
             p.channel_blocks = ragged ? 1 : channel_vectors / v;  // a ragged row's blocks are a loop inside its task
-            set_bands(p, rows, row_bands(rows, p.batch * p.parallel_channel_blocks(), machine.cores));
-            p.fold_rows = padded_input_fold_for(net, group, p.band_rows);
-            set_images_per_task(p, machine.cores);
+            if (m > 1) {
+                set_winograd_bands(p, net, group, machine);
+            } else {
+                set_bands(p, rows, row_bands(rows, p.batch * p.parallel_channel_blocks(), machine.cores));
+                p.fold_rows = padded_input_fold_for(net, group, p.band_rows);
+                set_images_per_task(p, machine.cores);
+            }
             const int tiles = (width + cols - 1) / cols;
             out.push_back({p, double(v) * cols * width / (tiles * cols)});
         }
@@ -72,12 +78,17 @@ std::vector<Scored> band_variants(const Lowered& net, const FusionGroup& group, 
     const int rows = stored_rows(net, group);
     std::set<int> counts = {1, 2, 3, 4, 6, 8};
     for (int k = 1; k <= 4; ++k) counts.insert(k * machine.cores);
+    const int m = from.loop == ConvGroupPlan::Loop::winograd ? from.winograd_tile : 1;
     for (int bands : counts) {
-        if (bands > rows) continue;
+        if (bands > (rows + m - 1) / m) continue;
         ConvGroupPlan p = from;
-        set_bands(p, rows, bands);
-        p.fold_rows = padded_input_fold_for(net, group, p.band_rows);
-        set_images_per_task(p, machine.cores);
+        if (m > 1) {
+            set_winograd_bands(p, net, group, machine, bands);  // bands of whole tile rows
+        } else {
+            set_bands(p, rows, bands);
+            p.fold_rows = padded_input_fold_for(net, group, p.band_rows);
+            set_images_per_task(p, machine.cores);
+        }
         // Closest to the cost model's band count first.
         out.push_back({p, -double(std::abs(p.row_bands - from.row_bands))});
     }
@@ -129,6 +140,18 @@ std::vector<Scored> inside_consumer_variants(const Lowered& net, const FusionGro
     return {{p, 0}};
 }
 
+// A conv Winograd may compute (prepared weights, 3x3 stride 1): the direct plan and both tiles,
+// whichever `from` is not, cheapest estimate first.
+std::vector<Scored> algorithm_variants(const Lowered& net, const FusionGroup& group, const MachineModel& machine, const ConvGroupPlan& from) {
+    const ConvGroupPlan direct = plan_direct_conv_group(net, group, machine);
+    if (!winograd_may_compute(net, group, direct.vector_lanes)) return {};
+    const LayerSpec& conv = *net.layers[group.first()].spec;
+    const int batch = std::max(1, from.batch);
+    std::vector<Scored> out{{direct, -direct_cost(conv, batch)}};
+    for (int m : {2, 4}) out.push_back({winograd_plan(net, group, machine, m, direct), -winograd_cost(conv, batch, m)});
+    return out;
+}
+
 }  // namespace
 
 std::vector<ConvGroupPlan> plan_variants(const Lowered& net, const FusionGroup& group, const MachineModel& machine,
@@ -139,6 +162,7 @@ std::vector<ConvGroupPlan> plan_variants(const Lowered& net, const FusionGroup& 
         case PlanAxis::reduction: return valid_distinct(net, group, from, reduction_variants(net, group, machine, from));
         case PlanAxis::images_per_task: return valid_distinct(net, group, from, images_per_task_variants(machine, from));
         case PlanAxis::inside_consumer: return valid_distinct(net, group, from, inside_consumer_variants(net, group, from));
+        case PlanAxis::algorithm: return valid_distinct(net, group, from, algorithm_variants(net, group, machine, from));
     }
     return {};
 }

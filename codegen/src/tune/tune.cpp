@@ -85,11 +85,12 @@ class GroupTrials {
         jit.target = options_.target;
         jit.machine = options_.machine;
         jit.tuning.entries[key_] = TunedPlan{plan};
+        jit.packed_weights = options_.packed_weights;
         try {
             JitNet net(spec_, jit);
             if (net.lowered().schedule_plan.find("(tuned") == std::string::npos)
                 throw Error("the group's own net did not take the plan (its key differs from the whole net's)");
-            Tensor out = net.run(input_, weights_);
+            Tensor out = options_.packed_weights ? net.run(input_, net.prepare(weights_)) : net.run(input_, weights_);
             if (!reference_) {
                 reference_ = std::move(out);
             } else if (const std::string wrong = disagreement(out); !wrong.empty()) {
@@ -107,11 +108,13 @@ class GroupTrials {
     // minimum is what the plan can do once caches and the thread pool are warm.
     double time_ms(const JitNet& net, double seconds) {
         Tensor out(options_.batch_estimate, spec_.output);
+        const PreparedWeights prepared = options_.packed_weights ? net.prepare(weights_) : PreparedWeights();  // outside the timing
         double best = INFINITY;
         const Clock::time_point start = Clock::now();
         for (int run = 0; run < 200 && (run < 5 || seconds_since(start) < seconds); ++run) {
             const Clock::time_point t0 = Clock::now();
-            net.run(input_, weights_, out);
+            if (options_.packed_weights) net.run(input_, prepared, out);
+            else net.run(input_, weights_, out);
             best = std::min(best, seconds_since(t0) * 1e3);
         }
         return best;
@@ -183,7 +186,10 @@ TunedPlan tune_group(const Lowered& net, const Todo& t, const std::string& tag, 
     // Under a fusing schedule, first whether the group is computed inside the next (one candidate,
     // the largest lever where there is a choice); then half the candidates for register tiles, a
     // third for bands, the rest for reduction blocks and images per task.
-    const std::pair<PlanAxis, int> axes[] = {{PlanAxis::inside_consumer, schedule_traits(options.schedule).fuses ? 1 : 0},
+    // With prepared weights, whether a 3x3 conv is computed directly or by Winograd's algorithm
+    // comes first: it changes what every later axis means.
+    const std::pair<PlanAxis, int> axes[] = {{PlanAxis::algorithm, options.packed_weights ? 2 : 0},
+                                             {PlanAxis::inside_consumer, schedule_traits(options.schedule).fuses ? 1 : 0},
                                              {PlanAxis::register_tile, options.max_candidates / 2},
                                              {PlanAxis::row_bands, options.max_candidates / 3},
                                              {PlanAxis::reduction, options.max_candidates},
@@ -236,7 +242,8 @@ Tuning tune_net(const NetSpec& spec, const TuneOptions& options, Tuning tuning) 
     const Halide::Target target =
         runnable_here(options.target.empty() ? Halide::get_jit_target_from_environment() : resolve_target(options.target));
     const MachineModel machine = MachineModel::for_target(target, options.machine);
-    const Lowered net = lower(spec, options.batch_estimate);
+    Lowered net = lower(spec, options.batch_estimate);
+    net.weights_prepared = options.packed_weights;
     const std::vector<Todo> todo = groups_to_tune(net, machine, options.schedule, tuning);
     say("tuning " + std::to_string(todo.size()) + " conv group" + (todo.size() == 1 ? "" : "s") + " (" + options.schedule +
         ", batch " + std::to_string(options.batch_estimate) + ") on " + machine.describe() + " within " +

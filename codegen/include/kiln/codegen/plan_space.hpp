@@ -15,6 +15,7 @@ enum class PlanAxis {
     reduction,      // register tiles against reduction blocks of several sizes (groups with a pool)
     images_per_task,  // the images a register-tiled task computes in turn (batch > 1)
     inside_consumer,  // computed inside the next group's tasks, or stored (a depthwise group before a pointwise conv)
+    algorithm,        // a 3x3 conv directly or by Winograd's F(2x2) or F(4x4) (prepared weights only)
 };
 
 // Best first by the cost model's own measure (the tile's useful FMAs per step) where it has one.

@@ -31,6 +31,9 @@ struct TuneOptions {
     // A plan replaces the cost model's only if it is this much faster when both are timed again,
     // interleaved, at the end of the group's search: timing noise never changes a plan.
     double min_gain = 0.03;
+    // Tune for nets that prepare their weights (JitOptions::packed_weights): candidates then run
+    // from prepared weights, and a 3x3 conv's plans include Winograd's.
+    bool packed_weights = false;
     // Progress, one line per measured candidate and per group decision; empty: silent.
     std::function<void(const std::string&)> progress;
 };

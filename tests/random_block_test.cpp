@@ -410,6 +410,90 @@ TEST_CASE("random depthwise -> pointwise pairs: the depthwise group computed ins
     CHECK(nested >= pair_count / 2);
 }
 
+// An inverted residual block (MobileNetV2's): a pointwise expansion and an optional ReLU or ReLU6,
+// a depthwise conv (any kernel, stride, dilation and padding) and an optional activation, then a
+// pointwise projection. With a 1 KiB L2, `fused` computes the expansion's rows inside the depthwise
+// conv's tasks, sliding down its windows, and the depthwise rows inside the projection's, wherever
+// the plans allow it (every other block is drawn so they do); the rest freely.
+TEST_CASE("random inverted residual blocks: the expansion computed inside the depthwise conv, itself inside the projection, matches the reference") {
+    auto rng = test::rng_for("expansion inside depthwise");
+    static const long inputs[] = {8, 16, 24, 3};
+    static const long expanded[] = {32, 48, 64, 40};
+    static const long projected[] = {16, 32, 24, 7};
+    const int block_count = test::case_count(8);
+    int expansions_inside = 0, blocks = 0;
+    while (blocks < block_count) {
+        const bool must_nest = blocks % 2 == 0;
+        const Shape in{pick(rng, 3, 19), pick(rng, 3, 19), inputs[pick(rng, 0, must_nest ? 2 : 3)]};
+        auto activation = [&](std::vector<LayerSpec>& layers) {
+            const long kind = pick(rng, 0, 2);  // ReLU, ReLU6, nothing
+            if (kind == 2) return;
+            ActivationAttrs act;
+            act.function = kind == 0 ? ActivationFunction::relu : ActivationFunction::clip;
+            act.low = 0, act.high = 6, act.high_num = 6;
+            layers.push_back(make_layer_spec(act, layers.back().out, std::to_string(layers.size() + 1)));
+        };
+        ConvAttrs expand;
+        expand.filters = expanded[pick(rng, 0, must_nest ? 2 : 3)];
+        expand.kernel = Extent2{1, 1};
+        expand.bias = coin(rng, 0.75);
+        std::vector<LayerSpec> layers{make_layer_spec(expand, in, "1")};
+        activation(layers);
+        ConvAttrs dw;
+        dw.groups = expand.filters;
+        dw.filters = expand.filters;
+        dw.kernel = Extent2{pick(rng, 1, 5), pick(rng, 1, 5)};
+        dw.stride = Extent2{pick(rng, 1, 2), pick(rng, 1, 2)};
+        dw.dilation = Extent2{coin(rng, 0.8) ? 1 : 2, coin(rng, 0.8) ? 1 : 2};
+        dw.padding = pick_padding(rng, 2);
+        dw.bias = coin(rng, 0.75);
+        if (!dw.check(layers.back().out, false).ok()) continue;
+        layers.push_back(make_layer_spec(dw, layers.back().out, std::to_string(layers.size() + 1)));
+        if (must_nest && layers.back().out.h * layers.back().out.w < 4) continue;
+        activation(layers);
+        ConvAttrs project;
+        project.filters = projected[pick(rng, 0, must_nest ? 2 : 3)];
+        project.kernel = Extent2{1, 1};
+        project.bias = coin(rng, 0.75);
+        layers.push_back(make_layer_spec(project, layers.back().out, std::to_string(layers.size() + 1)));
+        const NetSpec spec = test::net_of(std::move(layers));
+        ++blocks;
+        const long batch = pick(rng, 1, 3);
+        const int batch_estimate = coin(rng) ? 1 : 8;
+        const std::string machine = coin(rng) ? "host,l2=1KiB" : "host,l2=1KiB,cores=7";
+        INFO("block " << blocks << ": input " << in.h << "x" << in.w << "x" << in.c << ", expansion " << expand.filters << ", depthwise "
+                      << dw.kernel.h << "x" << dw.kernel.w << " stride " << dw.stride.h << "x" << dw.stride.w << " dilation "
+                      << dw.dilation.h << "x" << dw.dilation.w << " padding kind " << int(dw.padding.kind) << ", projection "
+                      << project.filters << ", batch " << batch << " (estimate " << batch_estimate << "), machine " << machine);
+        Weights w = Weights::for_net(spec);
+        w.fill_random(rng());
+        Tensor input(batch, spec.input);
+        test::fill_uniform(input, rng);
+        const ref::Tensor want = ref::run_net(spec, w, test::to_ref(input));
+        Weights abs_w = w;
+        for (const ParamSpec& p : abs_w.specs())
+            for (float& v : abs_w[p.name]) v = std::abs(v);
+        ref::Tensor abs_input = test::to_ref(input);
+        for (double& v : abs_input.v) v = std::abs(v);
+        const double scale = std::max(1.0, max_abs(ref::run_net(spec, abs_w, abs_input)));
+        codegen::JitOptions options{"fused", batch_estimate};
+        options.machine = machine;
+        const codegen::JitNet net(spec, options);
+        const std::string& plan = net.lowered().schedule_plan;
+        INFO(plan);
+        CHECK(net.pipeline_count() == 1);  // the block is one segment
+        const bool expansion_inside = plan.find("computed a row at a time inside") < plan.find('\n');  // the first group's line
+        if (must_nest) CHECK(expansion_inside);
+        expansions_inside += expansion_inside;
+        const kiln::Tensor got = net.run(input, w);
+        REQUIRE(ref::same_shape(got, want));
+        double err = 0;
+        for (std::size_t i = 0; i < want.v.size(); ++i) err = std::max(err, std::abs(double(got.values()[i]) - want.v[i]));
+        CHECK(err <= 1e-5 * scale);
+    }
+    CHECK(expansions_inside >= block_count / 2);
+}
+
 // Blocks the schedule soak drew whose autoscheduled kernels died of SIGILL on a Zen 4 VM (seed
 // 6079894418879014735): Halide 14 took the CPU for Sapphire Rapids and emitted AVX-VNNI
 // (`{vex} vpdpwssd`), which Zen 4 lacks (kiln/codegen/target.hpp).

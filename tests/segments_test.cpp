@@ -25,7 +25,8 @@ using Blocks = Net<Input<9, 10, 16>, Residual<Body<Conv<16, Kernel<3>, Same>, Re
                           Branch<MaxPool<Window<3>, Stride<1>, Same>, Conv<16, Kernel<1>>>>,
                    Conv<56, Kernel<3>, Same>, Relu, Conv<56, Kernel<3>, Same>, Relu, MaxPool<Window<2>>, Dense<12>, Relu, Dense<5>, Softmax>;
 
-// MobileNet's blocks: a depthwise group and the pointwise conv after it stay in one segment.
+// MobileNet's blocks: a depthwise group and the pointwise conv after it stay in one segment, and so
+// does a depthwise conv after a pointwise group (an inverted residual's expansion).
 using MobileBlocks = Net<Input<8, 8, 32>, DepthwiseConv<32, Kernel<3>, Pad<1>>, Relu, Conv<64, Kernel<1>>, Relu,
                          DepthwiseConv<64, Kernel<3>, Stride<2>, Pad<1>>, Relu6, Conv<64, Kernel<1>>, Conv<64, Kernel<1>>>;
 
@@ -68,10 +69,13 @@ void check_split(const NetSpec& net, std::size_t expected_segments) {
         for (std::size_t k = 0; k < s.spec.layers.size(); ++k) {
             const LayerSpec& l = s.spec.layers[k];
             const bool starts = std::holds_alternative<ConvAttrs>(l.attrs) || !l.children.empty();
-            // A conv group is never cut, and only a pointwise conv after a depthwise group joins
-            // that group's segment.
+            // A conv group is never cut, and only a pointwise conv after a depthwise group, or a
+            // depthwise conv after a pointwise group, joins that group's segment.
+            std::size_t group_start = k;
+            while (group_start > 0 && !std::holds_alternative<ConvAttrs>(s.spec.layers[group_start - 1].attrs)) --group_start;
+            if (group_start > 0) --group_start;  // the segment's last conv before layer k
             std::vector<const LayerSpec*> before;
-            for (std::size_t j = 0; j < k; ++j) before.push_back(&s.spec.layers[j]);
+            for (std::size_t j = group_start; j < k; ++j) before.push_back(&s.spec.layers[j]);
             if (k > 0 && starts) CHECK(codegen::may_compute_inside(before, l));
             macs += l.macs, params += l.param_count;
         }
@@ -103,8 +107,8 @@ TEST_CASE("segments: every layer and learned tensor once, never cutting a conv g
     // segments (1x1 | 1x1 reduce, 3x3 | 1x1 reduce, 5x5 | pool, 1x1 projection), 9 modules; the two
     // max pools between modules; average pool, dropout, dense and softmax.
     check_split(describe<nets::GoogLeNet>(), 3 + 9 * 7 + 2 + 1);
-    // dw, relu, pw, relu | dw, relu6, pw | pw (a pointwise conv after a pointwise one starts its own).
-    check_split(describe<MobileBlocks>(), 3);
+    // dw, relu, pw, relu, dw, relu6, pw | pw (a pointwise conv after a pointwise one starts its own).
+    check_split(describe<MobileBlocks>(), 2);
     // A Concat with an empty branch (its input passed through) stays one segment.
     check_split(describe<PassThrough>(), 2);
     // Concats nested in a branch, and one that ends the net, write into slices of the outer tensor.

@@ -64,11 +64,14 @@ class Splitter {
                 current = concat;
                 continue;
             }
-            // A pointwise conv stays with the depthwise group before it, which the schedule may
-            // compute inside its tiles (fusion.hpp).
+            // A pointwise conv stays with the depthwise group before it, and a depthwise conv with
+            // the pointwise group before it, which the schedule may compute inside its tiles
+            // (fusion.hpp): the segment's last group, from its last conv.
             // And a slice or shuffle of channels stays with the layer that reads through it.
             const bool only_moved = !open.empty() && std::all_of(open.begin(), open.end(), [](const LayerSpec* l) { return moves_channels_only(*l); });
-            if (starts_segment(layer) && !may_compute_inside(open, layer) && !only_moved) close(false);
+            const auto last_conv = std::find_if(open.rbegin(), open.rend(), [](const LayerSpec* l) { return std::holds_alternative<ConvAttrs>(l->attrs); });
+            const std::vector<const LayerSpec*> last_group(last_conv == open.rend() ? open.end() : std::prev(last_conv.base()), open.end());
+            if (starts_segment(layer) && !may_compute_inside(last_group, layer) && !only_moved) close(false);
             open.push_back(&layer);
         }
         close(true);

@@ -57,10 +57,16 @@ bool moves_channels_only(const LayerSpec& layer) {
     return std::holds_alternative<ChannelSliceAttrs>(layer.attrs) || std::holds_alternative<ChannelShuffleAttrs>(layer.attrs);
 }
 
+bool is_depthwise_conv(const LayerSpec& layer) {
+    const auto* conv = std::get_if<ConvAttrs>(&layer.attrs);
+    return conv && conv->depthwise(layer.in);
+}
+
 bool may_compute_inside(const std::vector<const LayerSpec*>& layers, const LayerSpec& next) {
-    if (layers.empty() || !is_pointwise_conv(next)) return false;
-    const auto* conv = std::get_if<ConvAttrs>(&layers.front()->attrs);
-    if (!conv || !conv->depthwise(layers.front()->in)) return false;
+    if (layers.empty()) return false;
+    const bool depthwise_then_pointwise = is_depthwise_conv(*layers.front()) && is_pointwise_conv(next);
+    const bool pointwise_then_depthwise = is_pointwise_conv(*layers.front()) && is_depthwise_conv(next);
+    if (!depthwise_then_pointwise && !pointwise_then_depthwise) return false;
     return std::all_of(layers.begin() + 1, layers.end(), [](const LayerSpec* l) { return is_elementwise(*l); });
 }
 

@@ -104,10 +104,14 @@ struct Group {
 // the tensor between the groups is never stored; the padded input rows slide down the consumer's
 // band. No loop of its own is parallel. The row is allocated per consumer row: stored per task
 // instead (Halide folds it to one row), W6 made 362 allocations a call instead of 10317 but ran
-// 7-9 % slower at batch 1 in A/B runs. (`inside` comes with a plan whose inside_consumer is set,
-// which check_conv_group_plan accepts only with serial_channel_blocks.)
-ConvGroupLoops inside_consumer(Group& g, const ConvGroupLoops& inside) {
+// 7-9 % slower at batch 1 in A/B runs. A consumer that reads a window of rows (a depthwise conv)
+// gets them stored per task instead, so each row is computed once and slides down the window.
+// (`inside` comes with a plan whose inside_consumer is set, which check_conv_group_plan accepts
+// only with serial_channel_blocks.) Returns `inside`: a group computed inside this one is
+// computed at the same consumer rows, before this one's.
+ConvGroupLoops inside_consumer(Group& g, const ConvGroupLoops& inside, bool consumer_reads_window) {
     const Var &c = g.net.c, &x = g.net.x, &y = g.net.y, &n = g.net.n;
+    if (consumer_reads_window) g.root.store_at(inside.root, inside.image);
     g.root.compute_at(inside.root, inside.row)
         .split(c, g.cb, g.cbi, g.plan.channel_block(), TailStrategy::RoundUp)
         .split(g.cbi, g.cv, g.cl, g.vec)
@@ -118,7 +122,7 @@ ConvGroupLoops inside_consumer(Group& g, const ConvGroupLoops& inside) {
     pack_weights(g.stages, g.vec, inside.root, inside.task);
     if (g.conv_input.defined()) g.conv_input.store_at(inside.root, inside.image).compute_at(inside.root, inside.row);
     g.conv_register_tile();
-    return {};
+    return inside;
 }
 
 // No whole vectors of output channels: parallel over row bands, the conv computed a row at a time
@@ -281,7 +285,10 @@ ConvGroupLoops schedule_conv_group(Lowered& net, const FusionGroup& group, const
                     " channels but its plan (" + plan.describe() + ") reads " +
                     (plan.loop == ConvGroupPlan::Loop::channel_rows ? "rows of channels" : std::to_string(plan.channel_block()) + "-channel blocks"));
     g.vectorize_padded_input();
-    if (inside) return inside_consumer(g, *inside);
+    if (inside) {
+        const std::optional<FusionGroup> consumer = group_to_compute_inside(net, group);
+        return inside_consumer(g, *inside, consumer && is_depthwise_conv(*net.layers[consumer->first()].spec));
+    }
     if (plan.loop == ConvGroupPlan::Loop::winograd) {
         g.root.compute_root().bound(net.c, 0, int(g.spec.out.c)).bound(net.x, 0, g.columns()).bound(net.y, 0, g.rows());
         return winograd_tiles(g);

@@ -132,11 +132,14 @@ std::vector<Scored> images_per_task_variants(const MachineModel& machine, const 
     return out;
 }
 
-// A group that may be computed inside the next group's tasks: the other choice of the two.
+// A group that may be computed inside the next group's tasks: the other choice of the two (inside,
+// its channel blocks in turn at each tile, whole pixels per tile).
 std::vector<Scored> inside_consumer_variants(const Lowered& net, const FusionGroup& group, const ConvGroupPlan& from) {
-    if (from.loop != ConvGroupPlan::Loop::serial_channel_blocks || !group_to_compute_inside(net, group)) return {};
+    if (from.loop == ConvGroupPlan::Loop::channel_rows || from.loop == ConvGroupPlan::Loop::winograd || !group_to_compute_inside(net, group))
+        return {};
     ConvGroupPlan p = from;
     p.inside_consumer = from.inside_consumer ? 0 : 1;
+    if (p.inside_consumer) p.loop = ConvGroupPlan::Loop::serial_channel_blocks, p.images_per_task = 1;
     return {{p, 0}};
 }
 

@@ -39,10 +39,15 @@ bool moves_channels_only(const LayerSpec& layer);
 
 // Whether `layers` (a conv and what follows it in one sequence) are a group that a schedule may
 // compute inside the tiles of `next`, the layer after them, rather than store whole: a depthwise
-// conv with only element-wise layers after it, then a pointwise conv (MobileNet's block). Segments
-// keep such pairs in one pipeline; whether a schedule does compute the first inside the second is
-// its plan's choice (ConvGroupPlan::inside_consumer).
+// conv with only element-wise layers after it, then a pointwise conv (MobileNet's block); or a
+// pointwise conv with only element-wise layers after it, then a depthwise conv (the expansion of
+// an inverted residual block, MobileNetV2's), whose rows then slide down the depthwise conv's.
+// Segments keep such pairs in one pipeline; whether a schedule does compute the first inside the
+// second is its plan's choice (ConvGroupPlan::inside_consumer).
 bool may_compute_inside(const std::vector<const LayerSpec*>& layers, const LayerSpec& next);
+// Whether `layer` is a depthwise conv: one that reads a window of rows of what it reads, so a group
+// computed inside it keeps the rows it made for the next ones (sliding).
+bool is_depthwise_conv(const LayerSpec& layer);
 
 // The group that `group` (a group of `net` exactly as fusion_groups makes it) may be computed
 // inside (may_compute_inside): the next group of its sequence, a conv group without a pool.

@@ -5,6 +5,8 @@
 #include "kiln/codegen/conv_group_plan.hpp"
 #include "kiln/codegen/jit.hpp"
 #include "kiln/codegen/plan_space.hpp"
+#include "kiln/codegen/target.hpp"
+#include "kiln/codegen/tuning.hpp"
 #include "reference/reference_net.hpp"
 #include "support.hpp"
 
@@ -124,4 +126,34 @@ TEST_CASE("winograd: the tuner's algorithm axis offers the direct conv and both 
         CHECK(p.loop == codegen::ConvGroupPlan::Loop::winograd);
         CHECK((p.band_rows % p.winograd_tile == 0 || p.band_rows == 16));
         }
+}
+
+TEST_CASE("winograd: a tuned Winograd plan gives way to the cost model in a net that reads plain weights, and says why") {
+    using Plain = Net<Input<16, 16, 16>, Conv<32, Kernel<3>, Same>, Relu>;
+    const NetSpec spec = describe<Plain>();
+    codegen::Lowered prepared = codegen::lower(spec);
+    prepared.weights_prepared = true;
+    const codegen::FusionGroup group = codegen::fusion_groups(prepared).front();
+    const codegen::MachineModel machine =
+        codegen::MachineModel::for_target(codegen::runnable_here(Halide::get_jit_target_from_environment()));
+    const codegen::ConvGroupPlan winograd = codegen::plan_conv_group(prepared, group, machine);
+    REQUIRE(winograd.loop == codegen::ConvGroupPlan::Loop::winograd);
+    codegen::JitOptions options{"fused", 1};
+    options.tuning.entries[codegen::tuning_key(machine, prepared, group)] = codegen::TunedPlan{winograd};
+    const codegen::JitNet net(spec, options);  // plain weights: no Winograd
+    INFO(net.lowered().schedule_plan);
+    CHECK(net.lowered().schedule_plan.find("cost model; the tuned Winograd plan needs prepared weights") != std::string::npos);
+    CHECK(count_of(net.lowered().schedule_plan, "Winograd F(") == 0);
+    auto rng = test::rng_for("winograd tuned, plain weights");
+    Weights w = Weights::for_net(spec);
+    w.fill_random(rng());
+    Tensor input(2, spec.input);
+    test::fill_uniform(input, rng);
+    test::check_close(net.run(input, w), ref::run_net(spec, w, test::to_ref(input)), 2e-5);
+    // With prepared weights the same file's plan is taken.
+    options.packed_weights = true;
+    const codegen::JitNet packed(spec, options);
+    CHECK(packed.lowered().schedule_plan.find("Winograd F(") != std::string::npos);
+    CHECK(packed.lowered().schedule_plan.find("(tuned") != std::string::npos);
+    test::check_close(packed.run(input, packed.prepare(w)), ref::run_net(spec, w, test::to_ref(input)), 1e-4);
 }

@@ -206,10 +206,11 @@ int stored_rows(const Lowered& net, const FusionGroup& group) {
 // A depthwise group feeding a pointwise conv (MobileNet's block), or a pointwise group feeding a
 // depthwise conv (an inverted residual's expansion), is computed a row at a time inside the next
 // conv's tasks when its output per image exceeds half of L2, so that storing it would send it to L3
-// and back, and the next conv's tasks read whole rows, so no row is computed twice. Measured on the Xeon VM (2 MiB L2), per block at batch 1 and 8, interleaved:
+// and back, and the next conv's tasks read whole rows, so no row is computed twice. Depthwise
+// into pointwise, measured on the Xeon VM (2 MiB L2), per block at batch 1 and 8, interleaved:
 // 56x56x128 -> 128 (W6) 7-10 % faster at batch 1, 3-6 % at 8; 112x112x32 -> 64 7-10 % and
 // 7-9 %. The smaller MobileNet blocks keep their stored tensor in L2 and their pointwise convs
-// split channel blocks among tasks.
+// split channel blocks among tasks. Pointwise into depthwise: see plan_direct_conv_group.
 bool computes_inside_consumer(const Lowered& net, const FusionGroup& group, const MachineModel& machine) {
     const std::optional<FusionGroup> consumer = group_to_compute_inside(net, group);
     if (!consumer || !plan_conv_group(net, *consumer, machine).tasks_read_whole_rows()) return false;

@@ -267,7 +267,6 @@ ConvGroupLoops winograd_tiles(Group& g) {
 ConvGroupLoops schedule_conv_group(Lowered& net, const FusionGroup& group, const ConvGroupPlan& chosen, const ConvGroupLoops* inside) {
     check_conv_group_plan(net, group, chosen);
     const LayerStages& conv_layer = net.layers[group.first()];
-    if (chosen.loop == ConvGroupPlan::Loop::winograd && inside) throw Error("layer " + conv_layer.spec->name + ": a Winograd group has no rows to compute another group inside");
     if (conv_layer.winograd_tile && (chosen.loop != ConvGroupPlan::Loop::winograd || chosen.winograd_tile != conv_layer.winograd_tile))
         throw Error("layer " + conv_layer.spec->name + ": lowered for Winograd's F(" + std::to_string(conv_layer.winograd_tile) +
                     ", 3) but its plan (" + chosen.describe() + ") is not");

@@ -125,18 +125,41 @@ double max_abs(const ref::Tensor& t) {
     return m;
 }
 
-// The largest sum over taps of |w x| of the block's conv: the reference conv alone, run on the
-// absolute values of its weights and input.
-double largest_abs_dot_product(const NetSpec& spec, const Weights& w, const kiln::Tensor& input) {
-    const NetSpec conv_only = test::net_of({spec.layers.front()});
-    Weights abs_w = Weights::for_net(conv_only);
+// The largest output of the reference net on the absolute values of its weights and input: for
+// layers that never amplify (convs, ReLU, ReLU6, pools), a bound on every output's sum |w x|, which
+// float rounding grows with. `w` may hold more tensors than `spec` reads.
+double largest_abs_output(const NetSpec& spec, const Weights& w, const kiln::Tensor& input) {
+    Weights abs_w = Weights::for_net(spec);
     for (const ParamSpec& p : abs_w.specs()) {
         abs_w[p.name] = w[p.name];
         for (float& v : abs_w[p.name]) v = std::abs(v);
     }
     ref::Tensor abs_input = test::to_ref(input);
     for (double& v : abs_input.v) v = std::abs(v);
-    return max_abs(ref::run_net(conv_only, abs_w, abs_input));
+    return max_abs(ref::run_net(spec, abs_w, abs_input));
+}
+
+// The largest sum over taps of |w x| of the block's conv: the reference conv alone.
+double largest_abs_dot_product(const NetSpec& spec, const Weights& w, const kiln::Tensor& input) {
+    return largest_abs_output(test::net_of({spec.layers.front()}), w, input);
+}
+
+double max_abs_difference(const kiln::Tensor& got, const ref::Tensor& want) {
+    REQUIRE(ref::same_shape(got, want));
+    double err = 0;
+    for (std::size_t i = 0; i < want.v.size(); ++i) err = std::max(err, std::abs(double(got.values()[i]) - want.v[i]));
+    return err;
+}
+
+// Appends a ReLU, a ReLU6 or nothing, drawn; returns which (0, 1, 2).
+long append_activation(std::mt19937_64& rng, std::vector<LayerSpec>& layers) {
+    const long kind = pick(rng, 0, 2);
+    if (kind == 2) return kind;
+    ActivationAttrs act;
+    act.function = kind == 0 ? ActivationFunction::relu : ActivationFunction::clip;
+    act.low = 0, act.high = 6, act.high_num = 6;
+    layers.push_back(make_layer_spec(act, layers.back().out, std::to_string(layers.size() + 1)));
+    return kind;
 }
 
 // Runs `schedule` on `spec` and compares with the reference. An autoscheduled pipeline that kiln's
@@ -171,11 +194,7 @@ void check_schedule(const NetSpec& spec, const std::string& schedule, int batch_
     // the conv (activations, pools) never amplify, so the conv's largest sum |w x| bounds the scale.
     const double scale = std::max(max_abs(want), largest_abs_dot_product(spec, w, input));
     const double tol = 1e-5 * std::max(1.0, std::sqrt(taps / 1000));
-    const kiln::Tensor got = net->run(input, w);
-    REQUIRE(ref::same_shape(got, want));
-    double err = 0;
-    for (std::size_t i = 0; i < want.v.size(); ++i) err = std::max(err, std::abs(double(got.values()[i]) - want.v[i]));
-    CHECK(err <= tol * scale);
+    CHECK(max_abs_difference(net->run(input, w), want) <= tol * scale);
 }
 
 NetSpec block_of(Shape in, const ConvAttrs& conv, const PoolAttrs& pool) {
@@ -351,13 +370,7 @@ TEST_CASE("random depthwise -> pointwise pairs: the depthwise group computed ins
         if (!dw.check(in, false).ok()) continue;
         std::vector<LayerSpec> layers{make_layer_spec(dw, in, "1")};
         if (must_nest && layers.back().out.h * layers.back().out.w < 4) continue;
-        const long between = pick(rng, 0, 2);  // ReLU, ReLU6, nothing
-        if (between < 2) {
-            ActivationAttrs act;
-            act.function = between == 0 ? ActivationFunction::relu : ActivationFunction::clip;
-            act.low = 0, act.high = 6, act.high_num = 6;
-            layers.push_back(make_layer_spec(act, layers.back().out, std::to_string(layers.size() + 1)));
-        }
+        const long between = append_activation(rng, layers);  // ReLU, ReLU6, nothing
         ConvAttrs pw;
         pw.filters = filters[pick(rng, 0, must_nest ? 2 : 5)];
         pw.kernel = Extent2{1, 1};
@@ -383,12 +396,7 @@ TEST_CASE("random depthwise -> pointwise pairs: the depthwise group computed ins
         Tensor input(batch, spec.input);
         test::fill_uniform(input, rng);
         const ref::Tensor want = ref::run_net(spec, w, test::to_ref(input));
-        Weights abs_w = w;
-        for (const ParamSpec& p : abs_w.specs())
-            for (float& v : abs_w[p.name]) v = std::abs(v);
-        ref::Tensor abs_input = test::to_ref(input);
-        for (double& v : abs_input.v) v = std::abs(v);
-        const double scale = std::max(1.0, max_abs(ref::run_net(spec, abs_w, abs_input)));
+        const double scale = std::max(1.0, largest_abs_output(spec, w, input));
         for (const char* schedule : {"fused", "unfused"}) {
             codegen::JitOptions options{schedule, batch_estimate};
             options.machine = machine;
@@ -400,11 +408,7 @@ TEST_CASE("random depthwise -> pointwise pairs: the depthwise group computed ins
             if (std::string(schedule) == "unfused") CHECK(!inside);
             if (std::string(schedule) == "fused" && must_nest) CHECK(inside);
             nested += inside;
-            const kiln::Tensor got = net.run(input, w);
-            REQUIRE(ref::same_shape(got, want));
-            double err = 0;
-            for (std::size_t i = 0; i < want.v.size(); ++i) err = std::max(err, std::abs(double(got.values()[i]) - want.v[i]));
-            CHECK(err <= 1e-5 * scale);
+            CHECK(max_abs_difference(net.run(input, w), want) <= 1e-5 * scale);
         }
     }
     CHECK(nested >= pair_count / 2);
@@ -425,20 +429,12 @@ TEST_CASE("random inverted residual blocks: the expansion computed inside the de
     while (blocks < block_count) {
         const bool must_nest = blocks % 2 == 0;
         const Shape in{pick(rng, 3, 19), pick(rng, 3, 19), inputs[pick(rng, 0, must_nest ? 2 : 3)]};
-        auto activation = [&](std::vector<LayerSpec>& layers) {
-            const long kind = pick(rng, 0, 2);  // ReLU, ReLU6, nothing
-            if (kind == 2) return;
-            ActivationAttrs act;
-            act.function = kind == 0 ? ActivationFunction::relu : ActivationFunction::clip;
-            act.low = 0, act.high = 6, act.high_num = 6;
-            layers.push_back(make_layer_spec(act, layers.back().out, std::to_string(layers.size() + 1)));
-        };
         ConvAttrs expand;
         expand.filters = expanded[pick(rng, 0, must_nest ? 2 : 3)];
         expand.kernel = Extent2{1, 1};
         expand.bias = coin(rng, 0.75);
         std::vector<LayerSpec> layers{make_layer_spec(expand, in, "1")};
-        activation(layers);
+        append_activation(rng, layers);
         ConvAttrs dw;
         dw.groups = expand.filters;
         dw.filters = expand.filters;
@@ -450,7 +446,7 @@ TEST_CASE("random inverted residual blocks: the expansion computed inside the de
         if (!dw.check(layers.back().out, false).ok()) continue;
         layers.push_back(make_layer_spec(dw, layers.back().out, std::to_string(layers.size() + 1)));
         if (must_nest && layers.back().out.h * layers.back().out.w < 4) continue;
-        activation(layers);
+        append_activation(rng, layers);
         ConvAttrs project;
         project.filters = projected[pick(rng, 0, must_nest ? 2 : 3)];
         project.kernel = Extent2{1, 1};
@@ -470,12 +466,7 @@ TEST_CASE("random inverted residual blocks: the expansion computed inside the de
         Tensor input(batch, spec.input);
         test::fill_uniform(input, rng);
         const ref::Tensor want = ref::run_net(spec, w, test::to_ref(input));
-        Weights abs_w = w;
-        for (const ParamSpec& p : abs_w.specs())
-            for (float& v : abs_w[p.name]) v = std::abs(v);
-        ref::Tensor abs_input = test::to_ref(input);
-        for (double& v : abs_input.v) v = std::abs(v);
-        const double scale = std::max(1.0, max_abs(ref::run_net(spec, abs_w, abs_input)));
+        const double scale = std::max(1.0, largest_abs_output(spec, w, input));
         codegen::JitOptions options{"fused", batch_estimate};
         options.machine = machine;
         const codegen::JitNet net(spec, options);
@@ -485,11 +476,7 @@ TEST_CASE("random inverted residual blocks: the expansion computed inside the de
         const bool expansion_inside = plan.find("computed a row at a time inside") < plan.find('\n');  // the first group's line
         if (must_nest) CHECK(expansion_inside);
         expansions_inside += expansion_inside;
-        const kiln::Tensor got = net.run(input, w);
-        REQUIRE(ref::same_shape(got, want));
-        double err = 0;
-        for (std::size_t i = 0; i < want.v.size(); ++i) err = std::max(err, std::abs(double(got.values()[i]) - want.v[i]));
-        CHECK(err <= 1e-5 * scale);
+        CHECK(max_abs_difference(net.run(input, w), want) <= 1e-5 * scale);
     }
     CHECK(expansions_inside >= block_count / 2);
 }

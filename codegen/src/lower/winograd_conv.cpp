@@ -1,5 +1,7 @@
 // A 3x3 conv by Winograd's F(m x m, 3 x 3) (winograd.hpp): the input cut into tiles and
 // transformed, multiplied by the prepared kernels and summed over input channels, transformed back.
+#include <functional>
+
 #include "lower/lower_context.hpp"
 #include "lower/winograd.hpp"
 
@@ -8,21 +10,36 @@ namespace kiln::codegen::detail {
 using namespace Halide;
 
 namespace {
-// sum of coefficient x term over the nonzero coefficients: the transforms' zeros cost nothing.
-Expr weighted_sum(const std::vector<std::pair<double, Expr>>& terms) {
-    Expr sum;
-    for (const auto& [coefficient, term] : terms) {
-        if (coefficient == 0) continue;
-        Expr t = coefficient == 1 ? term : coefficient == -1 ? -term : float(coefficient) * term;
-        sum = sum.defined() ? sum + t : t;
+// L V Lt for a tile V of side x side values, value(i, j) its row i and column j, and L one of the
+// transform matrices (BT or AT, side columns): element (p, q) is the sum over i, j of
+// L[p][i] L[q][j] value(i, j), the zeros of L left out. The elements are muxed by (row, column): the
+// schedule unrolls both, so each copy is its one sum.
+Expr tile_transform(const std::vector<std::vector<double>>& L, const Expr& row, const Expr& column,
+                    const std::function<Expr(int, int)>& value) {
+    std::vector<Expr> rows;
+    for (const auto& left : L) {
+        std::vector<Expr> elements;
+        for (const auto& right : L) {
+            Expr sum;
+            for (std::size_t i = 0; i < left.size(); ++i)
+                for (std::size_t j = 0; j < right.size(); ++j) {
+                    const double k = left[i] * right[j];
+                    if (k == 0) continue;
+                    const Expr v = value(int(i), int(j));
+                    const Expr term = k == 1 ? v : k == -1 ? -v : float(k) * v;
+                    sum = sum.defined() ? sum + term : term;
+                }
+            elements.push_back(sum.defined() ? sum : Expr(0.0f));
+        }
+        rows.push_back(mux(column, elements));
     }
-    return sum.defined() ? sum : Expr(0.0f);
+    return mux(row, rows);
 }
 }  // namespace
 
 LayerStages lower_conv_winograd(const LayerInput& li, const ConvAttrs& a, WeightPacking packing) {
     const WinogradMatrices& w = winograd_matrices(packing.winograd_tile);
-    const int m = w.m, side = w.side, block = packing.block;
+    const int m = w.m, block = packing.block;
     const Shape in = li.spec.in;
     const Pads rows = a.rows(in), cols = a.cols(in);
     // Read through the padding rather than from a padded copy: each input value is read by at most
@@ -36,24 +53,10 @@ LayerStages lower_conv_winograd(const LayerInput& li, const ConvAttrs& a, Weight
     // (tile_b, tile_a): a transformed tile's column and row; (tx, ty): the tile's column and row.
     const Var tb(li.name("wb")), ta(li.name("wa")), tx(li.name("tx")), ty(li.name("ty"));
 
-    // BT d B, each value a sum of the tile's inputs with BT's coefficients; the schedule unrolls
-    // (tile_b, tile_a), so each mux picks its one sum.
-    std::vector<Expr> transformed_rows;
-    for (int ra = 0; ra < side; ++ra) {
-        std::vector<Expr> row;
-        for (int rb = 0; rb < side; ++rb) {
-            std::vector<std::pair<double, Expr>> terms;
-            for (int i = 0; i < side; ++i)
-                for (int j = 0; j < side; ++j)
-                    if (w.BT[ra][i] != 0 && w.BT[rb][j] != 0)
-                        terms.emplace_back(w.BT[ra][i] * w.BT[rb][j],
-                                           input(c, tx * m + j - int(cols.begin), ty * m + i - int(rows.begin), n));
-            row.push_back(weighted_sum(terms));
-        }
-        transformed_rows.push_back(mux(tb, row));
-    }
+    // BT d B: row ta, column tb of a tile's transform.
+    const auto tile_input = [&](int i, int j) { return input(c, tx * m + j - int(cols.begin), ty * m + i - int(rows.begin), n); };
     Func tiles(li.name("winograd_input"));
-    tiles(c, tb, ta, tx, ty, n) = mux(ta, transformed_rows);
+    tiles(c, tb, ta, tx, ty, n) = tile_transform(w.BT, ta, tb, tile_input);
 
     // The products summed over input channels: one matrix product per transformed tile value,
     // the same register tiles as a direct conv's (output channels x tiles, a broadcast per FMA).
@@ -64,21 +67,9 @@ LayerStages lower_conv_winograd(const LayerInput& li, const ConvAttrs& a, Weight
 
     // AT M A + bias: output (x, y) is value (x % m, y % m) of tile (x / m, y / m); the schedule
     // splits x and y by m, so both are constants in each unrolled copy.
-    std::vector<Expr> output_rows;
-    for (int oy = 0; oy < m; ++oy) {
-        std::vector<Expr> row;
-        for (int ox = 0; ox < m; ++ox) {
-            std::vector<std::pair<double, Expr>> terms;
-            for (int ra = 0; ra < side; ++ra)
-                for (int rb = 0; rb < side; ++rb)
-                    if (w.AT[oy][ra] != 0 && w.AT[ox][rb] != 0)
-                        terms.emplace_back(w.AT[oy][ra] * w.AT[ox][rb], products(c, rb, ra, x / m, y / m, n));
-            row.push_back(weighted_sum(terms));
-        }
-        output_rows.push_back(mux(x % m, row));
-    }
+    const auto tile_products = [&](int i, int j) { return products(c, j, i, x / m, y / m, n); };
     Func conv(li.name("conv"));
-    Expr value = mux(y % m, output_rows);
+    const Expr value = tile_transform(w.AT, y % m, x % m, tile_products);
     conv(c, x, y, n) = a.bias ? li.param("bias")(c) + value : value;
 
     LayerStages s;
